@@ -1,0 +1,175 @@
+// Awaitable I/O operations over the seam: `IoResult r = co_await ops::write(io, fd, bytes, 0);`.
+//
+// Each returns an OpAwaiter holding one Operation; nothing is allocated. Results follow the
+// kernel convention (bytes or fd on success, -errno on failure) wrapped in IoResult. Buffers
+// must stay valid until the await returns. Add `.with_timeout(d)` to bound any of them.
+#pragma once
+
+#include <fcntl.h>
+
+#include "common/bytes.h"
+#include "reactor/io.h"
+#include "reactor/task.h"
+
+namespace ringraft::ops {
+
+inline OpAwaiter read(Io& io, int fd, ByteSpan into, uint64_t offset) {
+  Operation op;
+  op.code = OpCode::kRead;
+  op.fd = fd;
+  op.buffer = into.data();
+  op.length = static_cast<uint32_t>(into.size());
+  op.offset = offset;
+  return OpAwaiter(io, op);
+}
+
+inline OpAwaiter write(Io& io, int fd, ConstByteSpan bytes, uint64_t offset) {
+  Operation op;
+  op.code = OpCode::kWrite;
+  op.fd = fd;
+  op.buffer = const_cast<std::byte*>(bytes.data());  // the kernel only reads it
+  op.length = static_cast<uint32_t>(bytes.size());
+  op.offset = offset;
+  return OpAwaiter(io, op);
+}
+
+inline OpAwaiter readv(Io& io, int fd, const iovec* iov, uint32_t iov_count, uint64_t offset) {
+  Operation op;
+  op.code = OpCode::kReadv;
+  op.fd = fd;
+  op.iov = iov;
+  op.iov_count = iov_count;
+  op.offset = offset;
+  return OpAwaiter(io, op);
+}
+
+inline OpAwaiter writev(Io& io, int fd, const iovec* iov, uint32_t iov_count, uint64_t offset) {
+  Operation op;
+  op.code = OpCode::kWritev;
+  op.fd = fd;
+  op.iov = iov;
+  op.iov_count = iov_count;
+  op.offset = offset;
+  return OpAwaiter(io, op);
+}
+
+inline OpAwaiter fdatasync(Io& io, int fd) {
+  Operation op;
+  op.code = OpCode::kFsync;
+  op.fd = fd;
+  op.flags = Operation::kFsyncDataOnly;
+  return OpAwaiter(io, op);
+}
+
+inline OpAwaiter fsync(Io& io, int fd) {
+  Operation op;
+  op.code = OpCode::kFsync;
+  op.fd = fd;
+  return OpAwaiter(io, op);
+}
+
+inline OpAwaiter fallocate(Io& io, int fd, int mode, uint64_t offset, uint64_t size_bytes) {
+  Operation op;
+  op.code = OpCode::kFallocate;
+  op.fd = fd;
+  op.flags = mode;
+  op.offset = offset;
+  op.size_bytes = size_bytes;
+  return OpAwaiter(io, op);
+}
+
+// `path` must stay valid until the await returns.
+inline OpAwaiter openat(Io& io, int directory_fd, const char* path, int open_flags, mode_t mode) {
+  Operation op;
+  op.code = OpCode::kOpenAt;
+  op.fd = directory_fd;
+  op.path = path;
+  op.flags = open_flags;
+  op.mode = mode;
+  return OpAwaiter(io, op);
+}
+
+inline OpAwaiter close(Io& io, int fd) {
+  Operation op;
+  op.code = OpCode::kClose;
+  op.fd = fd;
+  return OpAwaiter(io, op);
+}
+
+inline OpAwaiter connect(Io& io, int fd, const sockaddr* address, socklen_t address_length) {
+  Operation op;
+  op.code = OpCode::kConnect;
+  op.fd = fd;
+  op.address = const_cast<sockaddr*>(address);  // the kernel only reads it
+  op.address_length = address_length;
+  return OpAwaiter(io, op);
+}
+
+inline OpAwaiter accept(Io& io, int listen_fd) {
+  Operation op;
+  op.code = OpCode::kAccept;
+  op.fd = listen_fd;
+  return OpAwaiter(io, op);
+}
+
+inline OpAwaiter recv(Io& io, int fd, ByteSpan into, int msg_flags = 0) {
+  Operation op;
+  op.code = OpCode::kRecv;
+  op.fd = fd;
+  op.buffer = into.data();
+  op.length = static_cast<uint32_t>(into.size());
+  op.flags = msg_flags;
+  return OpAwaiter(io, op);
+}
+
+inline OpAwaiter send(Io& io, int fd, ConstByteSpan bytes, int msg_flags = MSG_NOSIGNAL) {
+  Operation op;
+  op.code = OpCode::kSend;
+  op.fd = fd;
+  op.buffer = const_cast<std::byte*>(bytes.data());
+  op.length = static_cast<uint32_t>(bytes.size());
+  op.flags = msg_flags;
+  return OpAwaiter(io, op);
+}
+
+inline OpAwaiter sendmsg(Io& io, int fd, msghdr* message, int msg_flags = MSG_NOSIGNAL) {
+  Operation op;
+  op.code = OpCode::kSendmsg;
+  op.fd = fd;
+  op.message = message;
+  op.flags = msg_flags;
+  return OpAwaiter(io, op);
+}
+
+// Zero-copy send: completes when the kernel no longer needs `bytes` (after its notification).
+// Worth it for large blocks (tens of KiB and up); small sends are cheaper copied.
+inline OpAwaiter send_zero_copy(Io& io, int fd, ConstByteSpan bytes,
+                                int msg_flags = MSG_NOSIGNAL) {
+  Operation op;
+  op.code = OpCode::kSendZeroCopy;
+  op.fd = fd;
+  op.buffer = const_cast<std::byte*>(bytes.data());
+  op.length = static_cast<uint32_t>(bytes.size());
+  op.flags = msg_flags;
+  return OpAwaiter(io, op);
+}
+
+// Completes with 0 at `deadline`, or -ECANCELED if the loop shuts down first.
+inline OpAwaiter sleep_until(Io& io, MonoTime deadline) {
+  Operation op;
+  op.code = OpCode::kTimer;
+  op.deadline = deadline;
+  return OpAwaiter(io, op);
+}
+
+inline OpAwaiter sleep_for(Io& io, Duration delay) { return sleep_until(io, io.now() + delay); }
+
+// Writes all of `bytes` at `offset`, continuing after short writes. Returns the bytes written
+// or the first error.
+Task<IoResult> write_all(Io& io, int fd, ConstByteSpan bytes, uint64_t offset);
+// Sends all of `bytes` on a stream socket, continuing after short sends.
+Task<IoResult> send_all(Io& io, int fd, ConstByteSpan bytes);
+// Reads exactly into.size() bytes unless end of file comes first; returns the bytes read.
+Task<IoResult> read_exact(Io& io, int fd, ByteSpan into, uint64_t offset);
+
+}  // namespace ringraft::ops

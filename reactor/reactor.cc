@@ -1,0 +1,110 @@
+#include "reactor/reactor.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <barrier>
+#include <cerrno>
+#include <thread>
+
+#include "common/assert.h"
+#include "common/log.h"
+
+namespace ringraft {
+
+struct Reactor::RunState {
+  explicit RunState(uint32_t shard_count) : rings_ready(shard_count), loops_done(shard_count) {}
+  // Every ring exists before any shard runs (wake-ups need their target's ring fd), and every
+  // loop has ended before any ring is destroyed (a late wake-up must not hit a closed fd).
+  std::barrier<> rings_ready;
+  std::barrier<> loops_done;
+};
+
+Reactor::Reactor(const ReactorConfig& config)
+    : config_(config), ring_fds_(config.shard_count, -1),
+      wake_fds_(std::make_unique<std::atomic<int>[]>(config.shard_count)) {
+  RR_ASSERT_MSG(config.shard_count > 0, "a reactor needs at least one shard");
+  channels_.reserve(static_cast<size_t>(config.shard_count) * config.shard_count);
+  for (uint32_t i = 0; i < config.shard_count * config.shard_count; i++) {
+    channels_.push_back(std::make_unique<ShardChannel>(config.channel_capacity));
+  }
+  for (uint32_t i = 0; i < config.shard_count; i++) wake_fds_[i].store(-1);
+}
+
+Reactor::~Reactor() { RR_ASSERT_MSG(run_state_ == nullptr, "Reactor destroyed while running"); }
+
+void Reactor::stop() {
+  stop_requested_.store(true, std::memory_order_release);
+  for (uint32_t i = 0; i < config_.shard_count; i++) {
+    const int fd = wake_fds_[i].load(std::memory_order_acquire);
+    if (fd < 0) continue;  // not started yet: it checks the flag before its first wait
+    const uint64_t one = 1;
+    // A full eventfd counter (EAGAIN) still wakes the reader, so the result does not matter.
+    [[maybe_unused]] ssize_t written = ::write(fd, &one, sizeof(one));
+  }
+}
+
+Result<void> Reactor::run(std::function<Task<void>(Shard&)> shard_main) {
+  RR_ASSERT_MSG(run_state_ == nullptr, "Reactor::run is not reentrant");
+  RunState state(config_.shard_count);
+  run_state_ = &state;
+  final_stats_.assign(config_.shard_count, ShardStats{});
+  final_uring_stats_.assign(config_.shard_count, UringStats{});
+  std::vector<std::thread> threads;
+  threads.reserve(config_.shard_count);
+  for (uint32_t i = 0; i < config_.shard_count; i++) {
+    threads.emplace_back([this, i, &shard_main] { shard_thread(i, shard_main); });
+  }
+  for (std::thread& thread : threads) thread.join();
+  run_state_ = nullptr;
+  if (start_error_) return *start_error_;
+  return {};
+}
+
+void Reactor::shard_thread(uint32_t index, const std::function<Task<void>(Shard&)>& shard_main) {
+  const std::string name = "rr-shard-" + std::to_string(index);
+  pthread_setname_np(pthread_self(), name.c_str());
+  if (config_.pin_threads) {
+    cpu_set_t cpus;
+    CPU_ZERO(&cpus);
+    CPU_SET(index % std::max(1u, std::thread::hardware_concurrency()), &cpus);
+    if (pthread_setaffinity_np(pthread_self(), sizeof(cpus), &cpus) != 0) {
+      RR_LOG_WARN("shard {}: could not pin to a core; running unpinned", index);
+    }
+  }
+
+  std::unique_ptr<Shard> shard;
+  Result<std::unique_ptr<Uring>> uring = Uring::create(config_.uring);
+  FileDescriptor wake_fd(::eventfd(0, EFD_CLOEXEC));
+  if (!uring.ok() || !wake_fd.valid()) {
+    std::lock_guard lock(start_error_mutex_);
+    if (!start_error_) {
+      start_error_ = uring.ok() ? Error::from_errno(errno, "eventfd") : uring.error();
+    }
+    stop_requested_.store(true);
+  } else {
+    ring_fds_[index] = uring.value()->ring_fd();
+    wake_fds_[index].store(wake_fd.get(), std::memory_order_release);
+    shard.reset(new Shard(*this, ShardId(index), std::move(uring).value(), std::move(wake_fd)));
+  }
+  run_state_->rings_ready.arrive_and_wait();
+
+  bool start_failed;
+  {
+    std::lock_guard lock(start_error_mutex_);
+    start_failed = start_error_.has_value();
+  }
+  if (shard != nullptr && !start_failed) {
+    shard->run(shard_main);
+    final_stats_[index] = shard->stats();
+    final_uring_stats_[index] = shard->uring().stats();
+  }
+  run_state_->loops_done.arrive_and_wait();
+  if (shard != nullptr) wake_fds_[index].store(-1, std::memory_order_release);
+  shard.reset();  // the ring is torn down on the thread that created it
+}
+
+}  // namespace ringraft

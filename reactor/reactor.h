@@ -1,0 +1,76 @@
+// Reactor: starts one Shard per core, connects them with message channels, and stops them.
+//
+//   Reactor reactor(ReactorConfig{.shard_count = 2});
+//   reactor.run([](Shard& shard) -> Task<void> { ... co_return; });  // blocks until stop()
+//
+// run() starts a thread per shard (pinned to a core when asked), creates each shard's ring on
+// its own thread, waits until every ring exists (so cross-shard wake-ups have a target), then
+// runs shard_main on every shard and turns the loops until stop(). stop() may be called from
+// any thread, including from inside a shard.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "common/result.h"
+#include "common/types.h"
+#include "reactor/shard.h"
+#include "reactor/shard_message.h"
+#include "reactor/uring.h"
+
+namespace ringraft {
+
+struct ReactorConfig {
+  uint32_t shard_count = 1;
+  bool pin_threads = true;          // pin shard i to core i % cores
+  uint32_t channel_capacity = 4096;  // messages per ordered pair of shards
+  UringConfig uring;
+};
+
+class Reactor {
+ public:
+  explicit Reactor(const ReactorConfig& config);
+  ~Reactor();
+  Reactor(const Reactor&) = delete;
+  Reactor& operator=(const Reactor&) = delete;
+
+  // Runs until stop(). Returns an error if a shard could not start (its ring could not be
+  // created); the other shards are stopped in that case.
+  Result<void> run(std::function<Task<void>(Shard&)> shard_main);
+  // Asks every shard to stop. Call it while run() is running or before; not concurrently with
+  // run() returning.
+  void stop();
+  bool stop_requested() const { return stop_requested_.load(std::memory_order_acquire); }
+
+  uint32_t shard_count() const { return config_.shard_count; }
+  const ReactorConfig& config() const { return config_; }
+  ShardChannel& channel(ShardId from, ShardId to) {
+    return *channels_[from.value() * config_.shard_count + to.value()];
+  }
+  int ring_fd(ShardId shard) const { return ring_fds_[shard.value()]; }
+  // Stats of every shard as they were when run() returned.
+  const std::vector<ShardStats>& final_stats() const { return final_stats_; }
+  const std::vector<UringStats>& final_uring_stats() const { return final_uring_stats_; }
+
+ private:
+  void shard_thread(uint32_t index, const std::function<Task<void>(Shard&)>& shard_main);
+
+  const ReactorConfig config_;
+  std::vector<std::unique_ptr<ShardChannel>> channels_;
+  std::vector<int> ring_fds_;
+  std::unique_ptr<std::atomic<int>[]> wake_fds_;
+  std::atomic<bool> stop_requested_{false};
+  std::mutex start_error_mutex_;
+  std::optional<Error> start_error_;
+  std::vector<ShardStats> final_stats_;
+  std::vector<UringStats> final_uring_stats_;
+  // Set up per run().
+  struct RunState;
+  RunState* run_state_ = nullptr;
+};
+
+}  // namespace ringraft
