@@ -13,6 +13,13 @@
 
 namespace ringraft::ops {
 
+// Does nothing in the kernel; a round trip through the ring.
+inline OpAwaiter nop(Io& io) {
+  Operation op;
+  op.code = OpCode::kNop;
+  return OpAwaiter(io, op);
+}
+
 inline OpAwaiter read(Io& io, int fd, ByteSpan into, uint64_t offset) {
   Operation op;
   op.code = OpCode::kRead;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/bytes.h"
+#include "reactor/latch.h"
 #include "tests/reactor/test_reactor.h"
 
 namespace ringraft {
@@ -114,14 +115,16 @@ TEST(File, ManyWritesInOneTurnAllLand) {
   int completed = 0;
   run_on_reactor([&](Shard& shard) -> Task<void> {
     FileDescriptor fd(::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644));
+    Latch all_done(kWrites);
     for (int i = 0; i < kWrites; i++) {
-      shard.spawn([](Io& io, int file, int index, int& done) -> Task<void> {
+      shard.spawn([](Io& io, int file, int index, int& ok, Latch& done) -> Task<void> {
         const std::vector<std::byte> block = pattern_bytes(kBlock, static_cast<uint8_t>(index));
         const IoResult result = co_await ops::write(io, file, block, index * kBlock);
-        if (result.value == static_cast<int32_t>(kBlock)) done++;
-      }(shard.io(), fd.get(), i, completed));
+        if (result.value == static_cast<int32_t>(kBlock)) ok++;
+        done.count_down();
+      }(shard.io(), fd.get(), i, completed, all_done));
     }
-    while (completed < kWrites) co_await shard.yield();
+    co_await all_done.wait();
   });
   EXPECT_EQ(completed, kWrites);
   FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));

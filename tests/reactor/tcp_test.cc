@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "reactor/accept_stream.h"
+#include "reactor/latch.h"
 #include "reactor/recv_stream.h"
 #include "tests/reactor/test_reactor.h"
 
@@ -51,16 +52,17 @@ Task<uint64_t> echo_connection(Io& io, int fd, BufferGroup& buffers) {
 
 // Accepts `connections` connections and echoes on each; counts bytes in *echoed_total.
 Task<void> echo_server(Shard& shard, int listen_fd, int connections, BufferGroup& buffers,
-                       uint64_t* echoed_total, int* finished) {
+                       uint64_t* echoed_total, Latch* finished) {
   AcceptStream acceptor(shard.io(), listen_fd);
   for (int i = 0; i < connections; i++) {
     const IoResult accepted = co_await acceptor.next();
     EXPECT_TRUE(accepted.ok()) << accepted.message();
     if (!accepted.ok()) break;
-    shard.spawn([](Io& io, int fd, BufferGroup& group, uint64_t* total, int* done) -> Task<void> {
+    EXPECT_TRUE(set_tcp_nodelay(accepted.value).ok());  // echo small replies without delay
+    shard.spawn([](Io& io, int fd, BufferGroup& group, uint64_t* total, Latch* done) -> Task<void> {
       FileDescriptor owned(fd);
       *total += co_await echo_connection(io, fd, group);
-      (*done)++;
+      done->count_down();
     }(shard.io(), accepted.value, buffers, echoed_total, finished));
   }
   co_await acceptor.stop();
@@ -98,14 +100,14 @@ TEST(Tcp, EchoRecyclesProvidedBuffers) {
   Listener listener = listen_on_loopback();
   bool matched = false;
   uint64_t echoed = 0;
-  int finished = 0;
   run_on_reactor([&](Shard& shard) -> Task<void> {
+    Latch finished(1);
     auto group = shard.io().create_buffer_group(8, 4096);
     EXPECT_TRUE(group.ok());
     if (!group.ok()) co_return;
     shard.spawn(echo_server(shard, listener.fd.get(), 1, *group.value(), &echoed, &finished));
     matched = co_await echo_client(shard.io(), listener.address, pattern(64 * 1024, 1), 64);
-    while (finished < 1) co_await shard.yield();
+    co_await finished.wait();
   });
   EXPECT_TRUE(matched);
   EXPECT_EQ(echoed, 64u * 64 * 1024);
@@ -146,25 +148,27 @@ TEST(Tcp, ManyConcurrentConnections) {
   constexpr int kConnections = 200;
   Listener listener = listen_on_loopback();
   int clients_ok = 0;
-  int finished = 0;
   uint64_t echoed = 0;
   run_on_reactor([&](Shard& shard) -> Task<void> {
+    Latch servers_done(kConnections), clients_done(kConnections);
     auto group = shard.io().create_buffer_group(1024, 4096);
     EXPECT_TRUE(group.ok());
     if (!group.ok()) co_return;
     shard.spawn(echo_server(shard, listener.fd.get(), kConnections, *group.value(), &echoed,
-                            &finished));
-    int clients_done = 0;
+                            &servers_done));
     for (int i = 0; i < kConnections; i++) {
-      shard.spawn([](Io& io, sockaddr_in address, int seed, int& ok, int& done) -> Task<void> {
+      shard.spawn([](Io& io, sockaddr_in address, int seed, int& ok, Latch& done) -> Task<void> {
         if (co_await echo_client(io, address, pattern(100 + seed, seed), 10)) ok++;
-        done++;
+        done.count_down();
       }(shard.io(), listener.address, i, clients_ok, clients_done));
     }
-    while (clients_done < kConnections || finished < kConnections) co_await shard.yield();
+    co_await clients_done.wait();
+    co_await servers_done.wait();
   });
   EXPECT_EQ(clients_ok, kConnections);
-  EXPECT_EQ(finished, kConnections);
+  uint64_t expected_echoed = 0;
+  for (int i = 0; i < kConnections; i++) expected_echoed += 10u * (100 + i);
+  EXPECT_EQ(echoed, expected_echoed);
 }
 
 TEST(Tcp, ConsumerHoldingEveryBufferGetsNoBuffersThenRecovers) {
@@ -219,14 +223,17 @@ TEST(Tcp, SendmsgAndZeroCopySend) {
     FileDescriptor client = co_await connect_to(shard.io(), listener.address);
     const IoResult accepted = co_await ops::accept(shard.io(), listener.fd.get());
     FileDescriptor server(accepted.value);
-    shard.spawn([](Io& io, int fd, std::vector<std::byte>& out, size_t want) -> Task<void> {
+    Latch all_received(1);
+    shard.spawn([](Io& io, int fd, std::vector<std::byte>& out, size_t want,
+                   Latch& done) -> Task<void> {
       std::vector<std::byte> buffer(64 * 1024);
       while (out.size() < want) {
         const IoResult got = co_await ops::recv(io, fd, buffer);
         if (got.value <= 0) break;
         out.insert(out.end(), buffer.begin(), buffer.begin() + got.value);
       }
-    }(shard.io(), server.get(), received, head.size() + body.size()));
+      done.count_down();
+    }(shard.io(), server.get(), received, head.size() + body.size(), all_received));
     iovec parts[] = {{const_cast<std::byte*>(head.data()), head.size()}};
     msghdr message{};
     message.msg_iov = parts;
@@ -237,7 +244,7 @@ TEST(Tcp, SendmsgAndZeroCopySend) {
     if (sent < body.size()) {  // a short zero-copy send: finish with ordinary sends
       co_await ops::send_all(shard.io(), client.get(), ConstByteSpan(body).subspan(sent));
     }
-    while (received.size() < head.size() + body.size()) co_await shard.yield();
+    co_await all_received.wait();
   });
   EXPECT_EQ(sendmsg_result.value, 300);
   EXPECT_GT(zero_copy_result.value, 0) << zero_copy_result.message();
