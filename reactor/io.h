@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "common/assert.h"
 #include "common/bytes.h"
 #include "common/result.h"
 #include "reactor/operation.h"
@@ -57,13 +58,18 @@ class Io {
 class [[nodiscard]] OpAwaiter {
  public:
   OpAwaiter(Io& io, const Operation& op) : io_(&io), op_(op) {}
+  // Movable only before it is awaited (the Operation must not move once submitted).
+  OpAwaiter(OpAwaiter&& other) noexcept : io_(other.io_), op_(other.op_) {
+    RR_ASSERT(!other.op_.in_flight);
+  }
   OpAwaiter(const OpAwaiter&) = delete;
   OpAwaiter& operator=(const OpAwaiter&) = delete;
+  OpAwaiter& operator=(OpAwaiter&&) = delete;
 
   // Ends the operation with -ECANCELED if it has not completed after `timeout`.
-  OpAwaiter&& with_timeout(Duration timeout) && {
+  OpAwaiter with_timeout(Duration timeout) && {
     op_.timeout = timeout;
-    return std::move(*this);
+    return OpAwaiter(std::move(*this));
   }
 
   bool await_ready() const noexcept { return false; }

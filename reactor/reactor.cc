@@ -24,31 +24,35 @@ struct Reactor::RunState {
 };
 
 Reactor::Reactor(const ReactorConfig& config)
-    : config_(config), ring_fds_(config.shard_count, -1),
-      wake_fds_(std::make_unique<std::atomic<int>[]>(config.shard_count)) {
+    : config_(config), ring_fds_(config.shard_count, -1) {
   RR_ASSERT_MSG(config.shard_count > 0, "a reactor needs at least one shard");
   channels_.reserve(static_cast<size_t>(config.shard_count) * config.shard_count);
   for (uint32_t i = 0; i < config.shard_count * config.shard_count; i++) {
     channels_.push_back(std::make_unique<ShardChannel>(config.channel_capacity));
   }
-  for (uint32_t i = 0; i < config.shard_count; i++) wake_fds_[i].store(-1);
+  for (uint32_t i = 0; i < config.shard_count; i++) {
+    wake_fds_.emplace_back(::eventfd(0, EFD_CLOEXEC));
+    if (!wake_fds_.back().valid() && !start_error_) {
+      start_error_ = Error::from_errno(errno, "eventfd (raise the open file limit?)");
+    }
+  }
 }
 
 Reactor::~Reactor() { RR_ASSERT_MSG(run_state_ == nullptr, "Reactor destroyed while running"); }
 
 void Reactor::stop() {
   stop_requested_.store(true, std::memory_order_release);
-  for (uint32_t i = 0; i < config_.shard_count; i++) {
-    const int fd = wake_fds_[i].load(std::memory_order_acquire);
-    if (fd < 0) continue;  // not started yet: it checks the flag before its first wait
+  for (const FileDescriptor& fd : wake_fds_) {
+    if (!fd.valid()) continue;
     const uint64_t one = 1;
     // A full eventfd counter (EAGAIN) still wakes the reader, so the result does not matter.
-    [[maybe_unused]] ssize_t written = ::write(fd, &one, sizeof(one));
+    [[maybe_unused]] ssize_t written = ::write(fd.get(), &one, sizeof(one));
   }
 }
 
 Result<void> Reactor::run(std::function<Task<void>(Shard&)> shard_main) {
   RR_ASSERT_MSG(run_state_ == nullptr, "Reactor::run is not reentrant");
+  if (start_error_) return *start_error_;
   RunState state(config_.shard_count);
   run_state_ = &state;
   final_stats_.assign(config_.shard_count, ShardStats{});
@@ -78,17 +82,13 @@ void Reactor::shard_thread(uint32_t index, const std::function<Task<void>(Shard&
 
   std::unique_ptr<Shard> shard;
   Result<std::unique_ptr<Uring>> uring = Uring::create(config_.uring);
-  FileDescriptor wake_fd(::eventfd(0, EFD_CLOEXEC));
-  if (!uring.ok() || !wake_fd.valid()) {
+  if (!uring.ok()) {
     std::lock_guard lock(start_error_mutex_);
-    if (!start_error_) {
-      start_error_ = uring.ok() ? Error::from_errno(errno, "eventfd") : uring.error();
-    }
+    if (!start_error_) start_error_ = uring.error();
     stop_requested_.store(true);
   } else {
     ring_fds_[index] = uring.value()->ring_fd();
-    wake_fds_[index].store(wake_fd.get(), std::memory_order_release);
-    shard.reset(new Shard(*this, ShardId(index), std::move(uring).value(), std::move(wake_fd)));
+    shard.reset(new Shard(*this, ShardId(index), std::move(uring).value(), wake_fds_[index].get()));
   }
   run_state_->rings_ready.arrive_and_wait();
 
@@ -103,7 +103,6 @@ void Reactor::shard_thread(uint32_t index, const std::function<Task<void>(Shard&
     final_uring_stats_[index] = shard->uring().stats();
   }
   run_state_->loops_done.arrive_and_wait();
-  if (shard != nullptr) wake_fds_[index].store(-1, std::memory_order_release);
   shard.reset();  // the ring is torn down on the thread that created it
 }
 

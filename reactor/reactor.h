@@ -41,8 +41,7 @@ class Reactor {
   // Runs until stop(). Returns an error if a shard could not start (its ring could not be
   // created); the other shards are stopped in that case.
   Result<void> run(std::function<Task<void>(Shard&)> shard_main);
-  // Asks every shard to stop. Call it while run() is running or before; not concurrently with
-  // run() returning.
+  // Asks every shard to stop. Any thread, any time before the Reactor is destroyed.
   void stop();
   bool stop_requested() const { return stop_requested_.load(std::memory_order_acquire); }
 
@@ -62,7 +61,9 @@ class Reactor {
   const ReactorConfig config_;
   std::vector<std::unique_ptr<ShardChannel>> channels_;
   std::vector<int> ring_fds_;
-  std::unique_ptr<std::atomic<int>[]> wake_fds_;
+  // One eventfd per shard, written by stop(). Owned here, not by the shards, so that a stop()
+  // from another thread can never write to a descriptor that a finished shard closed.
+  std::vector<FileDescriptor> wake_fds_;
   std::atomic<bool> stop_requested_{false};
   std::mutex start_error_mutex_;
   std::optional<Error> start_error_;

@@ -50,8 +50,8 @@ namespace {
 detail::DetachedTask run_detached(Shard& /*shard*/, Task<void> task) { co_await std::move(task); }
 }  // namespace
 
-Shard::Shard(Reactor& reactor, ShardId id, std::unique_ptr<Uring> uring, FileDescriptor wake_fd)
-    : reactor_(reactor), id_(id), uring_(std::move(uring)), wake_fd_(std::move(wake_fd)),
+Shard::Shard(Reactor& reactor, ShardId id, std::unique_ptr<Uring> uring, int wake_fd)
+    : reactor_(reactor), id_(id), uring_(std::move(uring)), wake_fd_(wake_fd),
       wake_pending_(reactor.shard_count(), 0) {
   uring_->set_wake_handler(&Shard::on_wake, this);
   ready_.reserve(256);
@@ -160,7 +160,7 @@ void Shard::flush_wakes() {
 void Shard::arm_external_wake() {
   wake_read_ = Operation{};
   wake_read_.code = OpCode::kRead;
-  wake_read_.fd = wake_fd_.get();
+  wake_read_.fd = wake_fd_;
   wake_read_.buffer = &wake_counter_;
   wake_read_.length = sizeof(wake_counter_);
   wake_read_.on_complete = &Shard::on_external_wake;

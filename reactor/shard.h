@@ -93,7 +93,7 @@ class Shard {
   friend class Reactor;
   friend struct detail::DetachedPromise;
 
-  Shard(Reactor& reactor, ShardId id, std::unique_ptr<Uring> uring, FileDescriptor wake_fd);
+  Shard(Reactor& reactor, ShardId id, std::unique_ptr<Uring> uring, int wake_fd);
   void run(const std::function<Task<void>(Shard&)>& shard_main);
   void begin_stop();
   void receive_messages();
@@ -116,7 +116,7 @@ class Shard {
   Reactor& reactor_;
   const ShardId id_;
   std::unique_ptr<Uring> uring_;
-  FileDescriptor wake_fd_;  // eventfd written by other threads (stop, foreign submissions)
+  const int wake_fd_;  // eventfd written by other threads (Reactor::stop); the Reactor owns it
   Operation wake_read_;
   uint64_t wake_counter_ = 0;
   bool stopping_ = false;

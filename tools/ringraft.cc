@@ -15,7 +15,10 @@ constexpr const char* kVersion = "0.1.0";
 // reports what the kernel's io_uring supports. Exit code 0 when everything works.
 int run_check(uint32_t shards) {
   using namespace ringraft;
-  Reactor reactor(ReactorConfig{.shard_count = shards, .pin_threads = false});
+  ReactorConfig config;
+  config.shard_count = shards;
+  config.pin_threads = false;
+  Reactor reactor(config);
   std::atomic<uint32_t> visited{0};
   std::atomic<unsigned> setup_flags{0};
   Result<void> result = reactor.run([&](Shard& shard) -> Task<void> {

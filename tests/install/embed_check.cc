@@ -8,7 +8,9 @@
 
 int main() {
   using namespace ringraft;
-  Reactor reactor(ReactorConfig{.shard_count = 1, .pin_threads = false});
+  ReactorConfig config;
+  config.pin_threads = false;
+  Reactor reactor(config);
   int slept = -1;
   Result<void> result = reactor.run([&](Shard& shard) -> Task<void> {
     slept = (co_await ops::sleep_for(shard.io(), std::chrono::milliseconds(1))).value;

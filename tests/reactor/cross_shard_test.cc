@@ -84,8 +84,10 @@ TEST(CrossShard, FullRingMakesTheSenderWaitAndDropsNothing) {
   EXPECT_GT(reactor.final_stats()[0].send_full, 0u);
 }
 
+constexpr uint32_t kAllToAllShards = 4;
+
 TEST(CrossShard, EveryShardReachesEveryOther) {
-  constexpr uint32_t kShards = 4;
+  constexpr uint32_t kShards = kAllToAllShards;
   std::atomic<uint32_t> delivered{0};
   Reactor reactor(testing::test_config(kShards));
   Result<void> result = reactor.run([&](Shard& shard) -> Task<void> {
@@ -97,7 +99,9 @@ TEST(CrossShard, EveryShardReachesEveryOther) {
       message.handler = [](Shard& receiver, const ShardMessage& m) {
         EXPECT_NE(m.value0, receiver.id().value());
         auto* count = static_cast<std::atomic<uint32_t>*>(m.object);
-        if (count->fetch_add(1) + 1 == kShards * (kShards - 1)) receiver.reactor().stop();
+        if (count->fetch_add(1) + 1 == kAllToAllShards * (kAllToAllShards - 1)) {
+          receiver.reactor().stop();
+        }
       };
       EXPECT_TRUE(co_await shard.send(ShardId(to), message));
     }
