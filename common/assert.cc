@@ -5,8 +5,7 @@
 
 namespace ringraft {
 
-void assert_fail(const char* expression, const char* file, int line,
-                 const char* message) noexcept {
+void assert_fail(const char* expression, const char* file, int line, const char* message) noexcept {
   // fprintf, not the logger: the logger may be what broke, and this must reach stderr.
   std::fprintf(stderr, "ringraft: assertion failed: %s at %s:%d%s%s\n", expression, file, line,
                message ? ": " : "", message ? message : "");

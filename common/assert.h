@@ -12,16 +12,17 @@ namespace ringraft {
 
 }  // namespace ringraft
 
-#define RR_ASSERT(condition)                                                      \
-  do {                                                                            \
-    if (__builtin_expect(!(condition), 0))                                        \
-      ::ringraft::assert_fail(#condition, __FILE__, __LINE__, nullptr);           \
+#define RR_ASSERT(condition)                                            \
+  do {                                                                  \
+    if (__builtin_expect(!(condition), 0))                              \
+      ::ringraft::assert_fail(#condition, __FILE__, __LINE__, nullptr); \
   } while (0)
 
-#define RR_ASSERT_MSG(condition, message)                                         \
-  do {                                                                            \
-    if (__builtin_expect(!(condition), 0))                                        \
-      ::ringraft::assert_fail(#condition, __FILE__, __LINE__, (message));         \
+#define RR_ASSERT_MSG(condition, message)                                 \
+  do {                                                                    \
+    if (__builtin_expect(!(condition), 0))                                \
+      ::ringraft::assert_fail(#condition, __FILE__, __LINE__, (message)); \
   } while (0)
 
-#define RR_UNREACHABLE(message) ::ringraft::assert_fail("unreachable", __FILE__, __LINE__, (message))
+#define RR_UNREACHABLE(message) \
+  ::ringraft::assert_fail("unreachable", __FILE__, __LINE__, (message))

@@ -22,6 +22,8 @@ uint32_t crc32c_extend(uint32_t crc, ConstByteSpan bytes) {
   return ~state;
 }
 
-uint32_t crc32c(ConstByteSpan bytes) { return crc32c_extend(0, bytes); }
+uint32_t crc32c(ConstByteSpan bytes) {
+  return crc32c_extend(0, bytes);
+}
 
 }  // namespace ringraft

@@ -6,13 +6,20 @@ namespace ringraft {
 
 const char* error_code_name(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kIo: return "io";
-    case ErrorCode::kInvalidInput: return "invalid input";
-    case ErrorCode::kFull: return "full";
-    case ErrorCode::kCancelled: return "cancelled";
-    case ErrorCode::kClosed: return "closed";
-    case ErrorCode::kNotFound: return "not found";
-    case ErrorCode::kUnsupported: return "unsupported";
+    case ErrorCode::kIo:
+      return "io";
+    case ErrorCode::kInvalidInput:
+      return "invalid input";
+    case ErrorCode::kFull:
+      return "full";
+    case ErrorCode::kCancelled:
+      return "cancelled";
+    case ErrorCode::kClosed:
+      return "closed";
+    case ErrorCode::kNotFound:
+      return "not found";
+    case ErrorCode::kUnsupported:
+      return "unsupported";
   }
   return "unknown";
 }

@@ -6,9 +6,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
-#include <optional>
 #include <variant>
 
 #include "common/assert.h"
@@ -22,7 +22,7 @@ enum class ErrorCode : uint8_t {
   kCancelled,     // the operation was cancelled (shutdown or explicit cancel)
   kClosed,        // the peer or resource is gone
   kNotFound,
-  kUnsupported,   // the kernel or machine lacks a needed feature
+  kUnsupported,  // the kernel or machine lacks a needed feature
 };
 
 const char* error_code_name(ErrorCode code);
@@ -52,7 +52,7 @@ class Error {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit
+  Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}      // NOLINT: implicit
   Result(Error error) : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT: implicit
 
   bool ok() const { return state_.index() == 0; }

@@ -26,7 +26,8 @@ class SpscRing {
  public:
   // capacity is rounded up to a power of two so that indices wrap with a mask.
   explicit SpscRing(size_t capacity)
-      : capacity_(round_up_pow2(capacity)), mask_(capacity_ - 1),
+      : capacity_(round_up_pow2(capacity)),
+        mask_(capacity_ - 1),
         slots_(std::make_unique<T[]>(capacity_)) {
     RR_ASSERT(capacity > 0);
   }

@@ -57,7 +57,9 @@ IoResult AcceptStream::NextAwaiter::await_resume() {
   return IoResult{-ECANCELED};
 }
 
-void AcceptStream::cancel() { io_.cancel(op_); }
+void AcceptStream::cancel() {
+  io_.cancel(op_);
+}
 
 Task<void> AcceptStream::stop() {
   cancel();

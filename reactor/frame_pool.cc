@@ -35,7 +35,9 @@ struct FramePool {
 
 thread_local FramePool t_pool;
 
-size_t class_of(size_t size_bytes) { return (size_bytes + kClassBytes - 1) / kClassBytes - 1; }
+size_t class_of(size_t size_bytes) {
+  return (size_bytes + kClassBytes - 1) / kClassBytes - 1;
+}
 
 }  // namespace
 

@@ -150,8 +150,7 @@ inline OpAwaiter sendmsg(Io& io, int fd, msghdr* message, int msg_flags = MSG_NO
 
 // Zero-copy send: completes when the kernel no longer needs `bytes` (after its notification).
 // Worth it for large blocks (tens of KiB and up); small sends are cheaper copied.
-inline OpAwaiter send_zero_copy(Io& io, int fd, ConstByteSpan bytes,
-                                int msg_flags = MSG_NOSIGNAL) {
+inline OpAwaiter send_zero_copy(Io& io, int fd, ConstByteSpan bytes, int msg_flags = MSG_NOSIGNAL) {
   Operation op;
   op.code = OpCode::kSendZeroCopy;
   op.fd = fd;
@@ -169,7 +168,9 @@ inline OpAwaiter sleep_until(Io& io, MonoTime deadline) {
   return OpAwaiter(io, op);
 }
 
-inline OpAwaiter sleep_for(Io& io, Duration delay) { return sleep_until(io, io.now() + delay); }
+inline OpAwaiter sleep_for(Io& io, Duration delay) {
+  return sleep_until(io, io.now() + delay);
+}
 
 // Writes all of `bytes` at `offset`, continuing after short writes. Returns the bytes written
 // or the first error.

@@ -23,8 +23,7 @@ struct Reactor::RunState {
   std::barrier<> loops_done;
 };
 
-Reactor::Reactor(const ReactorConfig& config)
-    : config_(config), ring_fds_(config.shard_count, -1) {
+Reactor::Reactor(const ReactorConfig& config) : config_(config), ring_fds_(config.shard_count, -1) {
   RR_ASSERT_MSG(config.shard_count > 0, "a reactor needs at least one shard");
   channels_.reserve(static_cast<size_t>(config.shard_count) * config.shard_count);
   for (uint32_t i = 0; i < config.shard_count * config.shard_count; i++) {
@@ -38,7 +37,9 @@ Reactor::Reactor(const ReactorConfig& config)
   }
 }
 
-Reactor::~Reactor() { RR_ASSERT_MSG(run_state_ == nullptr, "Reactor destroyed while running"); }
+Reactor::~Reactor() {
+  RR_ASSERT_MSG(run_state_ == nullptr, "Reactor destroyed while running");
+}
 
 void Reactor::stop() {
   stop_requested_.store(true, std::memory_order_release);

@@ -26,7 +26,7 @@ namespace ringraft {
 
 struct ReactorConfig {
   uint32_t shard_count = 1;
-  bool pin_threads = true;          // pin shard i to core i % cores
+  bool pin_threads = true;           // pin shard i to core i % cores
   uint32_t channel_capacity = 4096;  // messages per ordered pair of shards
   UringConfig uring;
 };

@@ -7,7 +7,8 @@
 namespace ringraft {
 
 RecvChunk::RecvChunk(RecvChunk&& other) noexcept
-    : group_(std::exchange(other.group_, nullptr)), buffer_id_(other.buffer_id_),
+    : group_(std::exchange(other.group_, nullptr)),
+      buffer_id_(other.buffer_id_),
       size_bytes_(other.size_bytes_) {}
 
 RecvChunk& RecvChunk::operator=(RecvChunk&& other) noexcept {
@@ -82,7 +83,9 @@ void RecvStream::on_complete(Operation& op, int32_t result, uint32_t flags) {
   if (self.waiter_ && self.has_news()) std::exchange(self.waiter_, {}).resume();
 }
 
-bool RecvStream::NextAwaiter::await_ready() { return stream_.has_news(); }
+bool RecvStream::NextAwaiter::await_ready() {
+  return stream_.has_news();
+}
 
 bool RecvStream::NextAwaiter::await_suspend(std::coroutine_handle<> awaiter) {
   RR_ASSERT_MSG(!stream_.waiter_, "RecvStream supports one waiter");
@@ -94,8 +97,8 @@ bool RecvStream::NextAwaiter::await_suspend(std::coroutine_handle<> awaiter) {
 RecvResult RecvStream::NextAwaiter::await_resume() {
   if (!stream_.queue_.empty()) {
     const Item item = stream_.queue_.pop();
-    return RecvResult{IoResult{item.result},
-                      RecvChunk(&stream_.group_, item.buffer_id, static_cast<uint32_t>(item.result))};
+    return RecvResult{IoResult{item.result}, RecvChunk(&stream_.group_, item.buffer_id,
+                                                       static_cast<uint32_t>(item.result))};
   }
   if (stream_.transient_error_ != 0) {
     return RecvResult{IoResult{std::exchange(stream_.transient_error_, 0)}, RecvChunk()};
@@ -104,7 +107,9 @@ RecvResult RecvStream::NextAwaiter::await_resume() {
   return RecvResult{IoResult{stream_.end_status_}, RecvChunk()};
 }
 
-void RecvStream::cancel() { io_.cancel(op_); }
+void RecvStream::cancel() {
+  io_.cancel(op_);
+}
 
 Task<void> RecvStream::stop() {
   cancel();

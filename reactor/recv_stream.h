@@ -90,7 +90,7 @@ class RecvStream {
   FixedQueue<Item> queue_;
   bool ended_ = false;
   int32_t end_status_ = 0;
-  int32_t transient_error_ = 0;  // -ENOBUFS, reported once
+  int32_t transient_error_ = 0;    // -ENOBUFS, reported once
   uint32_t no_buffer_streak_ = 0;  // -ENOBUFS completions since the last data
   std::coroutine_handle<> waiter_;
 };

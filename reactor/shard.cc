@@ -47,11 +47,16 @@ struct DetachedPromise : TaskListLink {
 }  // namespace detail
 
 namespace {
-detail::DetachedTask run_detached(Shard& /*shard*/, Task<void> task) { co_await std::move(task); }
+detail::DetachedTask run_detached(Shard& /*shard*/, Task<void> task) {
+  co_await std::move(task);
+}
 }  // namespace
 
 Shard::Shard(Reactor& reactor, ShardId id, std::unique_ptr<Uring> uring, int wake_fd)
-    : reactor_(reactor), id_(id), uring_(std::move(uring)), wake_fd_(wake_fd),
+    : reactor_(reactor),
+      id_(id),
+      uring_(std::move(uring)),
+      wake_fd_(wake_fd),
       wake_pending_(reactor.shard_count(), 0) {
   uring_->set_wake_handler(&Shard::on_wake, this);
   ready_.reserve(256);
@@ -62,16 +67,22 @@ Shard::~Shard() {
   RR_ASSERT_MSG(live_tasks_.next == &live_tasks_, "Shard destroyed with live tasks");
 }
 
-Shard* Shard::current() { return t_current_shard; }
+Shard* Shard::current() {
+  return t_current_shard;
+}
 
-uint32_t Shard::shard_count() const { return reactor_.shard_count(); }
+uint32_t Shard::shard_count() const {
+  return reactor_.shard_count();
+}
 
 void Shard::spawn(Task<void> task) {
   RR_ASSERT_MSG(t_current_shard == this, "spawn from a thread that does not run this shard");
   run_detached(*this, std::move(task));
 }
 
-void Shard::add_before_sleep(std::function<void()> hook) { before_sleep_.push_back(std::move(hook)); }
+void Shard::add_before_sleep(std::function<void()> hook) {
+  before_sleep_.push_back(std::move(hook));
+}
 
 bool Shard::try_send(ShardId to, const ShardMessage& message) {
   RR_ASSERT(to.value() < shard_count() && message.handler != nullptr);

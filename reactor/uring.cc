@@ -13,7 +13,7 @@
 namespace ringraft {
 namespace {
 
-constexpr unsigned kCqeBatch = 256;        // CQEs copied out per peek
+constexpr unsigned kCqeBatch = 256;          // CQEs copied out per peek
 constexpr unsigned kCqeBatchesPerTurn = 16;  // then timers and the rest of the loop get a turn
 
 static_assert(sizeof(__kernel_timespec) == 16);
@@ -60,8 +60,9 @@ Result<std::unique_ptr<Uring>> Uring::create(const UringConfig& config) {
                  "io_uring lacks IORING_FEAT_EXT_ARG (needs Linux 5.11 or newer)");
   }
   if (result < 0) {
-    return Error::from_errno(-result, "io_uring_queue_init_params (check RLIMIT_MEMLOCK and "
-                                      "that io_uring is not disabled by kernel.io_uring_disabled)");
+    return Error::from_errno(-result,
+                             "io_uring_queue_init_params (check RLIMIT_MEMLOCK and "
+                             "that io_uring is not disabled by kernel.io_uring_disabled)");
   }
   uring->update_clock();
   return uring;
@@ -125,10 +126,18 @@ bool Uring::submit(Operation& op) {
 
 void Uring::prepare(io_uring_sqe* sqe, Operation& op) {
   switch (op.code) {
-    case OpCode::kNop: io_uring_prep_nop(sqe); return;
-    case OpCode::kRead: io_uring_prep_read(sqe, op.fd, op.buffer, op.length, op.offset); return;
-    case OpCode::kWrite: io_uring_prep_write(sqe, op.fd, op.buffer, op.length, op.offset); return;
-    case OpCode::kReadv: io_uring_prep_readv(sqe, op.fd, op.iov, op.iov_count, op.offset); return;
+    case OpCode::kNop:
+      io_uring_prep_nop(sqe);
+      return;
+    case OpCode::kRead:
+      io_uring_prep_read(sqe, op.fd, op.buffer, op.length, op.offset);
+      return;
+    case OpCode::kWrite:
+      io_uring_prep_write(sqe, op.fd, op.buffer, op.length, op.offset);
+      return;
+    case OpCode::kReadv:
+      io_uring_prep_readv(sqe, op.fd, op.iov, op.iov_count, op.offset);
+      return;
     case OpCode::kWritev:
       io_uring_prep_writev(sqe, op.fd, op.iov, op.iov_count, op.offset);
       return;
@@ -140,8 +149,12 @@ void Uring::prepare(io_uring_sqe* sqe, Operation& op) {
       io_uring_prep_fallocate(sqe, op.fd, op.flags, static_cast<off_t>(op.offset),
                               static_cast<off_t>(op.size_bytes));
       return;
-    case OpCode::kOpenAt: io_uring_prep_openat(sqe, op.fd, op.path, op.flags, op.mode); return;
-    case OpCode::kClose: io_uring_prep_close(sqe, op.fd); return;
+    case OpCode::kOpenAt:
+      io_uring_prep_openat(sqe, op.fd, op.path, op.flags, op.mode);
+      return;
+    case OpCode::kClose:
+      io_uring_prep_close(sqe, op.fd);
+      return;
     case OpCode::kConnect:
       io_uring_prep_connect(sqe, op.fd, op.address, op.address_length);
       return;
@@ -151,20 +164,25 @@ void Uring::prepare(io_uring_sqe* sqe, Operation& op) {
     case OpCode::kAcceptMultishot:
       io_uring_prep_multishot_accept(sqe, op.fd, nullptr, nullptr, SOCK_CLOEXEC);
       return;
-    case OpCode::kRecv: io_uring_prep_recv(sqe, op.fd, op.buffer, op.length, op.flags); return;
+    case OpCode::kRecv:
+      io_uring_prep_recv(sqe, op.fd, op.buffer, op.length, op.flags);
+      return;
     case OpCode::kRecvMultishot:
       io_uring_prep_recv_multishot(sqe, op.fd, nullptr, 0, op.flags);
       sqe->flags |= IOSQE_BUFFER_SELECT;
       sqe->buf_group = op.buffer_group;
       return;
-    case OpCode::kSend: io_uring_prep_send(sqe, op.fd, op.buffer, op.length, op.flags); return;
+    case OpCode::kSend:
+      io_uring_prep_send(sqe, op.fd, op.buffer, op.length, op.flags);
+      return;
     case OpCode::kSendmsg:
       io_uring_prep_sendmsg(sqe, op.fd, op.message, static_cast<unsigned>(op.flags));
       return;
     case OpCode::kSendZeroCopy:
       io_uring_prep_send_zc(sqe, op.fd, op.buffer, op.length, op.flags, 0);
       return;
-    case OpCode::kTimer: break;
+    case OpCode::kTimer:
+      break;
   }
   RR_UNREACHABLE("operation code without an SQE form");
 }
@@ -220,8 +238,7 @@ void Uring::wait_and_submit(Duration max_wait) {
     result = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &spec, nullptr);
   }
   stats_.enter_calls++;
-  if (result < 0 && result != -ETIME && result != -EINTR && result != -EAGAIN &&
-      result != -EBUSY) {
+  if (result < 0 && result != -ETIME && result != -EINTR && result != -EAGAIN && result != -EBUSY) {
     RR_LOG_ERROR("io_uring_enter failed: {}", std::strerror(-result));
   }
   update_clock();
@@ -246,7 +263,8 @@ size_t Uring::dispatch_completions() {
     }
     io_uring_cq_advance(&ring_, count);
     stats_.completions += count;
-    for (unsigned i = 0; i < count; i++) dispatch_one(batch[i].user_data, batch[i].result, batch[i].flags);
+    for (unsigned i = 0; i < count; i++)
+      dispatch_one(batch[i].user_data, batch[i].result, batch[i].flags);
     dispatched += count;
   }
   dispatched += fire_due_timers();

@@ -36,7 +36,7 @@ struct UringStats {
   uint64_t sq_full_flushes = 0;  // early submits because the SQ was full mid-turn
   uint64_t completions = 0;      // CQEs drained
   uint64_t timers_fired = 0;
-  uint64_t wakes_received = 0;   // cross-ring wake-ups (MSG_RING) received
+  uint64_t wakes_received = 0;  // cross-ring wake-ups (MSG_RING) received
 };
 
 class Uring final : public Io {

@@ -9,7 +9,10 @@ namespace ringraft {
 
 UringBufferRing::UringBufferRing(Uring& uring, uint16_t group_id, uint32_t count,
                                  uint32_t bytes_each)
-    : uring_(uring), group_id_(group_id), count_(count), bytes_each_(bytes_each),
+    : uring_(uring),
+      group_id_(group_id),
+      count_(count),
+      bytes_each_(bytes_each),
       ring_memory_(count * sizeof(io_uring_buf)),
       buffers_(static_cast<size_t>(count) * bytes_each) {
   ring_ = reinterpret_cast<io_uring_buf_ring*>(ring_memory_.data());
@@ -38,8 +41,9 @@ Result<std::unique_ptr<UringBufferRing>> UringBufferRing::create(Uring& uring, u
   io_uring_buf_ring_init(group->ring_);
   const int mask = io_uring_buf_ring_mask(count);
   for (uint32_t id = 0; id < count; id++) {
-    io_uring_buf_ring_add(group->ring_, group->buffers_.data() + static_cast<size_t>(id) * bytes_each,
-                          bytes_each, static_cast<uint16_t>(id), mask, static_cast<int>(id));
+    io_uring_buf_ring_add(group->ring_,
+                          group->buffers_.data() + static_cast<size_t>(id) * bytes_each, bytes_each,
+                          static_cast<uint16_t>(id), mask, static_cast<int>(id));
   }
   io_uring_buf_ring_advance(group->ring_, static_cast<int>(count));
   return group;

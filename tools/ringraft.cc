@@ -1,8 +1,8 @@
 // ringraft: the command-line front end. Subcommands arrive with the layers they drive
 // (server, cluster, status, bench, wal); this stage has version and reactor self-check.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 
 #include "reactor/reactor.h"
@@ -62,7 +62,9 @@ int run_check(uint32_t shards) {
 int main(int argc, char** argv) {
   CLI::App app{"ringraft: Raft replication over an io_uring shard-per-core reactor"};
   app.require_subcommand(1);
-  app.add_subcommand("version", "Print the version")->callback([] { fmt::print("ringraft {}\n", kVersion); });
+  app.add_subcommand("version", "Print the version")->callback([] {
+    fmt::print("ringraft {}\n", kVersion);
+  });
   uint32_t shards = 2;
   CLI::App* check = app.add_subcommand("check", "Start the reactor and check io_uring support");
   check->add_option("--shards", shards, "Number of shards to start")->check(CLI::Range(1, 256));

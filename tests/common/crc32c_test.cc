@@ -8,7 +8,9 @@
 namespace ringraft {
 namespace {
 
-ConstByteSpan text_bytes(const std::string& text) { return as_bytes(text.data(), text.size()); }
+ConstByteSpan text_bytes(const std::string& text) {
+  return as_bytes(text.data(), text.size());
+}
 
 TEST(Crc32c, MatchesTheStandardCheckValue) {
   EXPECT_EQ(crc32c(text_bytes("123456789")), 0xE3069283u);
@@ -21,7 +23,9 @@ TEST(Crc32c, MatchesRfc3720Vectors) {
   EXPECT_EQ(crc32c(ones), 0x62A8AB43u);
 }
 
-TEST(Crc32c, EmptyInputIsZero) { EXPECT_EQ(crc32c(ConstByteSpan{}), 0u); }
+TEST(Crc32c, EmptyInputIsZero) {
+  EXPECT_EQ(crc32c(ConstByteSpan{}), 0u);
+}
 
 TEST(Crc32c, ExtendEqualsOneShot) {
   const std::string text = "the quick brown fox jumps over the lazy dog";

@@ -30,7 +30,8 @@ TEST(Result, ErrnoErrorsSayWhatHappenedAndWhere) {
   const Error error = Error::from_errno(ENOSPC, "write /data/wal/00000001.seg at offset 4096");
   EXPECT_EQ(error.code(), ErrorCode::kIo);
   EXPECT_EQ(error.errno_value(), ENOSPC);
-  EXPECT_EQ(error.message(), "write /data/wal/00000001.seg at offset 4096: No space left on device");
+  EXPECT_EQ(error.message(),
+            "write /data/wal/00000001.seg at offset 4096: No space left on device");
 }
 
 TEST(Result, VoidResult) {

@@ -80,7 +80,7 @@ TEST(Errors, ImpossibleRingSizeFailsToStartWithAMessage) {
 
 TEST(Errors, BufferGroupRejectsBadSizes) {
   run_on_reactor([&](Shard& shard) -> Task<void> {
-    EXPECT_FALSE(shard.io().create_buffer_group(3, 4096).ok());   // not a power of two
+    EXPECT_FALSE(shard.io().create_buffer_group(3, 4096).ok());  // not a power of two
     EXPECT_FALSE(shard.io().create_buffer_group(0, 4096).ok());
     EXPECT_FALSE(shard.io().create_buffer_group(8, 0).ok());
     co_return;

@@ -42,8 +42,8 @@ TEST(File, WriteFdatasyncAndReadBack) {
   std::vector<std::byte> read_back(written.size());
   run_on_reactor([&](Shard& shard) -> Task<void> {
     Io& io = shard.io();
-    const IoResult fd = co_await ops::openat(io, AT_FDCWD, path.c_str(),
-                                             O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+    const IoResult fd =
+        co_await ops::openat(io, AT_FDCWD, path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
     EXPECT_TRUE(fd.ok()) << fd.message();
     if (!fd.ok()) co_return;
     EXPECT_TRUE((co_await ops::fallocate(io, fd.value, 0, 0, 1 << 20)).ok());
@@ -78,9 +78,8 @@ TEST(File, WritevGathersAndReadvScatters) {
     const IoResult wrote = co_await ops::writev(io, fd.get(), gather, 3, 0);
     EXPECT_EQ(wrote.value, 3117);
     EXPECT_TRUE((co_await ops::fsync(io, fd.get())).ok());
-    const iovec scatter[] = {{out_a.data(), out_a.size()},
-                             {out_b.data(), out_b.size()},
-                             {out_c.data(), out_c.size()}};
+    const iovec scatter[] = {
+        {out_a.data(), out_a.size()}, {out_b.data(), out_b.size()}, {out_c.data(), out_c.size()}};
     const IoResult read = co_await ops::readv(io, fd.get(), scatter, 3, 0);
     EXPECT_EQ(read.value, 3117);
   });

@@ -29,8 +29,8 @@ Listener listen_on_loopback() {
 
 Task<FileDescriptor> connect_to(Io& io, const sockaddr_in& address) {
   FileDescriptor fd = tcp_socket().value();
-  const IoResult result =
-      co_await ops::connect(io, fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof(address));
+  const IoResult result = co_await ops::connect(
+      io, fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof(address));
   EXPECT_TRUE(result.ok()) << result.message();
   co_return fd;
 }
@@ -85,8 +85,7 @@ Task<bool> echo_client(Io& io, const sockaddr_in& address, std::vector<std::byte
     if (!sent.ok()) co_return false;
     size_t received = 0;
     while (received < reply.size()) {
-      const IoResult got =
-          co_await ops::recv(io, fd.get(), ByteSpan(reply).subspan(received));
+      const IoResult got = co_await ops::recv(io, fd.get(), ByteSpan(reply).subspan(received));
       if (got.value <= 0) co_return false;
       received += got.bytes();
     }
@@ -224,16 +223,16 @@ TEST(Tcp, SendmsgAndZeroCopySend) {
     const IoResult accepted = co_await ops::accept(shard.io(), listener.fd.get());
     FileDescriptor server(accepted.value);
     Latch all_received(1);
-    shard.spawn([](Io& io, int fd, std::vector<std::byte>& out, size_t want,
-                   Latch& done) -> Task<void> {
-      std::vector<std::byte> buffer(64 * 1024);
-      while (out.size() < want) {
-        const IoResult got = co_await ops::recv(io, fd, buffer);
-        if (got.value <= 0) break;
-        out.insert(out.end(), buffer.begin(), buffer.begin() + got.value);
-      }
-      done.count_down();
-    }(shard.io(), server.get(), received, head.size() + body.size(), all_received));
+    shard.spawn(
+        [](Io& io, int fd, std::vector<std::byte>& out, size_t want, Latch& done) -> Task<void> {
+          std::vector<std::byte> buffer(64 * 1024);
+          while (out.size() < want) {
+            const IoResult got = co_await ops::recv(io, fd, buffer);
+            if (got.value <= 0) break;
+            out.insert(out.end(), buffer.begin(), buffer.begin() + got.value);
+          }
+          done.count_down();
+        }(shard.io(), server.get(), received, head.size() + body.size(), all_received));
     iovec parts[] = {{const_cast<std::byte*>(head.data()), head.size()}};
     msghdr message{};
     message.msg_iov = parts;

@@ -60,9 +60,8 @@ TEST(Timer, CancelledTimerReportsCancelledAndDoesNotFire) {
   std::vector<int> fired;
   run_on_reactor([&](Shard& shard) -> Task<void> {
     Timer timer(shard.io());
-    shard.spawn([](Timer& t, IoResult& out) -> Task<void> {
-      out = co_await t.wait_for(20ms);
-    }(timer, cancelled_result));
+    shard.spawn([](Timer& t, IoResult& out) -> Task<void> { out = co_await t.wait_for(20ms); }(
+                                                timer, cancelled_result));
     shard.spawn(sleep_then_record(shard.io(), 30ms, 1, fired));
     EXPECT_TRUE(timer.armed());
     timer.cancel();
