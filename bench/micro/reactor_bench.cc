@@ -6,7 +6,9 @@
 // This file is the entry point. It is Google Benchmark's usual main with one change: the
 // multi-threaded benchmarks are declared Iterations(1)->UseManualTime(), and Google Benchmark
 // would append "/iterations:1/manual_time" to their names; the reporters below drop those two
-// suffixes so that every pair reads BM_<Group>/<reactor|baseline>/<arguments>.
+// suffixes so that every pair reads BM_<Group>/<reactor|baseline>/<arguments>. Only the reports
+// change: --benchmark_filter and --benchmark_list_tests still see the suffixed names, so do not
+// anchor a filter with $.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
@@ -51,6 +53,7 @@ int main(int argc, char** argv) {
   const std::string out_format = flag_value(argc, argv, "benchmark_out_format");
   const bool has_out = !flag_value(argc, argv, "benchmark_out").empty();
   const std::string color = flag_value(argc, argv, "benchmark_color");
+  const std::string tabular = flag_value(argc, argv, "benchmark_counters_tabular");
 
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
@@ -59,8 +62,12 @@ int main(int argc, char** argv) {
 
   const bool use_color = color.empty() || color == "auto" ? ::isatty(STDOUT_FILENO) != 0
                                                           : color == "true" || color == "yes";
+  int console_options = use_color ? benchmark::ConsoleReporter::OO_Color : 0;
+  if (tabular == "true" || tabular == "yes" || tabular == "1") {
+    console_options |= benchmark::ConsoleReporter::OO_Tabular;
+  }
   PlainNameReporter<benchmark::ConsoleReporter> console(
-      use_color ? benchmark::ConsoleReporter::OO_Color : benchmark::ConsoleReporter::OO_None);
+      static_cast<benchmark::ConsoleReporter::OutputOptions>(console_options));
   PlainNameReporter<benchmark::JSONReporter> json_file;
   benchmark::BenchmarkReporter* display =
       display_format.empty() || display_format == "console" ? &console : nullptr;

@@ -3,36 +3,67 @@
 #include <arpa/inet.h>
 #include <sys/statfs.h>
 
-#include <atomic>
+#include <cerrno>
+#include <condition_variable>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <mutex>
 #include <system_error>
+#include <thread>
 
-#include "reactor/ops.h"
+#include "common/assert.h"
 
 namespace ringraft::bench {
 namespace {
 
-// Sleeps on shard 0 for the whole run; the loop's shutdown cancels the sleep when the workload
-// stops the reactor in time, so only a hung run reaches the stop below.
-Task<void> watchdog(Shard& shard, std::chrono::seconds time_limit, std::atomic<bool>* timed_out) {
-  const IoResult slept = co_await ops::sleep_for(shard.io(), time_limit);
-  if (!slept.ok()) co_return;
-  timed_out->store(true);
-  shard.reactor().stop();
-}
+// Stops the reactor if the workload is still running after `time_limit`. A plain thread rather
+// than a timer on a shard: a pending timer makes every loop wait carry a timeout, which is a cost
+// the measured workload should not pay.
+class Watchdog {
+ public:
+  Watchdog(Reactor& reactor, std::chrono::seconds time_limit)
+      : thread_([this, &reactor, time_limit] {
+          std::unique_lock lock(mutex_);
+          if (done_changed_.wait_for(lock, time_limit, [this] { return done_; })) return;
+          timed_out_ = true;
+          reactor.stop();
+        }) {}
+  ~Watchdog() { RR_ASSERT_MSG(!thread_.joinable(), "call finish() before destroying"); }
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+
+  // Call once the reactor's run() has returned; true if the watchdog had to stop it.
+  bool finish() {
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    done_changed_.notify_one();
+    thread_.join();
+    return timed_out_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable done_changed_;
+  bool done_ = false;
+  bool timed_out_ = false;
+  std::thread thread_;  // last: it starts in the constructor and uses the members above
+};
 
 const char* filesystem_name(int64_t magic) {
-  switch (magic) {
-    case 0xEF53: return "ext4";
-    case 0x58465342: return "xfs";
-    case 0x9123683E: return "btrfs";
-    case 0x01021994: return "tmpfs";
-    case 0x794C7630: return "overlayfs";
-    case 0x2FC12FC1: return "zfs";
-    case 0x6969: return "nfs";
-    default: return "unknown-fs";
+  struct Known {
+    int64_t magic;
+    const char* name;
+  };
+  static constexpr Known kKnown[] = {
+      {0xEF53, "ext4"},          {0x58465342, "xfs"}, {0x9123683E, "btrfs"}, {0x01021994, "tmpfs"},
+      {0x794C7630, "overlayfs"}, {0x2FC12FC1, "zfs"}, {0x6969, "nfs"}};
+  for (const Known& known : kKnown) {
+    if (known.magic == magic) return known.name;
   }
+  return "unknown-fs";
 }
 
 }  // namespace
@@ -44,15 +75,13 @@ ReactorRunReport run_reactor_workload(uint32_t shard_count,
   config.shard_count = shard_count;
   config.pin_threads = false;
   Reactor reactor(config);
-  std::atomic<bool> timed_out{false};
-  Result<void> result = reactor.run([&](Shard& shard) -> Task<void> {
-    if (shard.id().value() == 0) shard.spawn(watchdog(shard, time_limit, &timed_out));
-    co_await shard_main(shard);
-  });
+  Watchdog watchdog(reactor, time_limit);
+  Result<void> result = reactor.run(std::move(shard_main));
+  const bool timed_out = watchdog.finish();
   ReactorRunReport report;
   if (!result.ok()) {
     report.error = "reactor did not start: " + result.error().message();
-  } else if (timed_out.load()) {
+  } else if (timed_out) {
     report.error = "workload still running after " + std::to_string(time_limit.count()) +
                    " s; stopped by the watchdog";
   }
@@ -61,8 +90,8 @@ ReactorRunReport run_reactor_workload(uint32_t shard_count,
   return report;
 }
 
-void add_loop_counters(benchmark::State& state, const std::string& prefix,
-                       const UringStats& stats, uint64_t operations) {
+void add_loop_counters(benchmark::State& state, const std::string& prefix, const UringStats& stats,
+                       uint64_t operations) {
   if (operations == 0 || stats.enter_calls == 0) return;
   state.counters[prefix + "_enters_per_op"] =
       static_cast<double>(stats.enter_calls) / static_cast<double>(operations);
@@ -86,9 +115,13 @@ Result<LoopbackListener> listen_on_loopback() {
 
 TempDir::TempDir() {
   const char* base = std::getenv("RINGRAFT_BENCH_DIR");
-  std::string pattern = std::string(base != nullptr && *base != '\0' ? base : "/tmp") +
-                        "/ringraft-bench-XXXXXX";
-  if (::mkdtemp(pattern.data()) != nullptr) path_ = pattern;
+  std::string pattern =
+      std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/ringraft-bench-XXXXXX";
+  if (::mkdtemp(pattern.data()) != nullptr) {
+    path_ = pattern;
+  } else {
+    error_ = "mkdtemp " + pattern + ": " + std::strerror(errno);
+  }
 }
 
 TempDir::~TempDir() {

@@ -38,16 +38,16 @@ struct ReactorRunReport {
 
 // Runs shard_main on every shard of a fresh reactor until the workload calls Reactor::stop().
 // Threads are not pinned: on a 2-core machine the shards share the cores with the benchmark's
-// own thread. A watchdog on shard 0 stops a run still going after `time_limit` and reports it
-// as an error, so a reactor bug fails the benchmark instead of hanging the whole binary.
+// own thread. A watchdog thread stops a run still going after `time_limit` and reports it as an
+// error, so a reactor bug fails the benchmark instead of hanging the whole binary.
 ReactorRunReport run_reactor_workload(uint32_t shard_count,
                                       std::function<Task<void>(Shard&)> shard_main,
                                       std::chrono::seconds time_limit = std::chrono::seconds(30));
 
 // Counters that show how well a shard's loop batched: io_uring_enter calls per unit of work
 // (`<prefix>_enters_per_op`) and completions per enter (`<prefix>_cqes_per_enter`).
-void add_loop_counters(benchmark::State& state, const std::string& prefix,
-                       const UringStats& stats, uint64_t operations);
+void add_loop_counters(benchmark::State& state, const std::string& prefix, const UringStats& stats,
+                       uint64_t operations);
 
 // A TCP listener on 127.0.0.1 with a kernel-chosen port.
 struct LoopbackListener {
@@ -67,6 +67,8 @@ class TempDir {
   TempDir& operator=(const TempDir&) = delete;
 
   bool ok() const { return !path_.empty(); }
+  // Why the directory could not be created, when !ok().
+  const std::string& error() const { return error_; }
   const std::string& path() const { return path_; }
   std::string file(const std::string& name) const { return path_ + "/" + name; }
   // "ext4 /tmp/ringraft-bench-abc123": the filesystem type decides what fdatasync costs.
@@ -74,6 +76,7 @@ class TempDir {
 
  private:
   std::string path_;
+  std::string error_;
 };
 
 }  // namespace ringraft::bench

@@ -13,12 +13,24 @@
 
 #include "reactor/task.h"
 
+// Neither function may be inlined, nor analysed across the call (gcc's noipa; clang has no such
+// attribute, and noinline is enough there for a loop-carried argument).
+#if defined(__clang__)
+#define RR_BENCH_OPAQUE [[gnu::noinline]]
+#else
+#define RR_BENCH_OPAQUE [[gnu::noipa]]
+#endif
+
 namespace ringraft::bench {
 namespace {
 
-[[gnu::noipa]] Task<int> next_value_task(int value) { co_return value + 1; }
+RR_BENCH_OPAQUE Task<int> next_value_task(int value) {
+  co_return value + 1;
+}
 
-[[gnu::noipa]] int next_value_call(int value) { return value + 1; }
+RR_BENCH_OPAQUE int next_value_call(int value) {
+  return value + 1;
+}
 
 Task<void> await_in_loop(benchmark::State& state, int* last_value) {
   int value = 0;

@@ -20,7 +20,7 @@ namespace ringraft::bench {
 namespace {
 
 constexpr uint32_t kQueueCapacity = 4096;  // ReactorConfig's default channel capacity
-constexpr uint64_t kOneWayMessages = 4'000'000;
+constexpr uint64_t kOneWayMessages = 2'000'000;
 constexpr uint64_t kRoundTrips = 20'000;
 
 const ShardId kSender(0);
@@ -42,10 +42,10 @@ void report_round_trips(benchmark::State& state, uint64_t round_trips, double se
 
 // Written by the shard named beside each field; read by the benchmark thread after the run.
 struct OneWayRun {
-  uint64_t received = 0;                  // receiver
-  bool in_order = true;                   // receiver
-  BenchClock::time_point started;         // sender
-  BenchClock::time_point finished;        // receiver
+  uint64_t received = 0;            // receiver
+  bool in_order = true;             // receiver
+  BenchClock::time_point started;   // sender
+  BenchClock::time_point finished;  // receiver
 };
 
 void count_message(Shard& receiver, const ShardMessage& message) {
@@ -92,8 +92,8 @@ void BM_CrossShardReactorOneWay(benchmark::State& state) {
 // ---- reactor: round trip ----------------------------------------------------------------------
 
 struct RoundTripRun {
-  uint64_t completed = 0;            // sender
-  bool channel_full = false;         // either; one message in flight can never fill a channel
+  uint64_t completed = 0;           // sender
+  bool channel_full = false;        // either; one message in flight can never fill a channel
   BenchClock::time_point started;   // sender
   BenchClock::time_point finished;  // sender
 };
@@ -103,7 +103,8 @@ void on_pong(Shard& sender, const ShardMessage& pong);
 void on_ping(Shard& receiver, const ShardMessage& ping) {
   ShardMessage pong = ping;
   pong.handler = &on_pong;
-  if (!receiver.try_send(kSender, pong)) static_cast<RoundTripRun*>(ping.object)->channel_full = true;
+  if (!receiver.try_send(kSender, pong))
+    static_cast<RoundTripRun*>(ping.object)->channel_full = true;
 }
 
 void on_pong(Shard& sender, const ShardMessage& pong) {

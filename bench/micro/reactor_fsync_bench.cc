@@ -35,7 +35,7 @@ struct AppendFile {
 AppendFile open_preallocated(const TempDir& directory) {
   AppendFile file;
   if (!directory.ok()) {
-    file.error = std::string("mkdtemp: ") + std::strerror(errno);
+    file.error = directory.error();
     return file;
   }
   const std::string path = directory.file("wal");
