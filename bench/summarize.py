@@ -23,7 +23,7 @@ import statistics
 import sys
 
 # Variants that are ringraft's own, and the baselines they are compared with.
-REACTOR_VARIANTS = ("reactor", "task_create_await")
+REACTOR_VARIANTS = ("reactor", "reactor_linked", "task_create_await")
 BASELINE_VARIANTS = ("blocking", "mutex_queue", "raw", "function_call")
 # Name suffixes Google Benchmark appends for run options; reactor_bench strips them itself, other
 # runners may not.
@@ -119,20 +119,25 @@ def pair_up(summaries):
         by_key.setdefault((group, arguments), {})[variant] = summary
     pairs = []
     for (group, arguments), variants in by_key.items():
-        reactor = next((variants[v] for v in REACTOR_VARIANTS if v in variants), None)
         baseline = next((variants[v] for v in BASELINE_VARIANTS if v in variants), None)
-        if reactor is None or baseline is None:
+        if baseline is None:
             continue
-        pair = {"group": group, "arguments": arguments, "reactor": reactor["name"],
-                "baseline": baseline["name"]}
-        if "value" in reactor and "value" in baseline and baseline["value"] > 0:
-            pair["metric"] = reactor["metric"]
-            pair["reactor_value"] = reactor["value"]
-            pair["baseline_value"] = baseline["value"]
-            pair["ratio"] = reactor["value"] / baseline["value"]
-            pair["higher_is_better"] = reactor["higher_is_better"]
-        pairs.append(pair)
+        for reactor in (variants[v] for v in REACTOR_VARIANTS if v in variants):
+            pairs.append(make_pair(group, arguments, reactor, baseline))
     return pairs
+
+
+def make_pair(group, arguments, reactor, baseline):
+    """One row of the ratio table: reactor ÷ baseline on the reactor's key metric."""
+    pair = {"group": group, "arguments": arguments, "reactor": reactor["name"],
+            "baseline": baseline["name"]}
+    if "value" in reactor and "value" in baseline and baseline["value"] > 0:
+        pair["metric"] = reactor["metric"]
+        pair["reactor_value"] = reactor["value"]
+        pair["baseline_value"] = baseline["value"]
+        pair["ratio"] = reactor["value"] / baseline["value"]
+        pair["higher_is_better"] = reactor["higher_is_better"]
+    return pair
 
 
 def describe_machine(context):

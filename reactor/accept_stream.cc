@@ -42,7 +42,7 @@ void AcceptStream::on_complete(Operation& op, int32_t result, uint32_t flags) {
 
 bool AcceptStream::NextAwaiter::await_suspend(std::coroutine_handle<> awaiter) {
   RR_ASSERT_MSG(!stream_.waiter_, "AcceptStream supports one waiter");
-  if (!stream_.op_.in_flight && !stream_.io_.submit(stream_.op_)) {
+  if (!stream_.op_.in_flight && (stream_.cancel_requested_ || !stream_.io_.submit(stream_.op_))) {
     stream_.ended_ = true;
     return false;
   }

@@ -51,6 +51,7 @@ class AcceptStream {
   Operation op_;
   FixedQueue<int32_t> queue_{kQueuedMax};
   bool ended_ = false;
+  bool cancel_requested_ = false;  // once set, the accept is never re-armed
   int32_t transient_error_ = 0;
   uint64_t overflow_closed_ = 0;
   std::coroutine_handle<> waiter_;

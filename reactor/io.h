@@ -96,4 +96,56 @@ class [[nodiscard]] OpAwaiter {
   int32_t result_ = 0;
 };
 
+// Awaitable for two operations submitted together, the first linked to the second
+// (Operation::link_next): both reach the kernel in one submission and the second starts only
+// after the first succeeded in full. Resumes once both have completed.
+class [[nodiscard]] LinkedPairAwaiter {
+ public:
+  struct Results {
+    IoResult first;
+    IoResult second;  // -ECANCELED when the first failed or fell short
+  };
+
+  LinkedPairAwaiter(Io& io, const Operation& first, const Operation& second)
+      : io_(&io), first_(first), second_(second) {
+    first_.link_next = true;
+  }
+  LinkedPairAwaiter(const LinkedPairAwaiter&) = delete;
+  LinkedPairAwaiter& operator=(const LinkedPairAwaiter&) = delete;
+
+  bool await_ready() const noexcept { return false; }
+  bool await_suspend(std::coroutine_handle<> awaiter) noexcept {
+    awaiter_ = awaiter;
+    for (Operation* op : {&first_, &second_}) {
+      op->context = this;
+      op->on_complete = &on_complete;
+    }
+    if (!io_->submit(first_)) {
+      results_ = {IoResult{-ECANCELED}, IoResult{-ECANCELED}};
+      return false;
+    }
+    if (!io_->submit(second_)) {
+      // Cannot happen: a refusal starts with the first. Kept so the counts stay exact.
+      results_.second = IoResult{-ECANCELED};
+      remaining_ = 1;
+    }
+    return true;
+  }
+  Results await_resume() const noexcept { return results_; }
+
+ private:
+  static void on_complete(Operation& op, int32_t result, uint32_t /*flags*/) {
+    auto* self = static_cast<LinkedPairAwaiter*>(op.context);
+    (&op == &self->first_ ? self->results_.first : self->results_.second) = IoResult{result};
+    if (--self->remaining_ == 0) self->awaiter_.resume();
+  }
+
+  Io* io_;
+  Operation first_;
+  Operation second_;
+  std::coroutine_handle<> awaiter_;
+  Results results_;
+  int remaining_ = 2;
+};
+
 }  // namespace ringraft

@@ -83,6 +83,9 @@ struct Operation {
   uint16_t buffer_group = 0;
   MonoTime deadline{};  // kTimer
   Duration timeout{0};  // > 0: the operation is cancelled (-ECANCELED) if it takes longer
+  // The next operation submitted starts only after this one succeeded in full (a failure or a
+  // short transfer fails the next one with -ECANCELED). Submit the next one right after.
+  bool link_next = false;
 
   CompletionFn on_complete = nullptr;
   void* context = nullptr;  // for on_complete: a coroutine handle address, a stream, ...

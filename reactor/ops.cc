@@ -3,6 +3,7 @@
 namespace ringraft::ops {
 
 Task<IoResult> write_all(Io& io, int fd, ConstByteSpan bytes, uint64_t offset) {
+  transfer_length(bytes.size());  // the total is reported as one int32 result
   size_t done_bytes = 0;
   while (done_bytes < bytes.size()) {
     const IoResult result = co_await write(io, fd, bytes.subspan(done_bytes), offset + done_bytes);
@@ -14,6 +15,7 @@ Task<IoResult> write_all(Io& io, int fd, ConstByteSpan bytes, uint64_t offset) {
 }
 
 Task<IoResult> send_all(Io& io, int fd, ConstByteSpan bytes) {
+  transfer_length(bytes.size());
   size_t done_bytes = 0;
   while (done_bytes < bytes.size()) {
     const IoResult result = co_await send(io, fd, bytes.subspan(done_bytes));
@@ -24,6 +26,7 @@ Task<IoResult> send_all(Io& io, int fd, ConstByteSpan bytes) {
 }
 
 Task<IoResult> read_exact(Io& io, int fd, ByteSpan into, uint64_t offset) {
+  transfer_length(into.size());
   size_t done_bytes = 0;
   while (done_bytes < into.size()) {
     const IoResult result = co_await read(io, fd, into.subspan(done_bytes), offset + done_bytes);

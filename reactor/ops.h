@@ -7,11 +7,21 @@
 
 #include <fcntl.h>
 
+#include "common/assert.h"
 #include "common/bytes.h"
 #include "reactor/io.h"
 #include "reactor/task.h"
 
 namespace ringraft::ops {
+
+// One request moves at most this many bytes, the kernel's own per-call bound (MAX_RW_COUNT) and
+// what fits the int32 result. Callers split larger transfers; a larger span is a programmer error.
+inline constexpr size_t kTransferBytesMax = 0x7ffff000;
+
+inline uint32_t transfer_length(size_t size_bytes) {
+  RR_ASSERT_MSG(size_bytes <= kTransferBytesMax, "one I/O request is limited to kTransferBytesMax");
+  return static_cast<uint32_t>(size_bytes);
+}
 
 // Does nothing in the kernel; a round trip through the ring.
 inline OpAwaiter nop(Io& io) {
@@ -25,7 +35,7 @@ inline OpAwaiter read(Io& io, int fd, ByteSpan into, uint64_t offset) {
   op.code = OpCode::kRead;
   op.fd = fd;
   op.buffer = into.data();
-  op.length = static_cast<uint32_t>(into.size());
+  op.length = transfer_length(into.size());
   op.offset = offset;
   return OpAwaiter(io, op);
 }
@@ -35,7 +45,7 @@ inline OpAwaiter write(Io& io, int fd, ConstByteSpan bytes, uint64_t offset) {
   op.code = OpCode::kWrite;
   op.fd = fd;
   op.buffer = const_cast<std::byte*>(bytes.data());  // the kernel only reads it
-  op.length = static_cast<uint32_t>(bytes.size());
+  op.length = transfer_length(bytes.size());
   op.offset = offset;
   return OpAwaiter(io, op);
 }
@@ -124,7 +134,7 @@ inline OpAwaiter recv(Io& io, int fd, ByteSpan into, int msg_flags = 0) {
   op.code = OpCode::kRecv;
   op.fd = fd;
   op.buffer = into.data();
-  op.length = static_cast<uint32_t>(into.size());
+  op.length = transfer_length(into.size());
   op.flags = msg_flags;
   return OpAwaiter(io, op);
 }
@@ -134,7 +144,7 @@ inline OpAwaiter send(Io& io, int fd, ConstByteSpan bytes, int msg_flags = MSG_N
   op.code = OpCode::kSend;
   op.fd = fd;
   op.buffer = const_cast<std::byte*>(bytes.data());
-  op.length = static_cast<uint32_t>(bytes.size());
+  op.length = transfer_length(bytes.size());
   op.flags = msg_flags;
   return OpAwaiter(io, op);
 }
@@ -155,7 +165,7 @@ inline OpAwaiter send_zero_copy(Io& io, int fd, ConstByteSpan bytes, int msg_fla
   op.code = OpCode::kSendZeroCopy;
   op.fd = fd;
   op.buffer = const_cast<std::byte*>(bytes.data());
-  op.length = static_cast<uint32_t>(bytes.size());
+  op.length = transfer_length(bytes.size());
   op.flags = msg_flags;
   return OpAwaiter(io, op);
 }
@@ -170,6 +180,23 @@ inline OpAwaiter sleep_until(Io& io, MonoTime deadline) {
 
 inline OpAwaiter sleep_for(Io& io, Duration delay) {
   return sleep_until(io, io.now() + delay);
+}
+
+// Writes `bytes` at `offset`, then fdatasyncs the file, as one linked submission: the sync
+// starts when the write has completed in full (a short or failed write cancels it). `first` is
+// the write's result, `second` the sync's. This is the group-commit primitive of the WAL.
+inline LinkedPairAwaiter write_fdatasync(Io& io, int fd, ConstByteSpan bytes, uint64_t offset) {
+  Operation write_op;
+  write_op.code = OpCode::kWrite;
+  write_op.fd = fd;
+  write_op.buffer = const_cast<std::byte*>(bytes.data());
+  write_op.length = transfer_length(bytes.size());
+  write_op.offset = offset;
+  Operation sync_op;
+  sync_op.code = OpCode::kFsync;
+  sync_op.fd = fd;
+  sync_op.flags = Operation::kFsyncDataOnly;
+  return LinkedPairAwaiter(io, write_op, sync_op);
 }
 
 // Writes all of `bytes` at `offset`, continuing after short writes. Returns the bytes written

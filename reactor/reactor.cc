@@ -1,5 +1,6 @@
 #include "reactor/reactor.h"
 
+#include <fmt/format.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/eventfd.h>
@@ -23,8 +24,27 @@ struct Reactor::RunState {
   std::barrier<> loops_done;
 };
 
-Reactor::Reactor(const ReactorConfig& config) : config_(config), ring_fds_(config.shard_count, -1) {
-  RR_ASSERT_MSG(config.shard_count > 0, "a reactor needs at least one shard");
+Result<void> Reactor::validate(const ReactorConfig& config) {
+  if (config.shard_count == 0 || config.shard_count > ReactorConfig::kShardCountMax) {
+    return Error(ErrorCode::kInvalidInput,
+                 fmt::format("shard_count {} is out of range [1, {}]", config.shard_count,
+                             ReactorConfig::kShardCountMax));
+  }
+  if (config.channel_capacity == 0 ||
+      config.channel_capacity > ReactorConfig::kChannelCapacityMax) {
+    return Error(ErrorCode::kInvalidInput,
+                 fmt::format("channel_capacity {} is out of range [1, {}]", config.channel_capacity,
+                             ReactorConfig::kChannelCapacityMax));
+  }
+  return {};
+}
+
+Reactor::Reactor(const ReactorConfig& config) : config_(config) {
+  if (Result<void> valid = validate(config); !valid.ok()) {
+    start_error_ = valid.error();
+    return;  // run() reports it; nothing else is set up
+  }
+  ring_fds_.assign(config.shard_count, -1);
   channels_.reserve(static_cast<size_t>(config.shard_count) * config.shard_count);
   for (uint32_t i = 0; i < config.shard_count * config.shard_count; i++) {
     channels_.push_back(std::make_unique<ShardChannel>(config.channel_capacity));

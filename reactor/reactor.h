@@ -25,6 +25,9 @@
 namespace ringraft {
 
 struct ReactorConfig {
+  static constexpr uint32_t kShardCountMax = 1024;
+  static constexpr uint32_t kChannelCapacityMax = 1u << 20;
+
   uint32_t shard_count = 1;
   bool pin_threads = true;           // pin shard i to core i % cores
   uint32_t channel_capacity = 4096;  // messages per ordered pair of shards
@@ -38,14 +41,16 @@ class Reactor {
   Reactor(const Reactor&) = delete;
   Reactor& operator=(const Reactor&) = delete;
 
-  // Runs until stop(). Returns an error if a shard could not start (its ring could not be
-  // created); the other shards are stopped in that case.
+  // Runs until stop(). Returns an error if the configuration is invalid or a shard could not
+  // start (its ring could not be created); the other shards are stopped in that case.
   Result<void> run(std::function<Task<void>(Shard&)> shard_main);
   // Asks every shard to stop. Any thread, any time before the Reactor is destroyed.
   void stop();
   bool stop_requested() const { return stop_requested_.load(std::memory_order_acquire); }
 
   uint32_t shard_count() const { return config_.shard_count; }
+  // An error naming the first invalid setting, or success.
+  static Result<void> validate(const ReactorConfig& config);
   const ReactorConfig& config() const { return config_; }
   ShardChannel& channel(ShardId from, ShardId to) {
     return *channels_[from.value() * config_.shard_count + to.value()];

@@ -49,7 +49,8 @@ RecvStream::~RecvStream() {
 }
 
 bool RecvStream::arm() {
-  if (io_.submit(op_)) return true;
+  // After cancel() a re-arm would slip past the cancel already queued for the kernel.
+  if (!cancel_requested_ && io_.submit(op_)) return true;
   ended_ = true;
   end_status_ = -ECANCELED;
   return false;

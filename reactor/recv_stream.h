@@ -89,6 +89,7 @@ class RecvStream {
   Operation op_;
   FixedQueue<Item> queue_;
   bool ended_ = false;
+  bool cancel_requested_ = false;  // once set, the receive is never re-armed
   int32_t end_status_ = 0;
   int32_t transient_error_ = 0;    // -ENOBUFS, reported once
   uint32_t no_buffer_streak_ = 0;  // -ENOBUFS completions since the last data

@@ -86,6 +86,7 @@ void Shard::add_before_sleep(std::function<void()> hook) {
 
 bool Shard::try_send(ShardId to, const ShardMessage& message) {
   RR_ASSERT(to.value() < shard_count() && message.handler != nullptr);
+  RR_ASSERT_MSG(to != id_, "a shard sends to itself: call the handler or spawn a task instead");
   if (!reactor_.channel(id_, to).ring.try_push(message)) {
     stats_.send_full++;
     return false;

@@ -73,7 +73,8 @@ class Shard {
   // Called every loop turn before the loop sleeps. Register at start-up, not per request.
   void add_before_sleep(std::function<void()> hook);
 
-  // Queues a message for shard `to`; false when its ring is full (nothing was queued).
+  // Queues a message for shard `to` (another shard); false when its ring is full (nothing was
+  // queued).
   bool try_send(ShardId to, const ShardMessage& message);
   // Queues a message, waiting while the ring is full. False only when this shard is stopping.
   Task<bool> send(ShardId to, ShardMessage message);

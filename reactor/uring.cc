@@ -3,6 +3,7 @@
 #include <linux/time_types.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -102,16 +103,21 @@ bool Uring::submit(Operation& op) {
     return true;
   }
   const bool linked_timeout = op.timeout.count() > 0;
-  if (linked_timeout && io_uring_sq_space_left(&ring_) < 2) {
+  // A link only holds within one submission: make room for the whole chain (this op, its
+  // timeout, and the op linked after it) so that no early flush splits it.
+  const unsigned sqes_needed = 1 + (linked_timeout ? 1 : 0) + (op.link_next ? 1 : 0);
+  if (sqes_needed > 1 && io_uring_sq_space_left(&ring_) < sqes_needed) {
     stats_.sq_full_flushes++;
-    io_uring_submit(&ring_);  // the op and its timeout must be adjacent in the SQ
+    io_uring_submit(&ring_);
   }
   io_uring_sqe* sqe = get_sqe();
   prepare(sqe, op);
   io_uring_sqe_set_data(sqe, &op);
+  if (op.link_next) sqe->flags |= IOSQE_IO_LINK;
   op.in_flight = true;
   kernel_in_flight_++;
   if (linked_timeout) {
+    RR_ASSERT_MSG(!op.link_next, "an operation cannot have both a timeout and a linked successor");
     sqe->flags |= IOSQE_IO_LINK;
     const __kernel_timespec spec = to_kernel_timespec(op.timeout);
     op.timeout_spec = {spec.tv_sec, spec.tv_nsec};
@@ -218,15 +224,17 @@ void Uring::begin_shutdown() {
 void Uring::send_wake(int target_ring_fd) {
   io_uring_sqe* sqe = get_sqe();
   io_uring_prep_msg_ring(sqe, target_ring_fd, 0, kTagWake, 0);
-  io_uring_sqe_set_data64(sqe, kTagInternal);
+  io_uring_sqe_set_data64(sqe, kTagWakeSent);
   internal_in_flight_++;
 }
 
 void Uring::wait_and_submit(Duration max_wait) {
+  update_clock();  // the turn's work took time: a timer's remaining wait is shorter now
   Duration wait = max_wait;
   if (!deferred_.empty()) wait = Duration::zero();
   if (!timers_.empty()) {
-    const Duration until_timer = timers_.earliest_deadline() - now_;
+    // Clamped: a deadline already passed means "do not sleep", never "sleep forever".
+    const Duration until_timer = std::max(Duration::zero(), timers_.earliest_deadline() - now_);
     if (wait.count() < 0 || until_timer < wait) wait = until_timer;
   }
   int result;
@@ -275,6 +283,16 @@ void Uring::dispatch_one(uint64_t user_data, int32_t result, uint32_t flags) {
   if (user_data == kTagInternal) {
     RR_ASSERT(internal_in_flight_ > 0);
     internal_in_flight_--;
+    return;
+  }
+  if (user_data == kTagWakeSent) {
+    RR_ASSERT(internal_in_flight_ > 0);
+    internal_in_flight_--;
+    if (result < 0) {
+      // The target ring is gone (its shard already stopped): the message can no longer matter.
+      stats_.wakes_failed++;
+      if (!shutting_down_) RR_LOG_WARN("cross-shard wake failed: {}", std::strerror(-result));
+    }
     return;
   }
   if (user_data == kTagWake) {

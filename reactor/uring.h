@@ -37,6 +37,7 @@ struct UringStats {
   uint64_t completions = 0;      // CQEs drained
   uint64_t timers_fired = 0;
   uint64_t wakes_received = 0;  // cross-ring wake-ups (MSG_RING) received
+  uint64_t wakes_failed = 0;    // our MSG_RING wake-ups that the kernel refused
 };
 
 class Uring final : public Io {
@@ -44,6 +45,7 @@ class Uring final : public Io {
   // Tags for SQEs the backend issues itself. Operation addresses are never this small.
   static constexpr uint64_t kTagInternal = 1;  // its completion only balances the count
   static constexpr uint64_t kTagWake = 2;      // posted into this ring by another ring
+  static constexpr uint64_t kTagWakeSent = 3;  // our MSG_RING to another ring completed
 
   // Creates a ring on the calling thread, which becomes its only submitter.
   static Result<std::unique_ptr<Uring>> create(const UringConfig& config);

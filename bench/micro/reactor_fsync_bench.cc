@@ -1,7 +1,10 @@
 // Durable 4 KiB appends: ops::write + ops::fdatasync through the reactor against pwrite +
 // fdatasync called directly, the pattern of a WAL that syncs every batch.
 //
-//   BM_Fsync/<reactor|raw>
+//   BM_Fsync/<reactor|reactor_linked|raw>
+//
+// reactor awaits the write, then the sync (two trips through the ring); reactor_linked submits
+// both at once as a linked pair (ops::write_fdatasync), which is how the WAL commits a batch.
 //
 // Each variant gets a fresh file, preallocated with fallocate, and appends one block at a time,
 // each followed by fdatasync, until kBlocksMax blocks or kTimeBudget, whichever comes first. The
@@ -57,22 +60,33 @@ struct AppendRun {
   BenchClock::time_point started, finished;
 };
 
+// One durable append; returns an error description or "".
+Task<std::string> append_one(Io& io, int fd, const std::vector<std::byte>& block, uint64_t offset,
+                             bool linked) {
+  IoResult wrote, synced;
+  if (linked) {
+    const LinkedPairAwaiter::Results results = co_await ops::write_fdatasync(io, fd, block, offset);
+    wrote = results.first;
+    synced = results.second;
+  } else {
+    wrote = co_await ops::write(io, fd, block, offset);
+    if (wrote.value == static_cast<int32_t>(kBlockBytes)) synced = co_await ops::fdatasync(io, fd);
+  }
+  if (wrote.value != static_cast<int32_t>(kBlockBytes)) {
+    co_return "write: " + (wrote.ok() ? std::string("short write") : wrote.message());
+  }
+  if (!synced.ok()) co_return "fdatasync: " + synced.message();
+  co_return std::string();
+}
+
 Task<void> append_through_reactor(Shard& shard, int fd, const std::vector<std::byte>& block,
-                                  AppendRun& run) {
+                                  bool linked, AppendRun& run) {
   Io& io = shard.io();
   run.started = BenchClock::now();
   const BenchClock::time_point deadline = run.started + kTimeBudget;
   while (run.blocks < kBlocksMax && BenchClock::now() < deadline) {
-    const IoResult wrote = co_await ops::write(io, fd, block, uint64_t{run.blocks} * kBlockBytes);
-    if (wrote.value != static_cast<int32_t>(kBlockBytes)) {
-      run.error = "write: " + (wrote.ok() ? std::string("short write") : wrote.message());
-      break;
-    }
-    const IoResult synced = co_await ops::fdatasync(io, fd);
-    if (!synced.ok()) {
-      run.error = "fdatasync: " + synced.message();
-      break;
-    }
+    run.error = co_await append_one(io, fd, block, uint64_t{run.blocks} * kBlockBytes, linked);
+    if (!run.error.empty()) break;
     run.blocks++;
   }
   run.finished = BenchClock::now();
@@ -105,7 +119,7 @@ void report_appends(benchmark::State& state, const AppendRun& run) {
   state.counters["sync_us"] = run.blocks == 0 ? 0.0 : seconds * 1e6 / run.blocks;
 }
 
-void BM_FsyncReactor(benchmark::State& state) {
+void BM_FsyncReactor(benchmark::State& state, bool linked) {
   const std::vector<std::byte> block(kBlockBytes, std::byte{0x5a});
   for (auto _ : state) {
     TempDir directory;
@@ -116,7 +130,7 @@ void BM_FsyncReactor(benchmark::State& state) {
     }
     AppendRun run;
     ReactorRunReport report = run_reactor_workload(1, [&](Shard& shard) -> Task<void> {
-      return append_through_reactor(shard, file.fd.get(), block, run);
+      return append_through_reactor(shard, file.fd.get(), block, linked, run);
     });
     if (!report.ok() || !run.error.empty()) {
       state.SkipWithError(!report.ok() ? report.error.c_str() : run.error.c_str());
@@ -151,7 +165,10 @@ void one_run(benchmark::internal::Benchmark* benchmark) {
   benchmark->Iterations(1)->UseManualTime()->Unit(benchmark::kMicrosecond);
 }
 
-BENCHMARK(BM_FsyncReactor)->Name("BM_Fsync/reactor")->Apply(one_run);
+BENCHMARK_CAPTURE(BM_FsyncReactor, reactor, false)->Name("BM_Fsync/reactor")->Apply(one_run);
+BENCHMARK_CAPTURE(BM_FsyncReactor, reactor_linked, true)
+    ->Name("BM_Fsync/reactor_linked")
+    ->Apply(one_run);
 BENCHMARK(BM_FsyncRaw)->Name("BM_Fsync/raw")->Apply(one_run);
 
 }  // namespace

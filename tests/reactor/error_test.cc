@@ -78,6 +78,19 @@ TEST(Errors, ImpossibleRingSizeFailsToStartWithAMessage) {
   EXPECT_FALSE(ran);
 }
 
+TEST(Errors, InvalidConfigurationIsAnErrorNotACrash) {
+  for (const auto& [shards, capacity] :
+       {std::pair<uint32_t, uint32_t>{0, 16}, {2, 0}, {ReactorConfig::kShardCountMax + 1, 16}}) {
+    ReactorConfig config = testing::test_config(shards);
+    config.channel_capacity = capacity;
+    Reactor reactor(config);
+    Result<void> result = reactor.run([](Shard&) -> Task<void> { co_return; });
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.error().code(), ErrorCode::kInvalidInput) << result.error().message();
+    reactor.stop();  // harmless on a reactor that never started
+  }
+}
+
 TEST(Errors, BufferGroupRejectsBadSizes) {
   run_on_reactor([&](Shard& shard) -> Task<void> {
     EXPECT_FALSE(shard.io().create_buffer_group(3, 4096).ok());  // not a power of two

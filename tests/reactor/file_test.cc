@@ -88,6 +88,27 @@ TEST(File, WritevGathersAndReadvScatters) {
   EXPECT_EQ(out_c, c);
 }
 
+TEST(File, LinkedWriteAndFdatasync) {
+  TempDir dir;
+  const std::string path = dir.file("linked");
+  const std::vector<std::byte> written = pattern_bytes(16 * 1024, 4);
+  LinkedPairAwaiter::Results ok_results, failed_results;
+  run_on_reactor([&](Shard& shard) -> Task<void> {
+    FileDescriptor fd(::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644));
+    ok_results = co_await ops::write_fdatasync(shard.io(), fd.get(), written, 4096);
+    // A failed write must not be followed by a sync that reports success.
+    failed_results = co_await ops::write_fdatasync(shard.io(), 987654, written, 0);
+  });
+  EXPECT_EQ(ok_results.first.value, static_cast<int32_t>(written.size()));
+  EXPECT_EQ(ok_results.second.value, 0);
+  EXPECT_EQ(failed_results.first.value, -EBADF);
+  EXPECT_EQ(failed_results.second.value, -ECANCELED);
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  std::vector<std::byte> seen(written.size());
+  ASSERT_EQ(::pread(fd.get(), seen.data(), seen.size(), 4096), static_cast<ssize_t>(seen.size()));
+  EXPECT_EQ(seen, written);
+}
+
 TEST(File, ShortReadAtEndOfFile) {
   TempDir dir;
   const std::string path = dir.file("short");

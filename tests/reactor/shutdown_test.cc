@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "reactor/accept_stream.h"
+#include "reactor/latch.h"
 #include "reactor/recv_stream.h"
 #include "reactor/timer.h"
 #include "tests/reactor/test_reactor.h"
@@ -81,6 +82,20 @@ TEST(Shutdown, DestroysTasksThatWaitForever) {
   ASSERT_TRUE(result.ok());
   EXPECT_TRUE(destroyed);
   EXPECT_EQ(reactor.final_stats()[0].tasks_destroyed_at_stop, 1u);
+}
+
+// The common shape "spawn workers, await a Latch" must survive a stop while a worker hangs:
+// the Latch is destroyed with its waiter inside the frames being torn down.
+TEST(Shutdown, TaskWaitingOnALatchIsDestroyedCleanly) {
+  Reactor reactor(testing::test_config(2));
+  Result<void> result = reactor.run([&](Shard& shard) -> Task<void> {
+    Latch never(1);
+    if (shard.id().value() == 1) shard.reactor().stop();
+    co_await never.wait();
+  });
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(reactor.final_stats()[0].tasks_destroyed_at_stop, 1u);
+  EXPECT_EQ(reactor.final_stats()[1].tasks_destroyed_at_stop, 1u);
 }
 
 TEST(Shutdown, OperationsAfterStopAreRefused) {

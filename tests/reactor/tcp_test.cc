@@ -213,6 +213,37 @@ TEST(Tcp, ConsumerHoldingEveryBufferGetsNoBuffersThenRecovers) {
   EXPECT_TRUE(bytes_in_order);
 }
 
+TEST(Tcp, CancelledStreamStaysCancelledWhenMoreDataArrives) {
+  Listener listener = listen_on_loopback();
+  std::vector<int32_t> statuses;
+  run_on_reactor([&](Shard& shard) -> Task<void> {
+    auto group = shard.io().create_buffer_group(8, 1024);
+    EXPECT_TRUE(group.ok());
+    if (!group.ok()) co_return;
+    FileDescriptor client = co_await connect_to(shard.io(), listener.address);
+    const IoResult accepted = co_await ops::accept(shard.io(), listener.fd.get());
+    FileDescriptor server(accepted.value);
+    RecvStream stream(shard.io(), server.get(), *group.value());
+    const std::vector<std::byte> first = pattern(100, 1);
+    co_await ops::send_all(shard.io(), client.get(), first);
+    statuses.push_back((co_await stream.next()).status.value);  // armed, 100 bytes
+    stream.cancel();
+    co_await ops::send_all(shard.io(), client.get(), first);  // arrives after the cancel
+    while (true) {
+      const int32_t status = (co_await stream.next()).status.value;
+      statuses.push_back(status);
+      if (status <= 0) break;
+    }
+    EXPECT_FALSE(stream.in_flight());
+    statuses.push_back((co_await stream.next()).status.value);  // stays ended, no re-arm
+    EXPECT_FALSE(stream.in_flight());
+  });
+  ASSERT_GE(statuses.size(), 3u);
+  EXPECT_EQ(statuses.front(), 100);
+  EXPECT_EQ(statuses[statuses.size() - 2], -ECANCELED);
+  EXPECT_EQ(statuses.back(), -ECANCELED);
+}
+
 TEST(Tcp, SendmsgAndZeroCopySend) {
   Listener listener = listen_on_loopback();
   std::vector<std::byte> received;
