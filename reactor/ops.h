@@ -23,6 +23,30 @@ inline uint32_t transfer_length(size_t size_bytes) {
   return static_cast<uint32_t>(size_bytes);
 }
 
+// The shapes every operation below is built from.
+inline Operation buffer_operation(OpCode code, int fd, const void* data, size_t size_bytes,
+                                  uint64_t offset, int flags = 0) {
+  Operation op;
+  op.code = code;
+  op.fd = fd;
+  op.buffer = const_cast<void*>(data);  // read-only for writes and sends: the kernel only reads it
+  op.length = transfer_length(size_bytes);
+  op.offset = offset;
+  op.flags = flags;
+  return op;
+}
+
+inline Operation vector_operation(OpCode code, int fd, const iovec* iov, uint32_t iov_count,
+                                  uint64_t offset) {
+  Operation op;
+  op.code = code;
+  op.fd = fd;
+  op.iov = iov;
+  op.iov_count = iov_count;
+  op.offset = offset;
+  return op;
+}
+
 // Does nothing in the kernel; a round trip through the ring.
 inline OpAwaiter nop(Io& io) {
   Operation op;
@@ -31,43 +55,19 @@ inline OpAwaiter nop(Io& io) {
 }
 
 inline OpAwaiter read(Io& io, int fd, ByteSpan into, uint64_t offset) {
-  Operation op;
-  op.code = OpCode::kRead;
-  op.fd = fd;
-  op.buffer = into.data();
-  op.length = transfer_length(into.size());
-  op.offset = offset;
-  return OpAwaiter(io, op);
+  return OpAwaiter(io, buffer_operation(OpCode::kRead, fd, into.data(), into.size(), offset));
 }
 
 inline OpAwaiter write(Io& io, int fd, ConstByteSpan bytes, uint64_t offset) {
-  Operation op;
-  op.code = OpCode::kWrite;
-  op.fd = fd;
-  op.buffer = const_cast<std::byte*>(bytes.data());  // the kernel only reads it
-  op.length = transfer_length(bytes.size());
-  op.offset = offset;
-  return OpAwaiter(io, op);
+  return OpAwaiter(io, buffer_operation(OpCode::kWrite, fd, bytes.data(), bytes.size(), offset));
 }
 
 inline OpAwaiter readv(Io& io, int fd, const iovec* iov, uint32_t iov_count, uint64_t offset) {
-  Operation op;
-  op.code = OpCode::kReadv;
-  op.fd = fd;
-  op.iov = iov;
-  op.iov_count = iov_count;
-  op.offset = offset;
-  return OpAwaiter(io, op);
+  return OpAwaiter(io, vector_operation(OpCode::kReadv, fd, iov, iov_count, offset));
 }
 
 inline OpAwaiter writev(Io& io, int fd, const iovec* iov, uint32_t iov_count, uint64_t offset) {
-  Operation op;
-  op.code = OpCode::kWritev;
-  op.fd = fd;
-  op.iov = iov;
-  op.iov_count = iov_count;
-  op.offset = offset;
-  return OpAwaiter(io, op);
+  return OpAwaiter(io, vector_operation(OpCode::kWritev, fd, iov, iov_count, offset));
 }
 
 inline OpAwaiter fdatasync(Io& io, int fd) {
@@ -130,23 +130,12 @@ inline OpAwaiter accept(Io& io, int listen_fd) {
 }
 
 inline OpAwaiter recv(Io& io, int fd, ByteSpan into, int msg_flags = 0) {
-  Operation op;
-  op.code = OpCode::kRecv;
-  op.fd = fd;
-  op.buffer = into.data();
-  op.length = transfer_length(into.size());
-  op.flags = msg_flags;
-  return OpAwaiter(io, op);
+  return OpAwaiter(io, buffer_operation(OpCode::kRecv, fd, into.data(), into.size(), 0, msg_flags));
 }
 
 inline OpAwaiter send(Io& io, int fd, ConstByteSpan bytes, int msg_flags = MSG_NOSIGNAL) {
-  Operation op;
-  op.code = OpCode::kSend;
-  op.fd = fd;
-  op.buffer = const_cast<std::byte*>(bytes.data());
-  op.length = transfer_length(bytes.size());
-  op.flags = msg_flags;
-  return OpAwaiter(io, op);
+  return OpAwaiter(io,
+                   buffer_operation(OpCode::kSend, fd, bytes.data(), bytes.size(), 0, msg_flags));
 }
 
 inline OpAwaiter sendmsg(Io& io, int fd, msghdr* message, int msg_flags = MSG_NOSIGNAL) {
@@ -186,17 +175,12 @@ inline OpAwaiter sleep_for(Io& io, Duration delay) {
 // starts when the write has completed in full (a short or failed write cancels it). `first` is
 // the write's result, `second` the sync's. This is the group-commit primitive of the WAL.
 inline LinkedPairAwaiter write_fdatasync(Io& io, int fd, ConstByteSpan bytes, uint64_t offset) {
-  Operation write_op;
-  write_op.code = OpCode::kWrite;
-  write_op.fd = fd;
-  write_op.buffer = const_cast<std::byte*>(bytes.data());
-  write_op.length = transfer_length(bytes.size());
-  write_op.offset = offset;
   Operation sync_op;
   sync_op.code = OpCode::kFsync;
   sync_op.fd = fd;
   sync_op.flags = Operation::kFsyncDataOnly;
-  return LinkedPairAwaiter(io, write_op, sync_op);
+  return LinkedPairAwaiter(
+      io, buffer_operation(OpCode::kWrite, fd, bytes.data(), bytes.size(), offset), sync_op);
 }
 
 // Writes all of `bytes` at `offset`, continuing after short writes. Returns the bytes written

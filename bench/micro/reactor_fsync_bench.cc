@@ -119,7 +119,9 @@ void report_appends(benchmark::State& state, const AppendRun& run) {
   state.counters["sync_us"] = run.blocks == 0 ? 0.0 : seconds * 1e6 / run.blocks;
 }
 
-void BM_FsyncReactor(benchmark::State& state, bool linked) {
+// Runs `append` (reactor or raw) on a fresh preallocated file per iteration and reports it.
+template <class AppendFn>
+void run_appends(benchmark::State& state, AppendFn append) {
   const std::vector<std::byte> block(kBlockBytes, std::byte{0x5a});
   for (auto _ : state) {
     TempDir directory;
@@ -129,11 +131,9 @@ void BM_FsyncReactor(benchmark::State& state, bool linked) {
       break;
     }
     AppendRun run;
-    ReactorRunReport report = run_reactor_workload(1, [&](Shard& shard) -> Task<void> {
-      return append_through_reactor(shard, file.fd.get(), block, linked, run);
-    });
-    if (!report.ok() || !run.error.empty()) {
-      state.SkipWithError(!report.ok() ? report.error.c_str() : run.error.c_str());
+    const std::string failure = append(file.fd.get(), block, run);
+    if (!failure.empty() || !run.error.empty()) {
+      state.SkipWithError(!failure.empty() ? failure.c_str() : run.error.c_str());
       break;
     }
     report_appends(state, run);
@@ -141,24 +141,20 @@ void BM_FsyncReactor(benchmark::State& state, bool linked) {
   }
 }
 
+void BM_FsyncReactor(benchmark::State& state, bool linked) {
+  run_appends(state, [linked](int fd, const std::vector<std::byte>& block, AppendRun& run) {
+    ReactorRunReport report = run_reactor_workload(1, [&](Shard& shard) -> Task<void> {
+      return append_through_reactor(shard, fd, block, linked, run);
+    });
+    return report.ok() ? std::string() : report.error;
+  });
+}
+
 void BM_FsyncRaw(benchmark::State& state) {
-  const std::vector<std::byte> block(kBlockBytes, std::byte{0x5a});
-  for (auto _ : state) {
-    TempDir directory;
-    AppendFile file = open_preallocated(directory);
-    if (!file.fd.valid()) {
-      state.SkipWithError(file.error.c_str());
-      break;
-    }
-    AppendRun run;
-    append_raw(file.fd.get(), block, run);
-    if (!run.error.empty()) {
-      state.SkipWithError(run.error.c_str());
-      break;
-    }
-    report_appends(state, run);
-    state.SetLabel(directory.describe());
-  }
+  run_appends(state, [](int fd, const std::vector<std::byte>& block, AppendRun& run) {
+    append_raw(fd, block, run);
+    return std::string();
+  });
 }
 
 void one_run(benchmark::internal::Benchmark* benchmark) {
