@@ -209,6 +209,9 @@ void Shard::run(const std::function<Task<void>(Shard&)>& shard_main) {
     uring_->wait_and_submit(more_now ? Duration::zero() : Duration(-1));
     uring_->dispatch_completions();
     stats_.turns++;
+#ifndef NDEBUG
+    uring_->check_invariants();
+#endif
   }
   destroy_remaining_tasks();
   t_current_shard = nullptr;

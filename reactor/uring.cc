@@ -93,7 +93,21 @@ io_uring_sqe* Uring::get_sqe() {
   return sqe;
 }
 
+void Uring::assert_owner_thread() const {
+#ifndef NDEBUG
+  RR_ASSERT_MSG(std::this_thread::get_id() == owner_thread_,
+                "a shard's ring used from another thread: send a ShardMessage instead");
+#endif
+}
+
+void Uring::check_invariants() const {
+  timers_.check_invariants();
+  for (const Deferred& item : deferred_) RR_ASSERT(item.op->in_flight);
+  RR_ASSERT(deferred_running_.empty());
+}
+
 bool Uring::submit(Operation& op) {
+  assert_owner_thread();
   RR_ASSERT_MSG(!op.in_flight, "an Operation was submitted twice");
   RR_ASSERT(op.on_complete != nullptr);
   if (shutting_down_) return false;
@@ -194,6 +208,7 @@ void Uring::prepare(io_uring_sqe* sqe, Operation& op) {
 }
 
 void Uring::cancel(Operation& op) {
+  assert_owner_thread();
   if (!op.in_flight) return;
   if (op.code == OpCode::kTimer) {
     if (timers_.remove(op)) complete_later(op, -ECANCELED);
@@ -229,6 +244,7 @@ void Uring::send_wake(int target_ring_fd) {
 }
 
 void Uring::wait_and_submit(Duration max_wait) {
+  assert_owner_thread();
   update_clock();  // the turn's work took time: a timer's remaining wait is shorter now
   Duration wait = max_wait;
   if (!deferred_.empty()) wait = Duration::zero();

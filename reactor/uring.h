@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "common/result.h"
@@ -86,6 +87,8 @@ class Uring final : public Io {
     return kernel_in_flight_ + internal_in_flight_ + timers_.size() + deferred_.size();
   }
   bool has_deferred() const { return !deferred_.empty(); }
+  // Checks the whole structure (timer heap, counters); debug builds run it every turn.
+  void check_invariants() const;
 
   int ring_fd() const { return ring_.ring_fd; }
   unsigned setup_flags() const { return setup_flags_; }
@@ -101,8 +104,12 @@ class Uring final : public Io {
   size_t fire_due_timers();
   size_t run_deferred();
 
+  // Debug builds check that only the creating thread (the shard's) touches the ring.
+  void assert_owner_thread() const;
+
   io_uring ring_{};
   unsigned setup_flags_ = 0;
+  std::thread::id owner_thread_ = std::this_thread::get_id();
   MonoTime now_{};
   bool shutting_down_ = false;
   size_t kernel_in_flight_ = 0;    // Operations submitted to the kernel, final CQE not seen
