@@ -23,7 +23,7 @@ import statistics
 import sys
 
 # Variants that are ringraft's own, and the baselines they are compared with.
-REACTOR_VARIANTS = ("reactor", "reactor_linked", "task_create_await")
+REACTOR_VARIANTS = ("reactor", "reactor_polling", "reactor_linked", "task_create_await")
 BASELINE_VARIANTS = ("blocking", "mutex_queue", "raw", "function_call")
 # Name suffixes Google Benchmark appends for run options; reactor_bench strips them itself, other
 # runners may not.

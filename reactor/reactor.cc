@@ -36,6 +36,11 @@ Result<void> Reactor::validate(const ReactorConfig& config) {
                  fmt::format("channel_capacity {} is out of range [1, {}]", config.channel_capacity,
                              ReactorConfig::kChannelCapacityMax));
   }
+  if (config.idle_poll < Duration::zero() || config.idle_poll > ReactorConfig::kIdlePollMax) {
+    return Error(ErrorCode::kInvalidInput,
+                 fmt::format("idle_poll {} ns is out of range [0, {} ns]", config.idle_poll.count(),
+                             ReactorConfig::kIdlePollMax.count()));
+  }
   return {};
 }
 

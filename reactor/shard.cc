@@ -206,8 +206,12 @@ void Shard::run(const std::function<Task<void>(Shard&)>& shard_main) {
     flush_wakes();
     const bool more_now = !ready_.empty() || inbound_pending();
     if (stopping_ && !more_now && uring_->pending_count() == 0) break;
-    uring_->wait_and_submit(more_now ? Duration::zero() : Duration(-1));
-    uring_->dispatch_completions();
+    if (!more_now && !stopping_ && poll_while_idle()) {
+      stats_.idle_polls++;
+    } else {
+      uring_->wait_and_submit(more_now ? Duration::zero() : Duration(-1));
+      uring_->dispatch_completions();
+    }
     stats_.turns++;
 #ifndef NDEBUG
     uring_->check_invariants();
@@ -215,6 +219,19 @@ void Shard::run(const std::function<Task<void>(Shard&)>& shard_main) {
   }
   destroy_remaining_tasks();
   t_current_shard = nullptr;
+}
+
+// Spins on the completion queue (and the inbound channels) for up to idle_poll before the loop
+// sleeps. Returns true if work turned up, which was then dispatched.
+bool Shard::poll_while_idle() {
+  const Duration budget = reactor_.config().idle_poll;
+  if (budget <= Duration::zero()) return false;
+  const MonoTime give_up_at = uring_->now() + budget;
+  do {
+    uring_->wait_and_submit(Duration::zero());
+    if (uring_->dispatch_completions() > 0 || inbound_pending() || !ready_.empty()) return true;
+  } while (uring_->now() < give_up_at);
+  return false;
 }
 
 void Shard::destroy_remaining_tasks() {

@@ -40,6 +40,7 @@ struct ShardStats {
   uint64_t send_full = 0;  // try_send found the ring full
   uint64_t tasks_spawned = 0;
   uint64_t tasks_destroyed_at_stop = 0;
+  uint64_t idle_polls = 0;  // idle turns that found work by polling, without sleeping
 };
 
 namespace detail {
@@ -101,6 +102,7 @@ class Shard {
   bool inbound_pending() const;
   void run_ready();
   void flush_wakes();
+  bool poll_while_idle();
   void arm_external_wake();
   void destroy_remaining_tasks();
   static void on_wake(void* context);

@@ -70,10 +70,11 @@ const char* filesystem_name(int64_t magic) {
 
 ReactorRunReport run_reactor_workload(uint32_t shard_count,
                                       std::function<Task<void>(Shard&)> shard_main,
-                                      std::chrono::seconds time_limit) {
+                                      Duration idle_poll, std::chrono::seconds time_limit) {
   ReactorConfig config;
   config.shard_count = shard_count;
   config.pin_threads = false;
+  config.idle_poll = idle_poll;
   Reactor reactor(config);
   Watchdog watchdog(reactor, time_limit);
   Result<void> result = reactor.run(std::move(shard_main));

@@ -39,10 +39,15 @@ struct ReactorRunReport {
 // Runs shard_main on every shard of a fresh reactor until the workload calls Reactor::stop().
 // Threads are not pinned: on a 2-core machine the shards share the cores with the benchmark's
 // own thread. A watchdog thread stops a run still going after `time_limit` and reports it as an
-// error, so a reactor bug fails the benchmark instead of hanging the whole binary.
+// error, so a reactor bug fails the benchmark instead of hanging the whole binary. `idle_poll`
+// is ReactorConfig::idle_poll (the "*_polling" variants set it).
 ReactorRunReport run_reactor_workload(uint32_t shard_count,
                                       std::function<Task<void>(Shard&)> shard_main,
+                                      Duration idle_poll = Duration::zero(),
                                       std::chrono::seconds time_limit = std::chrono::seconds(30));
+
+// The idle poll of the "*_polling" variants: long enough to cover a loopback round trip.
+inline constexpr Duration kBenchIdlePoll = std::chrono::microseconds(50);
 
 // Counters that show how well a shard's loop batched: io_uring_enter calls per unit of work
 // (`<prefix>_enters_per_op`) and completions per enter (`<prefix>_cqes_per_enter`).

@@ -119,19 +119,22 @@ void on_pong(Shard& sender, const ShardMessage& pong) {
   if (!sender.try_send(kReceiver, ping)) run.channel_full = true;
 }
 
-void BM_CrossShardReactorRoundTrip(benchmark::State& state) {
+void BM_CrossShardReactorRoundTrip(benchmark::State& state, Duration idle_poll) {
   for (auto _ : state) {
     RoundTripRun run;
-    ReactorRunReport report = run_reactor_workload(2, [&run](Shard& shard) -> Task<void> {
-      if (shard.id() == kSender) {
-        ShardMessage ping;
-        ping.handler = &on_ping;
-        ping.object = &run;
-        run.started = BenchClock::now();
-        if (!shard.try_send(kReceiver, ping)) run.channel_full = true;
-      }
-      return []() -> Task<void> { co_return; }();
-    });
+    ReactorRunReport report = run_reactor_workload(
+        2,
+        [&run](Shard& shard) -> Task<void> {
+          if (shard.id() == kSender) {
+            ShardMessage ping;
+            ping.handler = &on_ping;
+            ping.object = &run;
+            run.started = BenchClock::now();
+            if (!shard.try_send(kReceiver, ping)) run.channel_full = true;
+          }
+          return []() -> Task<void> { co_return; }();
+        },
+        idle_poll);
     if (!report.ok() || run.channel_full) {
       state.SkipWithError(!report.ok() ? report.error.c_str() : "a channel was full");
       break;
@@ -264,7 +267,12 @@ void one_run(benchmark::internal::Benchmark* benchmark) {
 
 BENCHMARK(BM_CrossShardReactorOneWay)->Name("BM_CrossShard/reactor/one_way")->Apply(one_run);
 BENCHMARK(BM_CrossShardMutexQueueOneWay)->Name("BM_CrossShard/mutex_queue/one_way")->Apply(one_run);
-BENCHMARK(BM_CrossShardReactorRoundTrip)->Name("BM_CrossShard/reactor/round_trip")->Apply(one_run);
+BENCHMARK_CAPTURE(BM_CrossShardReactorRoundTrip, reactor, Duration::zero())
+    ->Name("BM_CrossShard/reactor/round_trip")
+    ->Apply(one_run);
+BENCHMARK_CAPTURE(BM_CrossShardReactorRoundTrip, reactor_polling, kBenchIdlePoll)
+    ->Name("BM_CrossShard/reactor_polling/round_trip")
+    ->Apply(one_run);
 BENCHMARK(BM_CrossShardMutexQueueRoundTrip)
     ->Name("BM_CrossShard/mutex_queue/round_trip")
     ->Apply(one_run);

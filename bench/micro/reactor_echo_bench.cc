@@ -186,7 +186,7 @@ Task<void> run_echo_clients(Shard& shard, ReactorEcho& run) {
   run.finished = BenchClock::now();
 }
 
-void BM_EchoReactor(benchmark::State& state) {
+void BM_EchoReactor(benchmark::State& state, Duration idle_poll) {
   const EchoShape shape = echo_shape(state);
   ReactorRunReport report;
   for (auto _ : state) {
@@ -198,10 +198,13 @@ void BM_EchoReactor(benchmark::State& state) {
       break;
     }
     run.listener = std::move(listener).value();
-    report = run_reactor_workload(2, [&run](Shard& shard) -> Task<void> {
-      if (shard.id().value() == 0) return run_echo_server(shard, run);
-      return run_echo_clients(shard, run);
-    });
+    report = run_reactor_workload(
+        2,
+        [&run](Shard& shard) -> Task<void> {
+          if (shard.id().value() == 0) return run_echo_server(shard, run);
+          return run_echo_clients(shard, run);
+        },
+        idle_poll);
     if (!report.ok() || !run.server_error.empty() || run.clients_failed > 0) {
       const std::string error = !report.ok() ? report.error
                                 : !run.server_error.empty()
@@ -346,10 +349,16 @@ void BM_EchoBlocking(benchmark::State& state) {
 // Registered pair by pair, so each baseline runs right after its reactor variant and a drift in
 // machine speed during the run skews one ratio at most.
 const bool kRegistered = [] {
+  auto reactor = [](benchmark::State& state) { BM_EchoReactor(state, Duration::zero()); };
+  auto reactor_polling = [](benchmark::State& state) { BM_EchoReactor(state, kBenchIdlePoll); };
   for (const int64_t message_bytes : {64, 16384}) {
     for (const int64_t connections : {1, 64}) {
-      for (auto [name, function] : {std::pair("BM_Echo/reactor", &BM_EchoReactor),
-                                    std::pair("BM_Echo/blocking", &BM_EchoBlocking)}) {
+      std::vector<std::pair<const char*, void (*)(benchmark::State&)>> variants = {
+          {"BM_Echo/reactor", reactor}, {"BM_Echo/blocking", &BM_EchoBlocking}};
+      // Polling matters where one connection waits for each reply; 64 already batch.
+      if (connections == 1)
+        variants.insert(variants.begin() + 1, {"BM_Echo/reactor_polling", reactor_polling});
+      for (auto [name, function] : variants) {
         benchmark::RegisterBenchmark(name, function)
             ->Args({message_bytes, connections})
             ->Iterations(1)

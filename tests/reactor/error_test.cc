@@ -89,6 +89,12 @@ TEST(Errors, InvalidConfigurationIsAnErrorNotACrash) {
     EXPECT_EQ(result.error().code(), ErrorCode::kInvalidInput) << result.error().message();
     reactor.stop();  // harmless on a reactor that never started
   }
+  ReactorConfig spinning = testing::test_config(1);
+  spinning.idle_poll = std::chrono::seconds(1);  // a shard that never sleeps: refused
+  Reactor reactor(spinning);
+  Result<void> result = reactor.run([](Shard&) -> Task<void> { co_return; });
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.error().message().find("idle_poll"), std::string::npos);
 }
 
 TEST(Errors, BufferGroupRejectsBadSizes) {
