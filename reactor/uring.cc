@@ -316,7 +316,8 @@ void Uring::dispatch_one(uint64_t user_data, int32_t result, uint32_t flags) {
     if (wake_handler_ != nullptr) wake_handler_(wake_context_);
     return;
   }
-  Operation& op = *reinterpret_cast<Operation*>(user_data);
+  // user_data is the Operation's address (see the header comment).
+  Operation& op = *reinterpret_cast<Operation*>(user_data);  // NOLINT(performance-no-int-to-ptr)
   RR_ASSERT(op.in_flight);
   if (op.code == OpCode::kSendZeroCopy) {
     if (flags & IORING_CQE_F_NOTIF) {

@@ -57,7 +57,7 @@ int run_check(uint32_t shards) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   CLI::App app{"ringraft: Raft replication over an io_uring shard-per-core reactor"};
   app.require_subcommand(1);
   app.add_subcommand("version", "Print the version")->callback([] {
@@ -70,4 +70,13 @@ int main(int argc, char** argv) {
   check->callback([&] { exit_code = run_check(shards); });
   CLI11_PARSE(app, argc, argv);
   return exit_code;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& error) {  // nothing below throws by design; say so if it does
+    fmt::print(stderr, "ringraft: internal error: {}\n", error.what());
+    return 70;  // EX_SOFTWARE
+  }
 }
