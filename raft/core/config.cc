@@ -1,0 +1,36 @@
+#include "raft/core/config.h"
+
+#include <algorithm>
+#include <string>
+
+namespace ringraft::raft {
+
+Result<void> Config::validate() const {
+  const auto invalid = [](std::string what) {
+    return Error(ErrorCode::kInvalidInput, "raft config: " + std::move(what));
+  };
+  if (id == NodeId{0}) return invalid("id 0 is reserved for 'no node'");
+  if (std::find(voters.begin(), voters.end(), id) == voters.end()) {
+    return invalid("voters must include this node's id " + std::to_string(id.value()));
+  }
+  for (size_t i = 0; i < voters.size(); ++i) {
+    if (voters[i] == NodeId{0}) return invalid("voter id 0 is reserved");
+    for (size_t j = i + 1; j < voters.size(); ++j) {
+      if (voters[i] == voters[j]) {
+        return invalid("voter " + std::to_string(voters[i].value()) + " is listed twice");
+      }
+    }
+  }
+  if (heartbeat_ticks == 0) return invalid("heartbeat_ticks must be at least 1");
+  if (election_ticks <= heartbeat_ticks) {
+    return invalid("election_ticks must be greater than heartbeat_ticks");
+  }
+  if (append_entries_max == 0) return invalid("append_entries_max must be at least 1");
+  if (append_bytes_max == 0) return invalid("append_bytes_max must be at least 1");
+  if (inflight_count_max == 0) return invalid("inflight_count_max must be at least 1");
+  if (inflight_bytes_max == 0) return invalid("inflight_bytes_max must be at least 1");
+  if (uncommitted_bytes_max == 0) return invalid("uncommitted_bytes_max must be at least 1");
+  return {};
+}
+
+}  // namespace ringraft::raft

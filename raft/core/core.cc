@@ -1,0 +1,375 @@
+// Core: construction, role transitions, the term rules every message goes through, dispatch
+// to the handlers of election.cc and replication.cc, and the Ready/advance bookkeeping.
+#include "raft/core/core.h"
+
+#include <string>
+#include <utility>
+
+#include "common/assert.h"
+
+namespace ringraft::raft {
+
+const char* role_name(Role role) {
+  switch (role) {
+    case Role::kFollower:
+      return "follower";
+    case Role::kPreCandidate:
+      return "pre-candidate";
+    case Role::kCandidate:
+      return "candidate";
+    case Role::kLeader:
+      return "leader";
+  }
+  RR_UNREACHABLE("unknown Role");
+}
+
+Result<Core> Core::create(Config config, InitialState initial) {
+  Result<void> valid = config.validate();
+  if (!valid) return valid.error();
+  if (initial.hard_state.commit.value() > initial.entries.size()) {
+    return Error(ErrorCode::kInvalidInput, "raft initial state: commit index " +
+                                               std::to_string(initial.hard_state.commit.value()) +
+                                               " is beyond the last entry");
+  }
+  return Core(std::move(config), std::move(initial));
+}
+
+Core::Core(Config config, InitialState initial)
+    : config_(std::move(config)),
+      rng_(config_.seed ^ (config_.id.value() * 0x9e3779b97f4a7c15ULL)),
+      term_(initial.hard_state.term),
+      vote_(initial.hard_state.vote),
+      log_(std::move(initial.entries), initial.hard_state.commit),
+      last_hard_state_(initial.hard_state) {
+  match_scratch_.reserve(config_.voters.size());
+  reset_randomized_election_timeout();
+  check_invariants();
+}
+
+// ---- role transitions ----------------------------------------------------------------------
+
+void Core::reset(Term term) {
+  if (term != term_) {
+    RR_ASSERT_MSG(term > term_, "the term never goes back");
+    term_ = term;
+    vote_ = kNoNode;
+  }
+  lead_ = kNoNode;
+  election_elapsed_ = 0;
+  heartbeat_elapsed_ = 0;
+  reset_randomized_election_timeout();
+  votes_.clear();
+  progress_.clear();
+  uncommitted_bytes_ = 0;
+}
+
+void Core::become_follower(Term term, NodeId leader) {
+  reset(term);
+  role_ = Role::kFollower;
+  lead_ = leader;
+}
+
+void Core::become_pre_candidate() {
+  RR_ASSERT(role_ != Role::kLeader);
+  // Term and vote stay: a pre-vote changes nothing durable (Raft thesis §9.6).
+  role_ = Role::kPreCandidate;
+  lead_ = kNoNode;
+  votes_.clear();
+  progress_.clear();
+}
+
+void Core::become_candidate() {
+  RR_ASSERT(role_ != Role::kLeader);
+  reset(Term{term_.value() + 1});
+  role_ = Role::kCandidate;
+  vote_ = config_.id;
+}
+
+void Core::become_leader() {
+  RR_ASSERT(role_ == Role::kCandidate);
+  reset(term_);
+  role_ = Role::kLeader;
+  lead_ = config_.id;
+  const LogIndex next{log_.last_index().value() + 1};
+  for (NodeId voter : config_.voters) {
+    progress_.emplace(voter,
+                      Progress(next, config_.inflight_count_max, config_.inflight_bytes_max));
+  }
+  // An empty entry of the new term: entries of earlier terms commit only once an entry of the
+  // current term does (Raft §5.4.2), so a new leader commits one right away (§8).
+  std::vector<Entry> noop;
+  noop.push_back(Entry{term_, next, {}});
+  log_.append(std::move(noop));
+  progress_.at(config_.id).set_self_match(log_.durable_index(), log_.last_index());
+  bcast_append();
+}
+
+// ---- inputs ---------------------------------------------------------------------------------
+
+Result<void> Core::step(Message message) {
+  RR_ASSERT_MSG(!ready_outstanding_, "step() between ready() and advance()");
+  Result<void> valid = validate(message);
+  if (!valid) return valid;
+  if (message.term > term_) {
+    if (!on_higher_term(message)) return {};
+  } else if (message.term < term_) {
+    on_lower_term(message);
+    after_input();
+    return {};
+  }
+  switch (message.type) {
+    case MessageType::kPreVoteRequest:
+    case MessageType::kVoteRequest:
+      on_vote_request(message);
+      break;
+    case MessageType::kPreVoteResponse:
+    case MessageType::kVoteResponse:
+      on_vote_response(message);
+      break;
+    case MessageType::kAppend:
+      on_append(std::move(message));
+      break;
+    case MessageType::kAppendResponse:
+      on_append_response(message);
+      break;
+    case MessageType::kHeartbeat:
+      on_heartbeat(message);
+      break;
+    case MessageType::kHeartbeatResponse:
+      on_heartbeat_response(message);
+      break;
+  }
+  after_input();
+  return {};
+}
+
+void Core::tick() {
+  RR_ASSERT_MSG(!ready_outstanding_, "tick() between ready() and advance()");
+  if (role_ == Role::kLeader) {
+    tick_heartbeat();
+  } else {
+    tick_election();
+  }
+  after_input();
+}
+
+void Core::campaign() {
+  RR_ASSERT_MSG(!ready_outstanding_, "campaign() between ready() and advance()");
+  if (role_ == Role::kLeader) return;
+  start_election(config_.pre_vote);
+  after_input();
+}
+
+ProposeResult Core::propose(std::vector<Payload> batch) {
+  RR_ASSERT_MSG(!ready_outstanding_, "propose() between ready() and advance()");
+  RR_ASSERT_MSG(!batch.empty(), "propose() of an empty batch");
+  if (role_ != Role::kLeader) return NotLeader{lead_};
+  uint64_t batch_bytes = 0;
+  for (const Payload& payload : batch) batch_bytes += payload.size();
+  if (uncommitted_bytes_ > 0 && uncommitted_bytes_ + batch_bytes > config_.uncommitted_bytes_max) {
+    return ProposalsFull{uncommitted_bytes_};
+  }
+  uncommitted_bytes_ += batch_bytes;
+  const LogIndex first{log_.last_index().value() + 1};
+  std::vector<Entry> entries;
+  entries.reserve(batch.size());
+  for (size_t i = 0; i < batch.size(); ++i) {
+    entries.push_back(Entry{term_, LogIndex{first.value() + i}, std::move(batch[i])});
+  }
+  log_.append(std::move(entries));
+  // The leader's own entries count toward the quorum only once durable (persisted_to).
+  progress_.at(config_.id).set_self_match(log_.durable_index(), log_.last_index());
+  bcast_append();
+  after_input();
+  return Proposed{first, log_.last_index()};
+}
+
+void Core::persisted_to(LogIndex index, Term term) {
+  RR_ASSERT_MSG(!ready_outstanding_, "persisted_to() between ready() and advance()");
+  log_.durable_to(index, term);
+  if (role_ == Role::kLeader) {
+    progress_.at(config_.id).set_self_match(log_.durable_index(), log_.last_index());
+    if (maybe_commit()) bcast_append();
+  }
+  after_input();
+}
+
+// ---- step plumbing ---------------------------------------------------------------------------
+
+Result<void> Core::validate(const Message& message) const {
+  const auto invalid = [&](const char* what) {
+    return Error(ErrorCode::kInvalidInput, std::string("raft node ") +
+                                               std::to_string(config_.id.value()) + ": " +
+                                               message_type_name(message.type) + " from " +
+                                               std::to_string(message.from.value()) + ": " + what);
+  };
+  if (message.to != config_.id) return invalid("addressed to another node");
+  if (message.from == config_.id) return invalid("sent by this node to itself");
+  bool known = false;
+  for (NodeId voter : config_.voters) known = known || voter == message.from;
+  if (!known) return invalid("unknown sender");
+  if (message.term == Term{0}) return invalid("term 0 (every message carries a term >= 1)");
+  if (message.type == MessageType::kAppend) {
+    Term previous_term = message.log_term;
+    for (size_t i = 0; i < message.entries.size(); ++i) {
+      const Entry& entry = message.entries[i];
+      if (entry.index.value() != message.log_index.value() + 1 + i) {
+        return invalid("entries do not follow the previous index");
+      }
+      if (entry.term == Term{0} || entry.term < previous_term || entry.term > message.term) {
+        return invalid("entry terms out of order");
+      }
+      previous_term = entry.term;
+    }
+  }
+  // An acknowledgement of the current term answers an Append this leader sent, and this
+  // leader's log only grows during its term.
+  if (message.type == MessageType::kAppendResponse && message.term == term_ &&
+      role_ == Role::kLeader && message.log_index > log_.last_index()) {
+    return invalid("acknowledges an index beyond the leader's last index");
+  }
+  return {};
+}
+
+// A message of a newer term (Raft §5.1: a node that sees a newer term adopts it and becomes a
+// follower), with the PreVote and CheckQuorum exceptions of thesis §9.6. Returns whether the
+// message should still be handled.
+bool Core::on_higher_term(const Message& message) {
+  const bool vote_request =
+      message.type == MessageType::kPreVoteRequest || message.type == MessageType::kVoteRequest;
+  if (vote_request && config_.check_quorum && lead_ != kNoNode &&
+      election_elapsed_ < config_.election_ticks) {
+    // We heard from a live leader within the minimum election timeout: the requester is
+    // probably a node rejoining from a partition. Neither adopt its term nor vote.
+    return false;
+  }
+  if (message.type == MessageType::kPreVoteRequest) return true;  // never changes our term
+  if (message.type == MessageType::kPreVoteResponse && !message.reject) {
+    return true;  // a grant for our own pre-vote carries the term we would campaign at
+  }
+  const bool from_leader =
+      message.type == MessageType::kAppend || message.type == MessageType::kHeartbeat;
+  become_follower(message.term, from_leader ? message.from : kNoNode);
+  return true;
+}
+
+void Core::on_lower_term(const Message& message) {
+  const bool from_leader =
+      message.type == MessageType::kAppend || message.type == MessageType::kHeartbeat;
+  if (from_leader && (config_.check_quorum || config_.pre_vote)) {
+    // A stale leader (e.g. cut off, then back): with PreVote or CheckQuorum our term may be
+    // ahead of it without it ever hearing of the new term, so tell it; it steps down.
+    send(Message{.type = MessageType::kAppendResponse, .to = message.from, .term = term_});
+  } else if (message.type == MessageType::kPreVoteRequest) {
+    // Tell a pre-candidate with an old term that it cannot win, and the term it is behind.
+    send(Message{
+        .type = MessageType::kPreVoteResponse, .to = message.from, .term = term_, .reject = true});
+  }
+  // Anything else from an older term is stale: dropped.
+}
+
+void Core::send(Message message) {
+  RR_ASSERT(message.to != config_.id && message.to != kNoNode);
+  RR_ASSERT(message.term != Term{0});
+  message.from = config_.id;
+  const bool leader_replication =
+      message.type == MessageType::kAppend || message.type == MessageType::kHeartbeat;
+  if (leader_replication) {
+    // The leader's term and vote went out in an earlier Ready, ahead of its vote requests,
+    // which only leave once durable: sending in parallel with this Ready's write is safe.
+    RR_ASSERT(role_ == Role::kLeader && last_hard_state_.term == term_ &&
+              last_hard_state_.vote == vote_);
+    messages_.push_back(std::move(message));
+  } else {
+    messages_after_persist_.push_back(std::move(message));
+  }
+}
+
+void Core::after_input() const {
+#ifndef NDEBUG
+  check_invariants();
+#endif
+}
+
+// ---- Ready -------------------------------------------------------------------------------------
+
+bool Core::has_ready() const {
+  return hard_state() != last_hard_state_ || log_.has_unwritten() || !messages_.empty() ||
+         !messages_after_persist_.empty() || log_.applicable_index() > log_.applied();
+}
+
+Ready Core::ready() {
+  RR_ASSERT_MSG(!ready_outstanding_, "ready() twice without advance()");
+  Ready ready;
+  if (hard_state() != last_hard_state_) ready.hard_state = hard_state();
+  // TODO(raft/replica): entries are copied into the Ready and into each Append; the engine
+  // will pass the WAL's pre-encoded block instead (DESIGN "Encode once"). Safe meanwhile: it
+  // costs copies, not correctness.
+  const std::span<const Entry> unwritten = log_.unwritten();
+  ready.entries.assign(unwritten.begin(), unwritten.end());
+  ready.messages = std::move(messages_);
+  messages_.clear();
+  ready.messages_after_persist = std::move(messages_after_persist_);
+  messages_after_persist_.clear();
+  const std::span<const Entry> to_apply =
+      log_.view(LogIndex{log_.applied().value() + 1}, log_.applicable_index());
+  ready.committed_entries.assign(to_apply.begin(), to_apply.end());
+  ready_outstanding_ = true;
+  return ready;
+}
+
+void Core::advance(const Ready& ready) {
+  RR_ASSERT_MSG(ready_outstanding_, "advance() without ready()");
+  if (ready.hard_state.has_value()) last_hard_state_ = *ready.hard_state;
+  if (!ready.entries.empty()) log_.written_to(ready.entries.back().index);
+  if (!ready.committed_entries.empty()) log_.applied_to(ready.committed_entries.back().index);
+  ready_outstanding_ = false;
+  after_input();
+}
+
+// ---- observation ----------------------------------------------------------------------------
+
+const Progress* Core::progress(NodeId peer) const {
+  const auto it = progress_.find(peer);
+  return it == progress_.end() ? nullptr : &it->second;
+}
+
+// The payload bytes of this term's entries above the commit index (check_invariants only).
+uint64_t Core::uncommitted_bytes_of_term() const {
+  uint64_t total_bytes = 0;
+  for (const Entry& entry : log_.view(LogIndex{log_.committed().value() + 1}, log_.last_index())) {
+    if (entry.term == term_) total_bytes += entry.size_bytes();
+  }
+  return total_bytes;
+}
+
+void Core::check_invariants() const {
+  log_.check_invariants();
+  RR_ASSERT(randomized_election_ticks_ >= config_.election_ticks &&
+            randomized_election_ticks_ < 2 * config_.election_ticks);
+  switch (role_) {
+    case Role::kFollower:
+      break;
+    case Role::kPreCandidate:
+      RR_ASSERT(lead_ == kNoNode);
+      break;
+    case Role::kCandidate:
+      RR_ASSERT(vote_ == config_.id);
+      RR_ASSERT(lead_ == kNoNode);
+      break;
+    case Role::kLeader:
+      RR_ASSERT(vote_ == config_.id && lead_ == config_.id);
+      RR_ASSERT(uncommitted_bytes_ == uncommitted_bytes_of_term());
+      RR_ASSERT(progress_.size() == config_.voters.size());
+      for (const auto& [peer, pr] : progress_) {
+        pr.check_invariants();
+        RR_ASSERT_MSG(pr.next().value() <= log_.last_index().value() + 1,
+                      "progress: next beyond the leader's last index + 1");
+      }
+      RR_ASSERT(progress_.at(config_.id).match() <= log_.durable_index());
+      break;
+  }
+  if (role_ != Role::kLeader) RR_ASSERT(progress_.empty() && uncommitted_bytes_ == 0);
+}
+
+}  // namespace ringraft::raft

@@ -1,0 +1,159 @@
+// Core: one node's Raft state machine, pure and deterministic (no I/O, clock, threads or
+// ambient randomness). etcd-io/raft's shape:
+//
+//   inputs:  step(message)   a message from a peer
+//            tick()          one unit of logical time (the caller decides how long a tick is)
+//            campaign()      start an election now, as if the election timeout had fired
+//            propose(batch)  append payloads to the log (leader only)
+//            persisted_to()  a write from an earlier Ready became durable
+//   output:  ready()         hard state and entries to persist, messages to send, committed
+//                            entries to apply (see ready.h for the contract)
+//            advance(ready)  the caller took the Ready over
+//
+// step() dispatches by message type to short handlers (on_vote_request, on_append, ...) after
+// the term rules shared by every role; election.cc holds elections (PreVote, CheckQuorum,
+// randomized timeouts), replication.cc the leader's Appends, the follower's answers and the
+// commit rule. Invariants: check_invariants(), run after every input in debug builds.
+//
+// Not in this slice: ReadIndex and lease reads, leadership transfer, learners, membership
+// changes, snapshots.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <variant>
+#include <vector>
+
+#include "common/result.h"
+#include "common/types.h"
+#include "raft/core/config.h"
+#include "raft/core/entry.h"
+#include "raft/core/log.h"
+#include "raft/core/message.h"
+#include "raft/core/progress.h"
+#include "raft/core/random.h"
+#include "raft/core/ready.h"
+
+namespace ringraft::raft {
+
+enum class Role : uint8_t { kFollower, kPreCandidate, kCandidate, kLeader };
+
+const char* role_name(Role role);
+
+// What a node restarts from: the last persisted hard state and log.
+struct InitialState {
+  HardState hard_state;
+  std::vector<Entry> entries;  // durable, starting at index 1
+};
+
+struct Proposed {
+  LogIndex first;
+  LogIndex last;
+};
+// This node is not the leader; leader_hint is the leader it knows of (kNoNode if none).
+struct NotLeader {
+  NodeId leader_hint;
+};
+// The leader holds uncommitted_bytes_max of uncommitted proposals already: retry once commits
+// catch up (back-pressure, not an error).
+struct ProposalsFull {
+  uint64_t uncommitted_bytes;
+};
+using ProposeResult = std::variant<Proposed, NotLeader, ProposalsFull>;
+
+class Core {
+ public:
+  // Fails if the config is invalid.
+  static Result<Core> create(Config config, InitialState initial = {});
+
+  // A message from a peer. Malformed input (unknown sender, wrong recipient, an Append whose
+  // entries do not follow on) is refused with kInvalidInput and changes nothing; messages of
+  // an older term are answered or dropped as Raft prescribes and return success.
+  Result<void> step(Message message);
+  void tick();
+  void campaign();
+  ProposeResult propose(std::vector<Payload> batch);
+  void persisted_to(LogIndex index, Term term);
+
+  bool has_ready() const;
+  Ready ready();
+  void advance(const Ready& ready);
+
+  NodeId id() const { return config_.id; }
+  Role role() const { return role_; }
+  Term term() const { return term_; }
+  NodeId vote() const { return vote_; }
+  NodeId leader() const { return lead_; }
+  HardState hard_state() const { return HardState{term_, vote_, log_.committed()}; }
+  const RaftLog& log() const { return log_; }
+  const Config& config() const { return config_; }
+  // The leader's view of `peer`; nullptr on a non-leader or for an unknown peer.
+  const Progress* progress(NodeId peer) const;
+  uint32_t randomized_election_ticks() const { return randomized_election_ticks_; }
+
+  void check_invariants() const;
+
+ private:
+  Core(Config config, InitialState initial);
+
+  // Role transitions (core.cc).
+  void reset(Term term);
+  void become_follower(Term term, NodeId leader);
+  void become_pre_candidate();
+  void become_candidate();
+  void become_leader();
+
+  // Step plumbing (core.cc).
+  Result<void> validate(const Message& message) const;
+  bool on_higher_term(const Message& message);
+  void on_lower_term(const Message& message);
+  void send(Message message);
+  void after_input() const;
+  uint64_t uncommitted_bytes_of_term() const;
+
+  // Elections (election.cc).
+  void tick_election();
+  void tick_heartbeat();
+  void start_election(bool pre_vote);
+  void reset_randomized_election_timeout();
+  bool quorum_active();
+  void on_vote_request(const Message& message);
+  void on_vote_response(const Message& message);
+
+  // Replication (replication.cc).
+  bool send_append(NodeId to, bool send_if_empty);
+  void bcast_append();
+  void bcast_heartbeat();
+  bool maybe_commit();
+  void on_append(Message message);
+  void on_append_response(const Message& message);
+  void on_heartbeat(const Message& message);
+  void on_heartbeat_response(const Message& message);
+
+  Config config_;
+  SplitMix64 rng_;
+
+  Term term_;
+  NodeId vote_ = kNoNode;
+  NodeId lead_ = kNoNode;
+  Role role_ = Role::kFollower;
+  RaftLog log_;
+
+  std::map<NodeId, Progress> progress_;  // leader only: every voter, this node included
+  std::map<NodeId, bool> votes_;         // (pre-)candidate only: answers received
+  std::vector<LogIndex> match_scratch_;  // maybe_commit's buffer, one slot per voter
+
+  // Leader only: payload bytes proposed in this term and not yet committed.
+  uint64_t uncommitted_bytes_ = 0;
+
+  uint32_t election_elapsed_ = 0;
+  uint32_t heartbeat_elapsed_ = 0;
+  uint32_t randomized_election_ticks_ = 0;
+
+  std::vector<Message> messages_;                // Ready::messages
+  std::vector<Message> messages_after_persist_;  // Ready::messages_after_persist
+  HardState last_hard_state_;                    // as of the last Ready
+  bool ready_outstanding_ = false;
+};
+
+}  // namespace ringraft::raft

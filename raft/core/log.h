@@ -1,0 +1,91 @@
+// RaftLog: the in-memory view of one node's log, and how far along it is on three cursors.
+//
+//   1 ............ applied ... committed ......... durable ...... written ...... last
+//   |<- handed out to apply ->|                   |<- in a Ready, |<- not yet in
+//                                                 |   not durable |   any Ready
+//
+// - written_index: the last entry handed to the caller in a Ready for persisting.
+// - durable_index: the last entry the caller reported durable (persisted_to).
+// - committed: known to be stored on a quorum (Raft §5.3); never moves back.
+// - applied: the last entry handed out to apply; only durable, committed entries are applied.
+//
+// Invariants: applied <= committed <= last; applied <= durable <= written <= last; entry i sits
+// at position i - 1 and terms never decrease. This slice keeps every entry in memory (no
+// compaction or snapshots yet), so first_index is always 1 and term_at(0) is 0.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "common/types.h"
+#include "raft/core/entry.h"
+
+namespace ringraft::raft {
+
+class RaftLog {
+ public:
+  RaftLog() = default;
+  // Restart from storage: `entries` are durable, starting at index 1.
+  RaftLog(std::vector<Entry> entries, LogIndex committed);
+
+  LogIndex last_index() const { return LogIndex{entries_.size()}; }
+  Term last_term() const { return entries_.empty() ? Term{0} : entries_.back().term; }
+  // The term of entry `index`; Term{0} for index 0; nullopt beyond the last index.
+  std::optional<Term> term_at(LogIndex index) const;
+  // The term of entry `index`, which must be in [0, last_index()].
+  Term term_of(LogIndex index) const;
+  bool match_term(LogIndex index, Term term) const;
+  // Raft §5.4.1: a candidate whose last entry is (last_index, last_term) is at least as
+  // up to date as this log.
+  bool is_up_to_date(LogIndex last_index, Term last_term) const;
+
+  // The follower's append (Raft §5.3): if this log holds (prev_index, prev_term), drop any
+  // suffix that conflicts with `entries`, append what is new and return the index of the last
+  // entry of the Append. nullopt if the log does not hold (prev_index, prev_term).
+  std::optional<LogIndex> maybe_append(LogIndex prev_index, Term prev_term,
+                                       std::vector<Entry>&& entries);
+  // The leader's append of new entries; they must continue the log at last_index() + 1.
+  void append(std::vector<Entry>&& entries);
+
+  // Fast backtracking (etcd-io/raft's findConflictByTerm): the largest index <= `index` whose
+  // term is <= `term`. Everything after it cannot match a log whose entry `index` has `term`.
+  LogIndex find_conflict_by_term(LogIndex index, Term term) const;
+
+  // Entries [from, last] capped at count_max entries and bytes_max payload bytes, but never
+  // fewer than one entry when one exists (a single large entry must still travel).
+  std::vector<Entry> slice(LogIndex from, uint32_t count_max, uint64_t bytes_max) const;
+  std::span<const Entry> view(LogIndex from, LogIndex to) const;  // [from, to], both in range
+
+  LogIndex committed() const { return committed_; }
+  void commit_to(LogIndex index);
+
+  // Ready/advance bookkeeping.
+  LogIndex written_index() const { return written_index_; }
+  LogIndex durable_index() const { return durable_index_; }
+  LogIndex applied() const { return applied_; }
+  bool has_unwritten() const { return written_index_ < last_index(); }
+  std::span<const Entry> unwritten() const;
+  void written_to(LogIndex index);
+  // The caller made entries up to `index` durable when entry `index` had term `term`. A report
+  // about an entry that has since been overwritten (its term differs) is ignored.
+  void durable_to(LogIndex index, Term term);
+  // Committed, durable entries not yet handed out to apply.
+  LogIndex applicable_index() const;
+  void applied_to(LogIndex index);
+
+  void check_invariants() const;
+
+ private:
+  const Entry& at(LogIndex index) const;
+  void truncate_from(LogIndex index);
+
+  std::vector<Entry> entries_;  // entry i at entries_[i - 1]
+  LogIndex committed_;
+  LogIndex written_index_;
+  LogIndex durable_index_;
+  LogIndex applied_;
+};
+
+}  // namespace ringraft::raft

@@ -1,0 +1,59 @@
+// The messages Raft cores exchange. One flat struct for every type (as etcd-io/raft's
+// raftpb.Message): the transport (raft/replica/wire.*) maps it to the FlatBuffers schema, and
+// fields a type does not use stay at their zero value.
+//
+//   type              log_index / log_term         entries  commit   reject + hints
+//   kPreVoteRequest   candidate's last index/term  -        -        -
+//   kVoteRequest      candidate's last index/term  -        -        -
+//   kPreVoteResponse  -                            -        -        reject
+//   kVoteResponse     -                            -        -        reject
+//   kAppend           index/term before entries    yes      leader's -
+//   kAppendResponse   accepted: last index matched -        -        reject: log_index = the
+//                     rejected: prev index refused                   refused prev index, hint =
+//                                                                    (index, term) to retry from
+//   kHeartbeat        -                            -        min(match, commit)
+//   kHeartbeatResponse -                           -        -        -
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "common/types.h"
+#include "raft/core/entry.h"
+
+namespace ringraft::raft {
+
+enum class MessageType : uint8_t {
+  kPreVoteRequest,
+  kPreVoteResponse,
+  kVoteRequest,
+  kVoteResponse,
+  kAppend,
+  kAppendResponse,
+  kHeartbeat,
+  kHeartbeatResponse,
+};
+
+const char* message_type_name(MessageType type);
+
+// NodeId{0} means "nobody": no vote cast, no leader known.
+inline constexpr NodeId kNoNode{0};
+
+struct Message {
+  MessageType type = MessageType::kHeartbeat;
+  NodeId from{};
+  NodeId to{};
+  Term term{};
+  LogIndex log_index{};
+  Term log_term{};
+  std::vector<Entry> entries{};
+  LogIndex commit{};
+  bool reject = false;
+  LogIndex reject_hint_index{};
+  Term reject_hint_term{};
+};
+
+// Sum of the entries' payload bytes (what batching limits count).
+uint64_t entries_size_bytes(const std::vector<Entry>& entries);
+
+}  // namespace ringraft::raft

@@ -1,0 +1,286 @@
+#include "tests/raft/scenario.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <vector>
+
+#include "raft/core/describe.h"
+#include "tests/raft/network.h"
+
+namespace ringraft::raft::testing {
+namespace {
+
+struct DropRule {
+  NodeId from;
+  NodeId to;
+  std::string type;  // empty: every type
+};
+
+class ScenarioRunner {
+ public:
+  explicit ScenarioRunner(std::string path) : path_(std::move(path)) {}
+
+  void run() {
+    std::ifstream in(path_);
+    ASSERT_TRUE(in.good()) << "cannot open scenario " << path_;
+    std::string line;
+    while (std::getline(in, line)) {
+      ++line_number_;
+      const size_t comment = line.find('#');
+      if (comment != std::string::npos) line.resize(comment);
+      std::istringstream words(line);
+      std::vector<std::string> args;
+      for (std::string word; words >> word;) args.push_back(word);
+      if (args.empty()) continue;
+      SCOPED_TRACE(::testing::Message() << path_ << ":" << line_number_ << ": " << line);
+      const int failures_before = failure_count();
+      execute(args);
+      if (failure_count() > failures_before && net_ != nullptr) {
+        ADD_FAILURE() << "cluster state after the failed line:\n" << describe_cluster();
+      }
+      if (::testing::Test::HasFatalFailure()) return;
+    }
+  }
+
+ private:
+  static uint64_t number(const std::string& text) { return std::stoull(text); }
+
+  static int failure_count() {
+    const ::testing::TestResult* result =
+        ::testing::UnitTest::GetInstance()->current_test_info()->result();
+    int failures = 0;
+    for (int i = 0; i < result->total_part_count(); ++i) {
+      failures += result->GetTestPartResult(i).failed() ? 1 : 0;
+    }
+    return failures;
+  }
+
+  std::string describe_cluster() {
+    std::string text;
+    for (uint64_t id = 1; id <= net().size(); ++id) text += "  " + describe(net().node(id)) + "\n";
+    const NodeId leader = net().leader();
+    if (leader == kNoNode) return text;
+    for (uint64_t id = 1; id <= net().size(); ++id) {
+      if (NodeId{id} == leader) continue;
+      const Progress* pr = net().node(leader.value()).progress(NodeId{id});
+      text += "  leader's view of " + std::to_string(id) + ": " + describe(*pr) + "\n";
+    }
+    return text;
+  }
+
+  Network& net() {
+    RR_ASSERT_MSG(net_ != nullptr, "scenario: 'cluster' must come first");
+    return *net_;
+  }
+
+  void execute(const std::vector<std::string>& args) {
+    const std::string& command = args[0];
+    const auto arg = [&](size_t i, uint64_t fallback) {
+      return i < args.size() ? number(args[i]) : fallback;
+    };
+    if (command == "cluster") return make_cluster(args);
+    ASSERT_TRUE(net_ != nullptr) << "'cluster' must come first";
+    if (command == "restore") return restore(args);
+    if (command == "campaign") {
+      net().node(arg(1, 0)).campaign();
+      net().process_readies();
+      return;
+    }
+    if (command == "tick") return net().tick(arg(1, 0), static_cast<int>(arg(2, 1)));
+    if (command == "tick-all") {
+      for (uint64_t i = 0; i < arg(1, 1); ++i) {
+        net().tick_all();
+        net().stabilize();
+      }
+      return;
+    }
+    if (command == "propose") {
+      const ProposeResult result = net().node(arg(1, 0)).propose(batch_of(arg(2, 1), arg(3, 8)));
+      EXPECT_TRUE(std::holds_alternative<Proposed>(result)) << "node is not the leader";
+      return;
+    }
+    if (command == "deliver") {
+      net().process_readies();
+      net().deliver_queued();
+      return;
+    }
+    if (command == "stabilize") {
+      net().stabilize();
+      return;
+    }
+    if (command == "isolate") return net().isolate(arg(1, 0));
+    if (command == "heal") {
+      drops_->clear();
+      net().heal();
+      install_filter();
+      return;
+    }
+    if (command == "drop") {
+      drops_->push_back(
+          DropRule{NodeId{arg(1, 0)}, NodeId{arg(2, 0)}, args.size() > 3 ? args[3] : ""});
+      return;
+    }
+    if (command == "hold") return net().hold_durability(arg(1, 0));
+    if (command == "release") return net().release_durability(arg(1, 0));
+    if (command == "expect") return expect(args);
+    FAIL() << "unknown command '" << command << "'";
+  }
+
+  void make_cluster(const std::vector<std::string>& args) {
+    std::map<std::string, std::string> options;
+    for (size_t i = 1; i < args.size(); ++i) {
+      const size_t equals = args[i].find('=');
+      ASSERT_NE(equals, std::string::npos) << "expected key=value, got " << args[i];
+      options[args[i].substr(0, equals)] = args[i].substr(equals + 1);
+    }
+    const auto take = [&](const std::string& key, uint64_t fallback) {
+      const auto it = options.find(key);
+      if (it == options.end()) return fallback;
+      const std::string value = it->second;
+      options.erase(it);
+      if (value == "true") return uint64_t{1};
+      if (value == "false") return uint64_t{0};
+      return number(value);
+    };
+    const uint64_t nodes = take("nodes", 3);
+    const uint64_t seed = take("seed", 1);
+    Config defaults;
+    const bool pre_vote = take("pre_vote", defaults.pre_vote) != 0;
+    const bool check_quorum = take("check_quorum", defaults.check_quorum) != 0;
+    const auto election_ticks =
+        static_cast<uint32_t>(take("election_ticks", defaults.election_ticks));
+    const auto heartbeat_ticks =
+        static_cast<uint32_t>(take("heartbeat_ticks", defaults.heartbeat_ticks));
+    const auto entries_max =
+        static_cast<uint32_t>(take("append_entries_max", defaults.append_entries_max));
+    const uint64_t bytes_max = take("append_bytes_max", defaults.append_bytes_max);
+    const auto inflight_count =
+        static_cast<uint32_t>(take("inflight_count_max", defaults.inflight_count_max));
+    const uint64_t inflight_bytes = take("inflight_bytes_max", defaults.inflight_bytes_max);
+    ASSERT_TRUE(options.empty()) << "unknown cluster option " << options.begin()->first;
+    net_ = std::make_unique<Network>(nodes, seed, [&](Config& config) {
+      config.pre_vote = pre_vote;
+      config.check_quorum = check_quorum;
+      config.election_ticks = election_ticks;
+      config.heartbeat_ticks = heartbeat_ticks;
+      config.append_entries_max = entries_max;
+      config.append_bytes_max = bytes_max;
+      config.inflight_count_max = inflight_count;
+      config.inflight_bytes_max = inflight_bytes;
+    });
+    install_filter();
+  }
+
+  void restore(const std::vector<std::string>& args) {
+    ASSERT_GE(args.size(), 3u) << "restore <node> term=T [vote=V] [commit=C] [log=t1,t2,...]";
+    InitialState state;
+    for (size_t i = 2; i < args.size(); ++i) {
+      const size_t equals = args[i].find('=');
+      ASSERT_NE(equals, std::string::npos) << "expected key=value, got " << args[i];
+      const std::string key = args[i].substr(0, equals);
+      const std::string value = args[i].substr(equals + 1);
+      if (key == "term") {
+        state.hard_state.term = Term{number(value)};
+      } else if (key == "vote") {
+        state.hard_state.vote = NodeId{number(value)};
+      } else if (key == "commit") {
+        state.hard_state.commit = LogIndex{number(value)};
+      } else if (key == "log") {
+        std::istringstream terms(value);
+        for (std::string term; std::getline(terms, term, ',');) {
+          const LogIndex index{state.entries.size() + 1};
+          state.entries.push_back(Entry{Term{number(term)}, index, Payload(1, std::byte{1})});
+        }
+      } else {
+        FAIL() << "unknown restore option " << key;
+      }
+    }
+    net().restore(number(args[1]), std::move(state));
+  }
+
+  void install_filter() {
+    net().set_filter([drops = drops_](const Message& m) {
+      for (const DropRule& rule : *drops) {
+        if (rule.from == m.from && rule.to == m.to &&
+            (rule.type.empty() || rule.type == message_type_name(m.type))) {
+          return true;
+        }
+      }
+      return false;
+    });
+  }
+
+  void expect(const std::vector<std::string>& args) {
+    ASSERT_GE(args.size(), 2u) << "expect what?";
+    const std::string& what = args[1];
+    if (what == "logs-equal") {
+      for (uint64_t id = 2; id <= net().size(); ++id) {
+        EXPECT_EQ(net().storage(id).entries, net().storage(1).entries) << "node " << id;
+      }
+      return;
+    }
+    if (what == "one-leader") {
+      const NodeId leader = net().leader();
+      ASSERT_NE(leader, kNoNode) << "no leader";
+      for (uint64_t id = 1; id <= net().size(); ++id) {
+        EXPECT_EQ(net().node(id).term(), net().node(leader.value()).term()) << "node " << id;
+        EXPECT_EQ(net().node(id).leader(), leader) << "node " << id;
+      }
+      return;
+    }
+    if (what == "delivered") {
+      ASSERT_EQ(args.size(), 4u) << "expect delivered <type> <count>";
+      uint64_t count = 0;
+      for (const Message& m : net().delivered()) count += args[2] == message_type_name(m.type);
+      EXPECT_EQ(count, number(args[3])) << args[2] << " messages delivered";
+      return;
+    }
+    if (what == "rejections") {
+      ASSERT_EQ(args.size(), 4u) << "expect rejections <node> <count>";
+      uint64_t count = 0;
+      for (const Message& m : net().delivered()) {
+        count +=
+            m.type == MessageType::kAppendResponse && m.reject && m.from == NodeId{number(args[2])};
+      }
+      EXPECT_EQ(count, number(args[3])) << "Append rejections from node " << args[2];
+      return;
+    }
+    ASSERT_EQ(args.size(), 4u) << "expect " << what << " <node> <value>";
+    Core& core = net().node(number(args[2]));
+    const std::string& want = args[3];
+    if (what == "role") {
+      EXPECT_EQ(role_name(core.role()), want);
+    } else if (what == "term") {
+      EXPECT_EQ(core.term().value(), number(want));
+    } else if (what == "commit") {
+      EXPECT_EQ(core.log().committed().value(), number(want));
+    } else if (what == "last-index") {
+      EXPECT_EQ(core.log().last_index().value(), number(want));
+    } else if (what == "applied") {
+      EXPECT_EQ(net().storage(number(args[2])).applied.size(), number(want));
+    } else if (what == "leader") {
+      EXPECT_EQ(core.leader().value(), number(want));
+    } else if (what == "vote") {
+      EXPECT_EQ(core.vote().value(), number(want));
+    } else {
+      FAIL() << "unknown expectation '" << what << "'";
+    }
+  }
+
+  std::string path_;
+  int line_number_ = 0;
+  std::unique_ptr<Network> net_;
+  std::shared_ptr<std::vector<DropRule>> drops_ = std::make_shared<std::vector<DropRule>>();
+};
+
+}  // namespace
+
+void run_scenario(const std::string& path) {
+  ScenarioRunner(path).run();
+}
+
+}  // namespace ringraft::raft::testing

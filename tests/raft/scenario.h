@@ -1,0 +1,38 @@
+// Text-driven Raft scenarios (tests/raft/testdata/*.txt), in the spirit of etcd-io/raft's
+// testdata: one command per line, driving a testing::Network and asserting its state, so a new
+// case is a few readable lines. `#` starts a comment. Commands:
+//
+//   cluster nodes=3 [seed=1] [pre_vote=true] [check_quorum=true] [election_ticks=10]
+//           [heartbeat_ticks=1] [append_entries_max=64] [append_bytes_max=N]
+//           [inflight_count_max=256] [inflight_bytes_max=N]
+//   restore <node> term=T [vote=V] [commit=C] [log=t1,t2,...]
+//                                   restart a node from this hard state and log (entry i has
+//                                   term ti and a 1-byte payload)
+//   campaign <node>                 the node starts an election (nothing delivered yet)
+//   tick <node> [count]             ticks one node (its Ready is processed, nothing delivered)
+//   tick-all [count]                ticks every node once per round, delivering between rounds
+//   propose <node> [count] [bytes]  proposes `count` payloads of `bytes` bytes (leader only)
+//   deliver                         delivers the messages queued now, once
+//   stabilize                       delivers until nothing moves
+//   isolate <node> | heal           cut a node off / restore every link and drop every rule
+//   drop <from> <to> [<type>]       drop messages from -> to (of one type, e.g. Append)
+//   hold <node> | release <node>    hold back / report the node's durability
+//   expect role <node> <follower|pre-candidate|candidate|leader>
+//   expect term|commit|last-index|applied <node> <number>
+//   expect leader <node> <leader id, 0 for none>
+//   expect vote <node> <voted-for id, 0 for none>
+//   expect logs-equal               every node's persisted log is the same
+//   expect one-leader               a leader exists and every node follows it in its term
+//   expect delivered <type> <count> messages of that type delivered so far
+//   expect rejections <node> <count> Append rejections the node sent so far
+#pragma once
+
+#include <string>
+
+namespace ringraft::raft::testing {
+
+// Runs the scenario file at `path`, reporting each failed expectation as a GoogleTest failure
+// that names the file and line.
+void run_scenario(const std::string& path);
+
+}  // namespace ringraft::raft::testing

@@ -1,0 +1,36 @@
+// Runs each scenario script of tests/raft/testdata (format: scenario.h).
+#include "tests/raft/scenario.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace ringraft::raft {
+namespace {
+
+std::string testdata(const char* name) {
+  return std::string(RINGRAFT_RAFT_TESTDATA_DIR) + "/" + name;
+}
+
+TEST(Scenario, PreVoteKeepsARejoiningNodeFromBumpingTerms) {
+  testing::run_scenario(testdata("prevote_rejoin.txt"));
+}
+
+TEST(Scenario, CheckQuorumStepsDownACutOffLeader) {
+  testing::run_scenario(testdata("check_quorum.txt"));
+}
+
+TEST(Scenario, SplitVoteResolvesInALaterTerm) {
+  testing::run_scenario(testdata("split_vote.txt"));
+}
+
+TEST(Scenario, HintsRepairAConflictingLogInOneRejection) {
+  testing::run_scenario(testdata("backtracking.txt"));
+}
+
+TEST(Scenario, ReplicationWithHeldLeaderDurability) {
+  testing::run_scenario(testdata("replication.txt"));
+}
+
+}  // namespace
+}  // namespace ringraft::raft
