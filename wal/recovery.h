@@ -1,0 +1,88 @@
+// Recovery: reads a WAL directory back at start-up, decides what is a crash and what is
+// corruption, and says where the writer continues.
+//
+// Segments are scanned in sequence order; every batch is fully verified (batch_format.h) and
+// batch sequence numbers must be consecutive across the whole WAL. The scan of a segment stops
+// at the first batch that is not valid (or a zeroed header). What follows decides:
+//
+// - Nothing valid follows, in the LAST segment: a torn or zeroed tail, the normal result of a
+//   crash mid-write. The tail is zeroed from the last valid batch on (and fdatasynced), logged,
+//   and the writer continues there.
+// - Nothing valid follows, in an OLDER segment, and the tail is all zero: the segment was closed
+//   early because the next batch did not fit. Normal.
+// - Anything else is corruption and recovery refuses with an error naming the file, the offset
+//   and what to do: a bad batch followed by a valid batch, or a bad batch in an older segment
+//   (the writer starts a segment only after every batch of the older one is durable, wal.h).
+//   One exception: with fsyncs_in_flight_max = N > 1, up to N - 1 batches after a torn one may
+//   have reached the disk without being acknowledged; in the last segment those are discarded
+//   with the torn tail (they were never reported durable).
+//
+// Per group, records are applied in log order: entries set last_index to their last index (an
+// append at index i replaces everything from i on, as in Raft), truncate(from) cuts last_index
+// to from - 1, a snapshot mark raises last_index to the snapshot's index; a hard state replaces
+// the previous one. Entries that leave a gap after a group's first record are corruption.
+//
+// Reads go through the I/O seam; listing the directory and fstat are plain system calls
+// (start-up only, no io_uring operation exists for them).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "common/result.h"
+#include "common/types.h"
+#include "reactor/io.h"
+#include "reactor/task.h"
+#include "wal/batch_format.h"
+#include "wal/segment.h"
+
+namespace ringraft::wal {
+
+struct RecoveryOptions {
+  std::string directory;
+  // The writer's segment size: a last segment found shorter (a crash during its creation) is
+  // extended back to it.
+  uint64_t segment_bytes = kSegmentBytesDefault;
+  // The writer's WalOptions::fsyncs_in_flight_max (see the header comment).
+  uint32_t fsyncs_in_flight_max = 1;
+  // Files larger than this are refused rather than read into memory.
+  uint64_t segment_bytes_limit = uint64_t{1} << 30;
+};
+
+struct GroupRecovery {
+  LogIndex last_index;  // 0: no entries and no snapshot
+  bool has_hard_state = false;
+  Term hard_state_term;
+  NodeId hard_state_vote;
+  LogIndex hard_state_commit;
+  bool has_snapshot = false;
+  LogIndex snapshot_index;
+  Term snapshot_term;
+  uint64_t entries_recovered = 0;  // entries read, including ones later truncated
+  uint64_t truncations_applied = 0;
+};
+
+struct RecoveryReport {
+  WalPosition position;  // where Wal::open continues
+  std::map<GroupId, GroupRecovery> groups;
+  uint64_t segments_scanned = 0;
+  uint64_t batches_recovered = 0;
+  uint64_t records_recovered = 0;
+  // A torn tail that was zeroed: its file and offset (empty path when there was none).
+  std::string torn_tail_path;
+  uint64_t torn_tail_offset = 0;
+  uint64_t torn_tail_bytes = 0;  // bytes zeroed
+};
+
+// Called for every record of every verified batch, in order. When recovery then fails, the
+// caller discards what it was shown.
+using RecordVisitor = std::function<void(Seq seq, const Record& record)>;
+
+// `options` and `visitor` are held by reference: await the task in the expression that calls
+// recover() (as every caller does), or keep both alive until it finishes.
+Task<Result<RecoveryReport>> recover(Io& io, const RecoveryOptions& options,
+                                     const RecordVisitor& visitor = {});
+
+}  // namespace ringraft::wal

@@ -1,0 +1,90 @@
+#include "wal/segment.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+
+#include <charconv>
+
+#include "common/assert.h"
+#include "reactor/ops.h"
+
+namespace ringraft::wal {
+
+namespace {
+
+constexpr size_t kSeqDigits = 20;  // UINT64_MAX has 20 decimal digits
+
+Error io_error(const IoResult& result, std::string context) {
+  return Error::from_errno(result.error(), std::move(context));
+}
+
+}  // namespace
+
+std::string segment_file_name(Seq first_seq) {
+  return fmt::format("{:020}{}", first_seq.value(), kSegmentSuffix);
+}
+
+std::optional<Seq> parse_segment_file_name(std::string_view name) {
+  if (name.size() != kSeqDigits + kSegmentSuffix.size()) return std::nullopt;
+  if (name.substr(kSeqDigits) != kSegmentSuffix) return std::nullopt;
+  uint64_t value = 0;
+  const char* first = name.data();
+  const char* last = name.data() + kSeqDigits;
+  const auto [end, error] = std::from_chars(first, last, value);
+  if (error != std::errc() || end != last) return std::nullopt;
+  return Seq(value);
+}
+
+Task<Result<FileDescriptor>> open_directory(Io& io, const std::string& directory) {
+  const IoResult fd =
+      co_await ops::openat(io, AT_FDCWD, directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  if (!fd.ok()) co_return io_error(fd, fmt::format("opening WAL directory {}", directory));
+  co_return FileDescriptor(fd.value);
+}
+
+Task<Result<Segment>> create_segment(Io& io, int directory_fd, const std::string& directory,
+                                     Seq first_seq, uint64_t segment_bytes) {
+  RR_ASSERT(segment_bytes > 0 && first_seq.value() > 0);
+  Segment segment;
+  segment.first_seq = first_seq;
+  segment.segment_bytes = segment_bytes;
+  segment.path = directory + "/" + segment_file_name(first_seq);
+  const std::string name = segment_file_name(first_seq);
+  const IoResult fd = co_await ops::openat(io, directory_fd, name.c_str(),
+                                           O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0644);
+  if (!fd.ok()) co_return io_error(fd, fmt::format("creating WAL segment {}", segment.path));
+  segment.fd = FileDescriptor(fd.value);
+  const IoResult allocated = co_await ops::fallocate(io, fd.value, 0, 0, segment_bytes);
+  if (!allocated.ok()) {
+    co_return io_error(allocated, fmt::format("preallocating {} bytes for WAL segment {}",
+                                              segment_bytes, segment.path));
+  }
+  const IoResult synced = co_await ops::fsync(io, fd.value);
+  if (!synced.ok())
+    co_return io_error(synced, fmt::format("fsync of new WAL segment {}", segment.path));
+  const IoResult directory_synced = co_await ops::fsync(io, directory_fd);
+  if (!directory_synced.ok()) {
+    co_return io_error(
+        directory_synced,
+        fmt::format("fsync of WAL directory {} after creating a segment", directory));
+  }
+  co_return segment;
+}
+
+Task<Result<Segment>> open_segment(Io& io, int directory_fd, const std::string& directory,
+                                   Seq first_seq, uint64_t segment_bytes,
+                                   uint64_t write_offset_bytes) {
+  RR_ASSERT(write_offset_bytes <= segment_bytes);
+  Segment segment;
+  segment.first_seq = first_seq;
+  segment.segment_bytes = segment_bytes;
+  segment.write_offset_bytes = write_offset_bytes;
+  segment.path = directory + "/" + segment_file_name(first_seq);
+  const std::string name = segment_file_name(first_seq);
+  const IoResult fd = co_await ops::openat(io, directory_fd, name.c_str(), O_RDWR | O_CLOEXEC, 0);
+  if (!fd.ok()) co_return io_error(fd, fmt::format("opening WAL segment {}", segment.path));
+  segment.fd = FileDescriptor(fd.value);
+  co_return segment;
+}
+
+}  // namespace ringraft::wal

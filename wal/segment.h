@@ -1,0 +1,65 @@
+// Segment files: the fixed-size, preallocated files the WAL's batches live in.
+//
+// A segment is named by the sequence number of the first batch it holds, zero-padded to 20
+// digits so that names sort in sequence order (`00000000000000000001.wal`). It is created at
+// its full size with fallocate and never changes size afterwards, so an fdatasync after a write
+// covers everything needed to read the write back; creating it also fsyncs the file (its size)
+// and the directory (its name), so a segment that exists after a crash has its full size.
+//
+// Creating and opening go through the reactor's I/O seam (ops::openat, ops::fallocate,
+// ops::fsync); nothing here is on the per-append path.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+#include "common/types.h"
+#include "reactor/io.h"
+#include "reactor/socket.h"
+#include "reactor/task.h"
+
+namespace ringraft::wal {
+
+inline constexpr uint64_t kSegmentBytesDefault = uint64_t{64} << 20;
+inline constexpr std::string_view kSegmentSuffix = ".wal";
+
+// "00000000000000000001.wal" for Seq(1).
+std::string segment_file_name(Seq first_seq);
+// The first sequence number of a segment file name, or nothing if `name` is not one.
+std::optional<Seq> parse_segment_file_name(std::string_view name);
+
+struct Segment {
+  FileDescriptor fd;
+  Seq first_seq;
+  uint64_t segment_bytes = 0;
+  uint64_t write_offset_bytes = 0;  // where the next batch goes; <= segment_bytes
+  std::string path;                 // for messages
+
+  uint64_t free_bytes() const { return segment_bytes - write_offset_bytes; }
+};
+
+// Where a WAL continues writing, as recovery found it (see recovery.h). A fresh WAL has no
+// segment yet and starts at sequence 1.
+struct WalPosition {
+  Seq next_seq{1};                       // the sequence number of the next batch
+  std::optional<Seq> segment_first_seq;  // the last segment, to continue writing in
+  uint64_t segment_bytes = 0;            // that segment's size
+  uint64_t write_offset_bytes = 0;       // end of its last valid batch
+};
+
+// Opens `directory` for fsyncs and openat (O_DIRECTORY).
+Task<Result<FileDescriptor>> open_directory(Io& io, const std::string& directory);
+
+// Creates segment `first_seq` in the directory (it must not exist), preallocates
+// `segment_bytes`, and makes both durable (file fsync, directory fsync).
+Task<Result<Segment>> create_segment(Io& io, int directory_fd, const std::string& directory,
+                                     Seq first_seq, uint64_t segment_bytes);
+
+// Opens an existing segment for writing at `write_offset_bytes`.
+Task<Result<Segment>> open_segment(Io& io, int directory_fd, const std::string& directory,
+                                   Seq first_seq, uint64_t segment_bytes,
+                                   uint64_t write_offset_bytes);
+
+}  // namespace ringraft::wal

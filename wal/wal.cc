@@ -1,0 +1,406 @@
+#include "wal/wal.h"
+
+#include <fmt/format.h>
+
+#include <utility>
+
+#include "common/assert.h"
+#include "common/log.h"
+#include "reactor/ops.h"
+
+namespace ringraft::wal {
+
+namespace {
+
+constexpr uint32_t kNoBuffer = UINT32_MAX;
+
+#ifndef NDEBUG
+constexpr bool kCheckInvariants = true;
+#else
+constexpr bool kCheckInvariants = false;
+#endif
+
+Error io_failure(const IoResult& result, std::string context) {
+  if (result.error() == ECANCELED) {
+    return Error(ErrorCode::kCancelled, std::move(context), ECANCELED);
+  }
+  return Error::from_errno(result.error(), std::move(context));
+}
+
+}  // namespace
+
+Result<void> validate(const WalOptions& options) {
+  auto invalid = [](std::string what) { return Error(ErrorCode::kInvalidInput, std::move(what)); };
+  if (options.directory.empty()) return invalid("WalOptions.directory is empty");
+  if (options.batch_bytes_max < kBatchHeaderBytes + 64 ||
+      options.batch_bytes_max % kBatchAlignBytes != 0) {
+    return invalid(fmt::format("WalOptions.batch_bytes_max {} must be a multiple of {} and >= {}",
+                               options.batch_bytes_max, kBatchAlignBytes, kBatchHeaderBytes + 64));
+  }
+  if (options.segment_bytes < options.batch_bytes_max ||
+      options.segment_bytes % kBatchAlignBytes != 0) {
+    return invalid(fmt::format(
+        "WalOptions.segment_bytes {} must be a multiple of {} and >= batch_bytes_max {}",
+        options.segment_bytes, kBatchAlignBytes, options.batch_bytes_max));
+  }
+  if (options.fsyncs_in_flight_max == 0 ||
+      options.fsyncs_in_flight_max > WalOptions::kFsyncsInFlightLimit) {
+    return invalid(fmt::format("WalOptions.fsyncs_in_flight_max {} must be in [1, {}]",
+                               options.fsyncs_in_flight_max, WalOptions::kFsyncsInFlightLimit));
+  }
+  return {};
+}
+
+Task<Result<std::unique_ptr<Wal>>> Wal::open(Shard& shard, const WalOptions& options,
+                                             const WalPosition& position) {
+  co_return co_await open(shard, shard.io(), options, position);
+}
+
+Task<Result<std::unique_ptr<Wal>>> Wal::open(Shard& shard, Io& io, const WalOptions& options,
+                                             const WalPosition& position) {
+  if (Result<void> valid = validate(options); !valid.ok()) co_return valid.error();
+  RR_ASSERT(position.next_seq.value() > 0);
+  Result<FileDescriptor> directory = co_await open_directory(io, options.directory);
+  if (!directory.ok()) co_return directory.error();
+  const int directory_fd = directory.value().get();
+  const bool fresh = !position.segment_first_seq.has_value();
+  // Not a conditional expression with a co_await in each arm: GCC 12 miscompiles that
+  // (the result's temporaries are destroyed twice).
+  Result<Segment> segment = Error(ErrorCode::kNotFound, "no segment");
+  if (fresh) {
+    segment = co_await create_segment(io, directory_fd, options.directory, position.next_seq,
+                                      options.segment_bytes);
+  } else {
+    segment =
+        co_await open_segment(io, directory_fd, options.directory, *position.segment_first_seq,
+                              position.segment_bytes, position.write_offset_bytes);
+  }
+  if (!segment.ok()) co_return segment.error();
+  std::unique_ptr<Wal> wal(new Wal(shard, io, options, std::move(segment).value(),
+                                   std::move(directory).value(), position.next_seq));
+  if (fresh) wal->stats_.segments_created++;
+  co_return std::move(wal);
+}
+
+Wal::Wal(Shard& shard, Io& io, const WalOptions& options, Segment segment, FileDescriptor directory,
+         Seq next_seq)
+    : shard_(shard),
+      io_(io),
+      options_(options),
+      directory_(std::move(directory)),
+      segment_(std::move(segment)),
+      written_seq_(next_seq.value() - 1),
+      durable_seq_(next_seq.value() - 1),
+      hook_slot_(std::make_shared<HookSlot>(HookSlot{this})) {
+  // One buffer fills while up to fsyncs_in_flight_max are in flight: all allocated now, none
+  // on the append path.
+  const uint32_t buffer_count = options_.fsyncs_in_flight_max + 1;
+  buffers_.reserve(buffer_count);
+  for (uint32_t i = 0; i < buffer_count; i++) buffers_.emplace_back(options_.batch_bytes_max);
+  buffer_states_.resize(buffer_count);
+  start_filling(0, next_seq);
+  shard_.add_before_sleep([slot = hook_slot_] {
+    if (slot->wal != nullptr) slot->wal->before_sleep();
+  });
+  check_invariants();
+}
+
+Wal::~Wal() {
+  hook_slot_->wal = nullptr;
+  RR_ASSERT_MSG((waiters_head_ == nullptr && in_flight_count_ == 0) || shard_.stopping(),
+                "Wal destroyed with batches in flight or waiters: close() it first");
+}
+
+void Wal::start_filling(uint32_t buffer_index, Seq seq) {
+  RR_ASSERT(!buffer_states_[buffer_index].in_flight);
+  filling_buffer_ = buffer_index;
+  encoder_ = BatchEncoder(buffers_[buffer_index].span());
+  encoder_.begin(seq);
+}
+
+Result<Seq> Wal::admit(size_t record_bytes) const {
+  if (failure_) return *failure_;
+  if (closing_) {
+    return Error(ErrorCode::kClosed, fmt::format("WAL {} is closed", options_.directory));
+  }
+  if (record_bytes > options_.batch_bytes_max - kBatchHeaderBytes) {
+    return Error(ErrorCode::kInvalidInput,
+                 fmt::format("WAL record of {} bytes can never fit a batch of batch_bytes_max {}",
+                             record_bytes, options_.batch_bytes_max));
+  }
+  return encoder_.seq();
+}
+
+Result<Seq> Wal::appended(bool fitted) {
+  if (!fitted) {
+    stats_.appends_refused_full++;
+    return Error(ErrorCode::kFull,
+                 fmt::format("WAL batch buffer ({} bytes) is full for this turn; await an earlier "
+                             "append's durability (or the next turn) and append again",
+                             options_.batch_bytes_max));
+  }
+  stats_.records_appended++;
+  return encoder_.seq();
+}
+
+Result<Seq> Wal::append_entries(GroupId group, Term term, LogIndex first_index,
+                                std::span<const uint32_t> entry_lengths, ConstByteSpan payload) {
+  Result<Seq> admitted = admit(entries_record_bytes(entry_lengths.size(), payload.size()));
+  if (!admitted.ok()) return admitted;
+  return appended(encoder_.add_entries(group, term, first_index, entry_lengths, payload));
+}
+
+Result<Seq> Wal::append_hard_state(GroupId group, Term term, NodeId vote, LogIndex commit) {
+  Result<Seq> admitted = admit(kHardStateRecordBytes);
+  if (!admitted.ok()) return admitted;
+  return appended(encoder_.add_hard_state(group, term, vote, commit));
+}
+
+Result<Seq> Wal::append_snapshot_mark(GroupId group, LogIndex index, Term term) {
+  Result<Seq> admitted = admit(kSnapshotMarkRecordBytes);
+  if (!admitted.ok()) return admitted;
+  return appended(encoder_.add_snapshot_mark(group, index, term));
+}
+
+Result<Seq> Wal::append_truncate(GroupId group, LogIndex from_index) {
+  Result<Seq> admitted = admit(kTruncateRecordBytes);
+  if (!admitted.ok()) return admitted;
+  return appended(encoder_.add_truncate(group, from_index));
+}
+
+Wal::DurableAwaiter Wal::wait_durable(Seq seq) {
+  RR_ASSERT_MSG(failed() || seq < encoder_.seq() || (seq == encoder_.seq() && !encoder_.empty()),
+                "waiting for a WAL sequence number that no append returned");
+  return DurableAwaiter(*this, seq);
+}
+
+bool Wal::DurableAwaiter::await_ready() const noexcept {
+  return seq_ <= wal_.durable_seq_ || wal_.failure_.has_value();
+}
+
+void Wal::DurableAwaiter::await_suspend(std::coroutine_handle<> waiter) noexcept {
+  waiter_ = waiter;
+  next_ = nullptr;
+  if (wal_.waiters_tail_ == nullptr) {
+    wal_.waiters_head_ = this;
+  } else {
+    wal_.waiters_tail_->next_ = this;
+  }
+  wal_.waiters_tail_ = this;
+}
+
+Result<Seq> Wal::DurableAwaiter::await_resume() const {
+  if (seq_ <= wal_.durable_seq_) return seq_;
+  RR_ASSERT(wal_.failure_.has_value());
+  return *wal_.failure_;
+}
+
+// The group commit: runs once per loop turn, after every task of the turn had its chance to
+// append. Spawning the flush is the last thing it does: the flush may complete inline (a
+// refused submit during shutdown) and resume waiters, which may destroy this Wal.
+void Wal::before_sleep() {
+  if (failure_ || encoder_.empty() || rolling_) return;
+  uint32_t free_buffer = kNoBuffer;
+  bool any_in_flight = false;
+  for (uint32_t i = 0; i < buffer_states_.size(); i++) {
+    any_in_flight |= buffer_states_[i].in_flight;
+    if (i != filling_buffer_ && !buffer_states_[i].in_flight) free_buffer = i;
+  }
+  if (free_buffer == kNoBuffer) return;  // fsyncs_in_flight_max pairs in flight: keep filling
+  const bool roll = encoder_.batch_bytes() > segment_.free_bytes();
+  // A new segment starts only once every batch of the older one is durable (see the header).
+  if (roll && any_in_flight) return;
+  const uint32_t flushing = filling_buffer_;
+  const Seq seq = encoder_.seq();
+  const ConstByteSpan bytes = encoder_.finish();
+  buffer_states_[flushing] = BufferState{.seq = seq, .in_flight = true, .done = false};
+  in_flight_count_++;
+  rolling_ = roll;
+  start_filling(free_buffer, Seq(seq.value() + 1));
+  if constexpr (kCheckInvariants) check_invariants();
+  shard_.spawn(flush_batch(flushing, bytes, roll));
+}
+
+Task<void> Wal::flush_batch(uint32_t buffer_index, ConstByteSpan bytes, bool roll) {
+  const Seq seq = buffer_states_[buffer_index].seq;
+  if (roll) {
+    Result<void> rolled = co_await roll_segment(seq);
+    rolling_ = false;
+    if (!rolled.ok()) {
+      complete_flush(buffer_index, rolled.error());
+      co_return;
+    }
+  }
+  RR_ASSERT(bytes.size() <= segment_.free_bytes());
+  const uint64_t offset = segment_.write_offset_bytes;
+  segment_.write_offset_bytes += bytes.size();
+  RR_ASSERT(seq > written_seq_);
+  written_seq_ = seq;
+  stats_.batches_written++;
+  stats_.bytes_written += bytes.size();
+  const LinkedPairAwaiter::Results results =
+      co_await ops::write_fdatasync(io_, segment_.fd.get(), bytes, offset);
+  complete_flush(buffer_index, check_pair(buffer_index, bytes, offset, results));
+}
+
+Result<void> Wal::check_pair(uint32_t buffer_index, ConstByteSpan bytes, uint64_t offset,
+                             const LinkedPairAwaiter::Results& results) const {
+  const auto where = [&] {
+    return fmt::format("WAL batch seq {} ({} bytes at offset {} of {})",
+                       buffer_states_[buffer_index].seq.value(), bytes.size(), offset,
+                       segment_.path);
+  };
+  if (!results.first.ok()) return io_failure(results.first, "write of " + where() + " failed");
+  if (results.first.bytes() != bytes.size()) {
+    return Error::from_errno(
+        EIO, fmt::format("short write of {}: {} bytes written", where(), results.first.bytes()));
+  }
+  if (!results.second.ok()) {
+    return io_failure(results.second, "fdatasync after " + where() + " failed");
+  }
+  return {};
+}
+
+Task<Result<void>> Wal::roll_segment(Seq first_seq) {
+  Result<Segment> next = co_await create_segment(io_, directory_.get(), options_.directory,
+                                                 first_seq, options_.segment_bytes);
+  if (!next.ok()) co_return next.error();
+  stats_.segments_created++;
+  const int old_fd = segment_.fd.release();
+  segment_ = std::move(next).value();
+  const IoResult closed = co_await ops::close(io_, old_fd);
+  if (!closed.ok()) {
+    // Every batch of the old segment is already durable (rolls wait for that), so a failed
+    // close loses nothing; it is logged, not fatal.
+    RR_LOG_WARN("WAL {}: closing the previous segment failed: {}", options_.directory,
+                closed.message());
+  }
+  co_return Result<void>{};
+}
+
+// Records the outcome of one batch. Waking waiters is the last thing it does, from locals only:
+// a resumed waiter may destroy this Wal.
+void Wal::complete_flush(uint32_t buffer_index, const Result<void>& result) {
+  BufferState& state = buffer_states_[buffer_index];
+  RR_ASSERT(state.in_flight && !state.done && in_flight_count_ > 0);
+  in_flight_count_--;
+  if (result.ok()) {
+    state.done = true;
+    stats_.fsyncs_completed++;
+    if (!failure_) advance_durable();
+  } else {
+    fail(result.error());
+  }
+  if (failure_) {
+    // Nothing after the failure may become durable; the buffers are free again.
+    for (BufferState& other : buffer_states_) {
+      if (other.done || &other == &state) other = BufferState{};
+    }
+  }
+  if constexpr (kCheckInvariants) check_invariants();
+  wake_waiters();
+}
+
+void Wal::advance_durable() {
+  // Batches complete in any order when several are in flight; durable_seq covers only the
+  // contiguous prefix. Bounded: each pass frees one of at most fsyncs_in_flight_max buffers.
+  for (bool progressed = true; progressed;) {
+    progressed = false;
+    for (BufferState& state : buffer_states_) {
+      if (state.in_flight && state.done && state.seq.value() == durable_seq_.value() + 1) {
+        durable_seq_ = state.seq;
+        stats_.batches_durable++;
+        state = BufferState{};
+        progressed = true;
+      }
+    }
+  }
+  RR_ASSERT(durable_seq_ <= written_seq_);
+}
+
+void Wal::fail(const Error& error) {
+  if (failure_) return;  // the first failure is the one reported
+  RR_LOG_ERROR("WAL {} failed and accepts no more writes: {} (durable up to seq {})",
+               options_.directory, error.message(), durable_seq_.value());
+  failure_.emplace(Error(error.code(),
+                         fmt::format("{}; WAL {} stopped accepting writes at durable seq {}; "
+                                     "restart to recover the durable prefix",
+                                     error.context(), options_.directory, durable_seq_.value()),
+                         error.errno_value()));
+}
+
+void Wal::wake_waiters() {
+  // Detach every waiter that can resume, keeping the rest in order.
+  DurableAwaiter* ready_head = nullptr;
+  DurableAwaiter* ready_tail = nullptr;
+  DurableAwaiter* kept_tail = nullptr;
+  DurableAwaiter* waiter = waiters_head_;
+  waiters_head_ = nullptr;
+  while (waiter != nullptr) {
+    DurableAwaiter* next = waiter->next_;
+    waiter->next_ = nullptr;
+    const bool resumable = waiter->seq_ <= durable_seq_ || failure_.has_value();
+    DurableAwaiter*& tail = resumable ? ready_tail : kept_tail;
+    if (tail == nullptr) {
+      (resumable ? ready_head : waiters_head_) = waiter;
+    } else {
+      tail->next_ = waiter;
+    }
+    tail = waiter;
+    waiter = next;
+  }
+  waiters_tail_ = kept_tail;
+  std::coroutine_handle<> idle =
+      in_flight_count_ == 0 ? std::exchange(idle_waiter_, {}) : std::coroutine_handle<>{};
+  // From here on only locals: any resume may end this Wal's life.
+  while (ready_head != nullptr) {
+    DurableAwaiter* next = ready_head->next_;
+    ready_head->waiter_.resume();
+    ready_head = next;
+  }
+  if (idle) idle.resume();
+}
+
+Task<Result<void>> Wal::close() {
+  RR_ASSERT_MSG(!closing_, "Wal::close() called twice");
+  closing_ = true;
+  if (!failure_ && !encoder_.empty()) {
+    const Result<Seq> last = co_await wait_durable(encoder_.seq());
+    (void)last;  // a failure is reported below
+  }
+  struct IdleAwaiter {
+    Wal& wal;
+    bool await_ready() const noexcept { return wal.in_flight_count_ == 0; }
+    void await_suspend(std::coroutine_handle<> waiter) noexcept { wal.idle_waiter_ = waiter; }
+    void await_resume() const noexcept {}
+  };
+  co_await IdleAwaiter{*this};
+  if (segment_.fd.valid()) {
+    const IoResult closed = co_await ops::close(io_, segment_.fd.release());
+    if (!closed.ok() && !failure_) {
+      co_return io_failure(closed, fmt::format("closing WAL segment {}", segment_.path));
+    }
+  }
+  if (failure_) co_return *failure_;
+  co_return Result<void>{};
+}
+
+void Wal::check_invariants() const {
+  RR_ASSERT(durable_seq_ <= written_seq_);
+  RR_ASSERT(written_seq_ < encoder_.seq());
+  RR_ASSERT(encoder_.begun());
+  RR_ASSERT(in_flight_count_ <= options_.fsyncs_in_flight_max);
+  RR_ASSERT(!buffer_states_[filling_buffer_].in_flight);
+  uint32_t busy_count = 0;
+  for (const BufferState& state : buffer_states_) {
+    busy_count += state.in_flight ? 1 : 0;
+    RR_ASSERT(!state.done || state.in_flight);
+    RR_ASSERT(!state.in_flight || state.seq > durable_seq_);
+  }
+  RR_ASSERT(busy_count <= options_.fsyncs_in_flight_max && in_flight_count_ <= busy_count);
+  RR_ASSERT(segment_.write_offset_bytes <= segment_.segment_bytes);
+  RR_ASSERT(segment_.write_offset_bytes % kBatchAlignBytes == 0);
+  RR_ASSERT(!rolling_ || in_flight_count_ == 1);
+}
+
+}  // namespace ringraft::wal
