@@ -6,12 +6,21 @@ include(CMakePackageConfigHelpers)
 
 set_target_properties(ringraft_options PROPERTIES EXPORT_NAME options)
 set_target_properties(ringraft PROPERTIES EXPORT_NAME ringraft)
-install(TARGETS ringraft ringraft_options ringraft_common ringraft_reactor ringraft_net
+set(installed_targets ringraft ringraft_options ringraft_common ringraft_reactor ringraft_net)
+foreach(module_target ringraft_wal ringraft_raft_core)
+  if(TARGET ${module_target})
+    list(APPEND installed_targets ${module_target})
+  endif()
+endforeach()
+install(TARGETS ${installed_targets}
         EXPORT ringraftTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 
-foreach(module common reactor net)
+foreach(module common reactor net wal raft)
+  if(NOT EXISTS ${PROJECT_SOURCE_DIR}/${module})
+    continue()
+  endif()
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${module}/
           DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/ringraft/${module}
           FILES_MATCHING PATTERN "*.h")

@@ -80,8 +80,34 @@ void Shard::spawn(Task<void> task) {
   run_detached(*this, std::move(task));
 }
 
-void Shard::add_before_sleep(std::function<void()> hook) {
-  before_sleep_.push_back(std::move(hook));
+Shard::HookId Shard::add_before_sleep(std::function<void()> hook) {
+  RR_ASSERT(hook != nullptr);
+  auto owned = std::make_unique<std::function<void()>>(std::move(hook));
+  // Reuse a removed slot so that components coming and going do not grow the list.
+  for (HookId id = 0; id < before_sleep_.size(); id++) {
+    if (before_sleep_[id] == nullptr) {
+      before_sleep_[id] = std::move(owned);
+      return id;
+    }
+  }
+  before_sleep_.push_back(std::move(owned));
+  return static_cast<HookId>(before_sleep_.size() - 1);
+}
+
+void Shard::remove_before_sleep(HookId hook) {
+  RR_ASSERT(hook < before_sleep_.size() && before_sleep_[hook] != nullptr);
+  // Kept alive until the hooks of this turn have run: it may be the hook calling us.
+  retired_hooks_.push_back(std::move(before_sleep_[hook]));
+}
+
+void Shard::run_before_sleep_hooks() {
+  // By index, with the count fixed at entry: hooks added now first run next turn, and the
+  // functions live on the heap, so growing the list never moves one that is running.
+  const size_t count = before_sleep_.size();
+  for (size_t id = 0; id < count; id++) {
+    if (std::function<void()>* hook = before_sleep_[id].get()) (*hook)();
+  }
+  retired_hooks_.clear();
 }
 
 bool Shard::try_send(ShardId to, const ShardMessage& message) {
@@ -202,7 +228,7 @@ void Shard::run(const std::function<Task<void>(Shard&)>& shard_main) {
     if (!stopping_ && reactor_.stop_requested()) begin_stop();
     receive_messages();
     run_ready();
-    for (auto& hook : before_sleep_) hook();
+    run_before_sleep_hooks();
     flush_wakes();
     const bool more_now = !ready_.empty() || inbound_pending();
     if (stopping_ && !more_now && uring_->pending_count() == 0) break;

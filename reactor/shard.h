@@ -71,8 +71,12 @@ class Shard {
   // Starts `task` now; it runs until its first suspension before spawn returns. The shard owns
   // it from then on.
   void spawn(Task<void> task);
-  // Called every loop turn before the loop sleeps. Register at start-up, not per request.
-  void add_before_sleep(std::function<void()> hook);
+  // Called every loop turn before the loop sleeps, in registration order. Register per
+  // component (a WAL, a transport), not per request; remove it before its owner dies. A hook may
+  // add or remove hooks: an added one first runs next turn, a removed one no longer runs.
+  using HookId = uint32_t;
+  HookId add_before_sleep(std::function<void()> hook);
+  void remove_before_sleep(HookId hook);
 
   // Queues a message for shard `to` (another shard); false when its ring is full (nothing was
   // queued).
@@ -102,6 +106,7 @@ class Shard {
   bool inbound_pending() const;
   void run_ready();
   void flush_wakes();
+  void run_before_sleep_hooks();
   bool poll_while_idle();
   void arm_external_wake();
   void destroy_remaining_tasks();
@@ -123,7 +128,8 @@ class Shard {
   Operation wake_read_;
   uint64_t wake_counter_ = 0;
   bool stopping_ = false;
-  std::vector<std::function<void()>> before_sleep_;
+  std::vector<std::unique_ptr<std::function<void()>>> before_sleep_;   // null: a free slot
+  std::vector<std::unique_ptr<std::function<void()>>> retired_hooks_;  // removed this turn
   std::vector<std::coroutine_handle<>> ready_;
   std::vector<std::coroutine_handle<>> ready_running_;
   std::vector<std::coroutine_handle<>> send_waiters_;

@@ -90,8 +90,7 @@ Wal::Wal(Shard& shard, Io& io, const WalOptions& options, Segment segment, FileD
       directory_(std::move(directory)),
       segment_(std::move(segment)),
       written_seq_(next_seq.value() - 1),
-      durable_seq_(next_seq.value() - 1),
-      hook_slot_(std::make_shared<HookSlot>(HookSlot{this})) {
+      durable_seq_(next_seq.value() - 1) {
   // One buffer fills while up to fsyncs_in_flight_max are in flight: all allocated now, none
   // on the append path.
   const uint32_t buffer_count = options_.fsyncs_in_flight_max + 1;
@@ -99,14 +98,12 @@ Wal::Wal(Shard& shard, Io& io, const WalOptions& options, Segment segment, FileD
   for (uint32_t i = 0; i < buffer_count; i++) buffers_.emplace_back(options_.batch_bytes_max);
   buffer_states_.resize(buffer_count);
   start_filling(0, next_seq);
-  shard_.add_before_sleep([slot = hook_slot_] {
-    if (slot->wal != nullptr) slot->wal->before_sleep();
-  });
+  before_sleep_hook_ = shard_.add_before_sleep([this] { before_sleep(); });
   check_invariants();
 }
 
 Wal::~Wal() {
-  hook_slot_->wal = nullptr;
+  shard_.remove_before_sleep(before_sleep_hook_);
   RR_ASSERT_MSG((waiters_head_ == nullptr && in_flight_count_ == 0) || shard_.stopping(),
                 "Wal destroyed with batches in flight or waiters: close() it first");
 }

@@ -135,9 +135,6 @@ class Wal {
     bool in_flight = false;
     bool done = false;  // its write+fdatasync succeeded
   };
-  struct HookSlot {
-    Wal* wal = nullptr;  // cleared by ~Wal; the shard keeps the hook (and this slot) until it ends
-  };
 
   Wal(Shard& shard, Io& io, const WalOptions& options, Segment segment, FileDescriptor directory,
       Seq next_seq);
@@ -172,7 +169,7 @@ class Wal {
   DurableAwaiter* waiters_head_ = nullptr;  // intrusive list: the awaiters live in their frames
   DurableAwaiter* waiters_tail_ = nullptr;
   std::coroutine_handle<> idle_waiter_;  // close() waiting for in_flight_count_ == 0
-  std::shared_ptr<HookSlot> hook_slot_;
+  Shard::HookId before_sleep_hook_ = 0;
   WalStats stats_;
 };
 

@@ -2,6 +2,9 @@
 // before_sleep hooks see everything that arrived in the turn.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <string>
+
 #include "reactor/latch.h"
 #include "tests/reactor/test_reactor.h"
 
@@ -58,6 +61,29 @@ TEST(Batching, BeforeSleepHookSeesEverythingThatCompletedInTheTurn) {
     }
   });
   EXPECT_EQ(batch_sizes, (std::vector<size_t>{10, 20, 30}));
+}
+
+TEST(Batching, HooksCanBeRemovedAndAddedFromInsideAHook) {
+  std::vector<std::string> calls;
+  run_on_reactor([&](Shard& shard) -> Task<void> {
+    Shard::HookId once = 0;
+    once = shard.add_before_sleep([&] {
+      calls.push_back("once");
+      shard.remove_before_sleep(once);                            // removes itself while running
+      shard.add_before_sleep([&] { calls.push_back("added"); });  // may reuse the slot
+    });
+    const Shard::HookId steady = shard.add_before_sleep([&] { calls.push_back("steady"); });
+    for (int turn = 0; turn < 3; turn++) co_await shard.yield();
+    shard.remove_before_sleep(steady);
+    co_await shard.yield();
+  });
+  // The body resumes before the hooks of each turn. Turn 1: once, steady. Turn 2: added (in the
+  // slot `once` freed), steady. Turn 3: the body removed steady; added. Later turns: added.
+  ASSERT_GE(calls.size(), 5u);
+  EXPECT_EQ(std::vector<std::string>(calls.begin(), calls.begin() + 5),
+            (std::vector<std::string>{"once", "steady", "added", "steady", "added"}));
+  EXPECT_EQ(std::count(calls.begin(), calls.end(), "steady"), 2);
+  EXPECT_EQ(std::count(calls.begin(), calls.end(), "once"), 1);
 }
 
 }  // namespace
