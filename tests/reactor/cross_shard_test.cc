@@ -31,29 +31,10 @@ void on_ping(Shard& receiver, const ShardMessage& ping) {
   EXPECT_TRUE(receiver.try_send(ShardId(0), pong));
 }
 
-TEST(CrossShard, PingPongRoundTrips) {
+// Runs `rounds` ping-pongs between shards 0 and 1; returns the shards' final stats.
+std::vector<ShardStats> run_ping_pong(const ReactorConfig& config, uint64_t rounds) {
   PingPongState state;
-  state.rounds = 20'000;
-  Reactor reactor(testing::test_config(2));
-  Result<void> result = reactor.run([&](Shard& shard) -> Task<void> {
-    if (shard.id().value() == 0) {
-      ShardMessage ping;
-      ping.handler = &on_ping;
-      ping.object = &state;
-      EXPECT_TRUE(shard.try_send(ShardId(1), ping));
-    }
-    co_return;
-  });
-  ASSERT_TRUE(result.ok());
-  EXPECT_EQ(state.pongs.load(), state.rounds);
-  EXPECT_GE(reactor.final_stats()[1].messages_received, state.rounds);
-}
-
-TEST(CrossShard, IdlePollingFindsRepliesWithoutSleeping) {
-  PingPongState state;
-  state.rounds = 2'000;
-  ReactorConfig config = testing::test_config(2);
-  config.idle_poll = std::chrono::milliseconds(2);
+  state.rounds = rounds;
   Reactor reactor(config);
   Result<void> result = reactor.run([&](Shard& shard) -> Task<void> {
     if (shard.id().value() == 0) {
@@ -64,10 +45,22 @@ TEST(CrossShard, IdlePollingFindsRepliesWithoutSleeping) {
     }
     co_return;
   });
-  ASSERT_TRUE(result.ok());
-  EXPECT_EQ(state.pongs.load(), state.rounds);
+  EXPECT_TRUE(result.ok());
+  EXPECT_EQ(state.pongs.load(), rounds);
+  return reactor.final_stats();
+}
+
+TEST(CrossShard, PingPongRoundTrips) {
+  const std::vector<ShardStats> stats = run_ping_pong(testing::test_config(2), 20'000);
+  EXPECT_GE(stats[1].messages_received, 20'000u);
+}
+
+TEST(CrossShard, IdlePollingFindsRepliesWithoutSleeping) {
+  ReactorConfig config = testing::test_config(2);
+  config.idle_poll = std::chrono::milliseconds(2);
+  const std::vector<ShardStats> stats = run_ping_pong(config, 2'000);
   // Replies came within the polling window at least sometimes: turns that never slept.
-  EXPECT_GT(reactor.final_stats()[0].idle_polls + reactor.final_stats()[1].idle_polls, 0u);
+  EXPECT_GT(stats[0].idle_polls + stats[1].idle_polls, 0u);
 }
 
 struct Sequence {
