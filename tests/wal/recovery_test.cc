@@ -20,15 +20,9 @@ using testing::read_file;
 using testing::recover_and_open;
 using testing::recovery_options;
 using testing::SeenRecord;
+using testing::small_options;
 using testing::TempDir;
 using testing::write_file;
-
-WalOptions small_options(const TempDir& dir) {
-  return WalOptions{.directory = dir.path(),
-                    .segment_bytes = uint64_t{64} * 1024,
-                    .batch_bytes_max = uint32_t{16} * 1024,
-                    .fsyncs_in_flight_max = 1};
-}
 
 // Writes `batch_count` batches, one per turn, each with two entries records of
 // `entry_size_bytes`, and returns the end offset of each batch in its segment.

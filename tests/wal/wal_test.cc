@@ -18,14 +18,8 @@ using testing::FaultyIo;
 using testing::payload_bytes;
 using testing::recover_and_open;
 using testing::SeenRecord;
+using testing::small_options;
 using testing::TempDir;
-
-WalOptions small_options(const TempDir& dir) {
-  return WalOptions{.directory = dir.path(),
-                    .segment_bytes = uint64_t{64} * 1024,
-                    .batch_bytes_max = uint32_t{16} * 1024,
-                    .fsyncs_in_flight_max = 1};
-}
 
 size_t segment_count(const TempDir& dir) {
   size_t count = 0;

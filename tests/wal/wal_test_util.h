@@ -158,6 +158,14 @@ inline SeenRecord seen(Seq seq, const Record& record) {
   return copy;
 }
 
+// Small segments and batches, so that tests cross segment boundaries after a few appends.
+inline WalOptions small_options(const TempDir& dir) {
+  return WalOptions{.directory = dir.path(),
+                    .segment_bytes = uint64_t{64} * 1024,
+                    .batch_bytes_max = uint32_t{16} * 1024,
+                    .fsyncs_in_flight_max = 1};
+}
+
 inline RecoveryOptions recovery_options(const WalOptions& options) {
   return RecoveryOptions{.directory = options.directory,
                          .segment_bytes = options.segment_bytes,
