@@ -86,7 +86,6 @@ class Uring final : public Io {
   size_t pending_count() const {
     return kernel_in_flight_ + internal_in_flight_ + timers_.size() + deferred_.size();
   }
-  bool has_deferred() const { return !deferred_.empty(); }
   // Checks the whole structure (timer heap, counters); debug builds run it every turn.
   void check_invariants() const;
 

@@ -2,32 +2,19 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "common/bytes.h"
 #include "reactor/latch.h"
 #include "tests/reactor/test_reactor.h"
+#include "tests/support/temp_dir.h"
 
 namespace ringraft {
 namespace {
 
 using testing::run_on_reactor;
-
-// A fresh directory per test, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    char pattern[] = "/tmp/ringraft-test-XXXXXX";
-    path_ = mkdtemp(pattern);
-  }
-  ~TempDir() { std::system(("rm -rf '" + path_ + "'").c_str()); }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using testing::TempDir;
 
 std::vector<std::byte> pattern_bytes(size_t size, uint8_t seed) {
   std::vector<std::byte> bytes(size);

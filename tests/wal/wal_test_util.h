@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <map>
 #include <string>
 #include <vector>
@@ -15,6 +14,7 @@
 #include "reactor/io.h"
 #include "reactor/socket.h"
 #include "reactor/task.h"
+#include "tests/support/temp_dir.h"
 #include "wal/recovery.h"
 #include "wal/wal.h"
 
@@ -29,24 +29,7 @@
 
 namespace ringraft::wal::testing {
 
-// A fresh directory per test, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    char pattern[] = "/tmp/ringraft-wal-test-XXXXXX";
-    const char* made = ::mkdtemp(pattern);
-    EXPECT_NE(made, nullptr);
-    path_ = made != nullptr ? made : "";
-  }
-  ~TempDir() { std::system(("rm -rf '" + path_ + "'").c_str()); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using ringraft::testing::TempDir;
 
 // Deterministic payload bytes: entry `index` of `size_bytes`.
 inline std::vector<std::byte> payload_bytes(uint64_t index, size_t size_bytes) {
