@@ -1,0 +1,56 @@
+// RespWriter: RESP2 replies appended to a bounded output buffer.
+//
+// The buffer grows on demand up to `bytes_max` and keeps its capacity when drained, so a
+// connection in steady state does not allocate. Full behaviour: an append that does not fit
+// fails with kFull and leaves the buffer as it was (each append is all or nothing); the caller
+// stops reading requests until the socket drains the buffer. A reply that can never fit is
+// replaced by an error: rollback() to the reply's start, then error(), which may use a small
+// reserve beyond bytes_max so that a client always learns why.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+
+namespace ringraft::kv {
+
+class RespWriter {
+ public:
+  // Room error() may use beyond bytes_max; longer error texts are cut to fit it.
+  static constexpr size_t kErrorReserveBytes = 256;
+
+  explicit RespWriter(size_t bytes_max);
+
+  // `+OK\r\n`. CR and LF in `text` become spaces: a simple string is one line.
+  Result<void> simple_string(std::string_view text);
+  // `-ERR ...\r\n`, `text` without the '-'. Same line rule as simple_string.
+  Result<void> error(std::string_view text);
+  Result<void> integer(int64_t value);
+  Result<void> bulk(std::string_view bytes);
+  Result<void> null_bulk();                   // `$-1\r\n`: a missing key
+  Result<void> array_header(uint64_t count);  // followed by `count` elements
+  Result<void> null_array();                  // `*-1\r\n`
+
+  std::string_view bytes() const { return buffer_; }
+  size_t size_bytes() const { return buffer_.size(); }
+  size_t bytes_max() const { return bytes_max_; }
+
+  // Drops the first `sent_bytes` bytes (they went to the socket).
+  void consume(size_t sent_bytes);
+  // Drops everything after `size_bytes` (a reply that could not be finished).
+  void rollback(size_t size_bytes);
+  void clear() { buffer_.clear(); }
+
+ private:
+  Result<void> append_line(char type, std::string_view text, size_t limit_bytes);
+  Result<void> append_header(char type, int64_t value);
+  Result<void> full(size_t wanted_bytes) const;
+
+  size_t bytes_max_;
+  std::string buffer_;
+};
+
+}  // namespace ringraft::kv
