@@ -85,4 +85,15 @@ void RespWriter::rollback(size_t size_bytes) {
   buffer_.resize(size_bytes);
 }
 
+void ReplyBuilder::finish() {
+  if (finished_) return;
+  finished_ = true;
+  if (!overflowed_) return;
+  writer_.rollback(start_bytes_);
+  const Result<void> replaced = writer_.error("ERR reply is larger than the output buffer (" +
+                                              std::to_string(writer_.bytes_max()) + " bytes)");
+  // The error reserve exists for this: only a writer already over its bound can refuse.
+  (void)replaced;
+}
+
 }  // namespace ringraft::kv

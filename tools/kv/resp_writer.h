@@ -53,4 +53,35 @@ class RespWriter {
   std::string buffer_;
 };
 
+// One reply under construction: the first append that does not fit is remembered, and
+// finish() replaces the partial reply with an error, so the client's stream stays well formed
+// and the caller writes a multi-part reply (MGET) without checking every part.
+class ReplyBuilder {
+ public:
+  explicit ReplyBuilder(RespWriter& writer) : writer_(writer), start_bytes_(writer.size_bytes()) {}
+  ReplyBuilder(const ReplyBuilder&) = delete;
+  ReplyBuilder& operator=(const ReplyBuilder&) = delete;
+  ~ReplyBuilder() { finish(); }
+
+  void simple_string(std::string_view text) { track(writer_.simple_string(text)); }
+  void error(std::string_view text) { track(writer_.error(text)); }
+  void integer(int64_t value) { track(writer_.integer(value)); }
+  void bulk(std::string_view bytes) { track(writer_.bulk(bytes)); }
+  void null_bulk() { track(writer_.null_bulk()); }
+  void array_header(uint64_t count) { track(writer_.array_header(count)); }
+  void null_array() { track(writer_.null_array()); }
+
+  bool overflowed() const { return overflowed_; }
+  // Ends the reply (idempotent): an overflowed one becomes "-ERR reply is larger than ...".
+  void finish();
+
+ private:
+  void track(const Result<void>& appended) { overflowed_ = overflowed_ || !appended.ok(); }
+
+  RespWriter& writer_;
+  size_t start_bytes_;
+  bool overflowed_ = false;
+  bool finished_ = false;
+};
+
 }  // namespace ringraft::kv
