@@ -1,11 +1,13 @@
 // ringraft: the command-line front end. Subcommands arrive with the layers they drive
-// (server, cluster, status, bench, wal); this stage has version and reactor self-check.
+// (server, cluster, status, bench, wal); this stage has version, reactor self-check and the WAL
+// inspection commands (tools/cmd_wal.h). Usage errors exit with code 2.
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
 #include "reactor/reactor.h"
+#include "tools/cmd_wal.h"
 
 namespace {
 
@@ -68,7 +70,13 @@ int run(int argc, char** argv) {
   check->add_option("--shards", shards, "Number of shards to start")->check(CLI::Range(1, 256));
   int exit_code = 0;
   check->callback([&] { exit_code = run_check(shards); });
-  CLI11_PARSE(app, argc, argv);
+  ringraft::tools::add_wal_commands(app, &exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    const int parse_exit = app.exit(error);  // prints the help or the usage error
+    return parse_exit == 0 ? 0 : ringraft::tools::kWalExitUsage;
+  }
   return exit_code;
 }
 

@@ -17,6 +17,14 @@
 //   have reached the disk without being acknowledged; in the last segment those are discarded
 //   with the torn tail (they were never reported durable).
 //
+// Two options change what is done about it (the scan itself is the same):
+// - read_only: nothing is written (files are opened read-only). A torn tail is reported as what
+//   would be zeroed; a short last segment is not extended. For inspection (`ringraft wal verify`).
+// - repair: corruption is no longer refused; the log is truncated at the first bad batch instead:
+//   that segment is zeroed from there, every later segment is removed (directory fsynced), and
+//   what was dropped is logged and reported. Everything after the cut is lost, acknowledged or
+//   not, so this is an operator's decision (`ringraft wal verify DIR --repair`), never a default.
+//
 // Per group, records are applied in log order: entries set last_index to their last index (an
 // append at index i replaces everything from i on, as in Raft), truncate(from) cuts last_index
 // to from - 1, a snapshot mark raises last_index to the snapshot's index; a hard state replaces
@@ -29,7 +37,9 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 #include "common/types.h"
@@ -49,6 +59,10 @@ struct RecoveryOptions {
   uint32_t fsyncs_in_flight_max = 1;
   // Files larger than this are refused rather than read into memory.
   uint64_t segment_bytes_limit = uint64_t{1} << 30;
+  // Inspect only: never write (see the header comment). Excludes repair.
+  bool read_only = false;
+  // Truncate the log at corruption instead of refusing (see the header comment).
+  bool repair = false;
 };
 
 struct GroupRecovery {
@@ -64,6 +78,25 @@ struct GroupRecovery {
   uint64_t truncations_applied = 0;
 };
 
+// One scanned segment, as the scan found it (before any repair removed it).
+struct SegmentRecovery {
+  std::string path;
+  Seq first_seq;
+  uint64_t file_bytes = 0;
+  uint64_t batches = 0;
+  uint64_t end_offset = 0;  // end of its last valid batch
+};
+
+// What a repair dropped: empty path when nothing was.
+struct RepairReport {
+  std::string path;                           // the segment cut
+  uint64_t offset = 0;                        // where it was cut
+  uint64_t bytes_zeroed = 0;                  // in that segment
+  std::string reason;                         // the corruption found there
+  std::vector<std::string> segments_removed;  // later segments, deleted
+  uint64_t bytes_removed = 0;                 // their file sizes
+};
+
 struct RecoveryReport {
   WalPosition position;  // where Wal::open continues
   std::map<GroupId, GroupRecovery> groups;
@@ -73,7 +106,12 @@ struct RecoveryReport {
   // A torn tail that was zeroed: its file and offset (empty path when there was none).
   std::string torn_tail_path;
   uint64_t torn_tail_offset = 0;
-  uint64_t torn_tail_bytes = 0;  // bytes zeroed
+  uint64_t torn_tail_bytes = 0;  // bytes zeroed (read_only: bytes that would be zeroed)
+  std::string torn_tail_reason;  // why the scan stopped there
+  // Every segment scanned, in order.
+  std::vector<SegmentRecovery> segments;
+  // With repair: what was cut.
+  RepairReport repair;
 };
 
 // Called for every record of every verified batch, in order. When recovery then fails, the
@@ -84,5 +122,23 @@ using RecordVisitor = std::function<void(Seq seq, const Record& record)>;
 // recover() (as every caller does), or keep both alive until it finishes.
 Task<Result<RecoveryReport>> recover(Io& io, const RecoveryOptions& options,
                                      const RecordVisitor& visitor = {});
+
+// The scan of one segment's bytes, without I/O: what recover() decides for that segment.
+struct SegmentScan {
+  uint64_t end_offset = 0;  // end of the last valid batch applied
+  uint64_t batches = 0;     // batches applied
+  std::string stop_reason;  // why the scan stopped at end_offset (empty: end or zeroed header)
+  bool tail_zero = true;    // only zeros after end_offset
+  // Set when the segment is corrupt at end_offset (a repair cuts there); batches before it were
+  // applied, nothing at or after it was.
+  std::optional<Error> corruption;
+};
+
+// Scans `bytes`, the whole of segment `path` (`last`: the newest segment), applying its valid
+// batches to `report` and `visitor` from `*expected_seq` on, which it advances. Reads only inside
+// `bytes`, whatever they hold (fuzzed: tests/fuzz/wal_recovery_fuzz.cc).
+SegmentScan scan_segment(ConstByteSpan bytes, const std::string& path, bool last,
+                         uint32_t fsyncs_in_flight_max, Seq* expected_seq, RecoveryReport* report,
+                         const RecordVisitor& visitor);
 
 }  // namespace ringraft::wal

@@ -1,6 +1,7 @@
 // Writes the seed corpora of the fuzz targets: valid inputs the fuzzers start mutating from.
-//   fuzz_seeds <dir>   replaces <dir>/frame and <dir>/wal_batch with fresh seeds.
-// The first byte of each seed is the harness's mode byte (see frame_fuzz.cc, wal_batch_fuzz.cc).
+//   fuzz_seeds <dir>   replaces <dir>/frame, <dir>/wal_batch and <dir>/wal_segment with fresh
+//   seeds. The first byte of each seed is the harness's mode byte (see frame_fuzz.cc,
+//   wal_batch_fuzz.cc, wal_recovery_fuzz.cc).
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -57,6 +58,32 @@ void write_wal_seeds(const fs::path& dir) {
   write_seed(dir, "empty", 1, encoder.finish());
 }
 
+// Whole segments: three consecutive batches, then zeros (mode 1: the last segment; mode 9: the
+// harness fixes CRCs), and the same cut inside the third batch (a torn tail).
+void write_segment_seeds(const fs::path& dir) {
+  using namespace ringraft;
+  std::vector<std::byte> segment;
+  std::vector<std::byte> buffer(4096);
+  wal::BatchEncoder encoder(buffer);
+  const std::vector<uint32_t> lengths = {3, 0, 5};
+  const std::vector<std::byte> payload(8, std::byte{0x42});
+  for (uint64_t seq = 1; seq <= 3; seq++) {
+    encoder.begin(Seq(seq));
+    RR_ASSERT(encoder.add_entries(GroupId(1), Term(2), LogIndex(seq * 3 - 2), lengths, payload));
+    RR_ASSERT(encoder.add_hard_state(GroupId(2), Term(seq), NodeId(1), LogIndex(seq)));
+    if (seq == 2) RR_ASSERT(encoder.add_truncate(GroupId(1), LogIndex(5)));
+    if (seq == 3) RR_ASSERT(encoder.add_snapshot_mark(GroupId(3), LogIndex(40), Term(2)));
+    const ConstByteSpan batch = encoder.finish();
+    segment.insert(segment.end(), batch.begin(), batch.end());
+  }
+  const size_t torn_at = segment.size() - 20;
+  segment.resize(segment.size() + 256);
+  write_seed(dir, "three_batches_last", 1, segment);
+  write_seed(dir, "three_batches_older_fixed", 8, segment);
+  std::fill(segment.begin() + static_cast<ptrdiff_t>(torn_at), segment.end(), std::byte{0xff});
+  write_seed(dir, "torn_tail", 1 | 2, segment);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -65,11 +92,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   const fs::path root(argv[1]);
-  for (const char* target : {"frame", "wal_batch"}) {
+  for (const char* target : {"frame", "wal_batch", "wal_segment"}) {
     fs::remove_all(root / target);
     fs::create_directories(root / target);
   }
   write_frame_seeds(root / "frame");
   write_wal_seeds(root / "wal_batch");
+  write_segment_seeds(root / "wal_segment");
   return 0;
 }

@@ -15,37 +15,18 @@ namespace ringraft::wal {
 namespace {
 
 using ringraft::testing::run_on_reactor;
+using testing::flip_bit;
 using testing::payload_bytes;
 using testing::read_file;
 using testing::recover_and_open;
+using testing::recover_directory;
 using testing::recovery_options;
 using testing::SeenRecord;
 using testing::small_options;
 using testing::TempDir;
+using testing::write_batches;
 using testing::write_file;
-
-// Writes `batch_count` batches, one per turn, each with two entries records of
-// `entry_size_bytes`, and returns the end offset of each batch in its segment.
-Task<std::vector<uint64_t>> write_batches(Shard& shard, const WalOptions& options, int batch_count,
-                                          size_t entry_size_bytes) {
-  std::vector<uint64_t> ends;
-  auto wal = (co_await recover_and_open(shard, shard.io(), options, nullptr)).value();
-  uint64_t index = 1;
-  for (int batch = 0; batch < batch_count; batch++) {
-    Result<Seq> seq = Seq(0);
-    for (int record = 0; record < 2; record++, index++) {
-      const std::vector<std::byte> payload = payload_bytes(index, entry_size_bytes);
-      const uint32_t length = static_cast<uint32_t>(payload.size());
-      seq =
-          wal->append_entries(GroupId(1), Term(1), LogIndex(index), std::span(&length, 1), payload);
-      EXPECT_TRUE(seq.ok());
-    }
-    EXPECT_TRUE((co_await wal->wait_durable(seq.value())).ok());
-    ends.push_back(wal->segment().write_offset_bytes);
-  }
-  EXPECT_TRUE((co_await wal->close()).ok());
-  co_return ends;
-}
+using testing::write_three_segments;
 
 std::string first_segment(const TempDir& dir) {
   return dir.file(segment_file_name(Seq(1)));
@@ -136,20 +117,6 @@ TEST(Recovery, TornTailOfEveryLengthKeepsExactlyTheBatchesBeforeIt) {
   EXPECT_GT(checked, 300);  // every length of a batch of two 150-byte entries
 }
 
-// Flips one bit of segment `path` at `offset`.
-void flip_bit(const std::string& path, uint64_t offset) {
-  std::vector<std::byte> bytes = read_file(path);
-  bytes[offset] ^= std::byte{0x10};
-  write_file(path, bytes);
-}
-
-Result<RecoveryReport> recover_directory(const RecoveryOptions& options) {
-  Result<RecoveryReport> report = Error(ErrorCode::kNotFound, "not run");
-  run_on_reactor(
-      [&](Shard& shard) -> Task<void> { report = co_await recover(shard.io(), options); });
-  return report;
-}
-
 TEST(Recovery, BitFlipInAMiddleBatchIsCorruptionNamingFileAndOffset) {
   TempDir dir;
   const WalOptions options = small_options(dir);
@@ -198,19 +165,6 @@ TEST(Recovery, UnacknowledgedBatchAfterATornOneIsDiscardedOnlyWithinTheInFlightW
   EXPECT_EQ(report.value().batches_recovered, 1u);
   EXPECT_EQ(report.value().position.next_seq, Seq(2));
   EXPECT_EQ(report.value().position.write_offset_bytes, ends[0]);
-}
-
-// Writes batches of ~12 KiB until there are three segments.
-std::vector<std::string> write_three_segments(const TempDir& dir, const WalOptions& options) {
-  run_on_reactor([&](Shard& shard) -> Task<void> {
-    (void)co_await write_batches(shard, options, 12, size_t{6} * 1024);
-  });
-  std::vector<std::string> paths;
-  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
-    paths.push_back(entry.path().string());
-  }
-  std::sort(paths.begin(), paths.end());
-  return paths;
 }
 
 TEST(Recovery, BadLastBatchOfAnOlderSegmentIsCorruption) {

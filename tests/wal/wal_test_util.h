@@ -161,4 +161,22 @@ inline RecoveryOptions recovery_options(const WalOptions& options) {
 Task<Result<std::unique_ptr<Wal>>> recover_and_open(Shard& shard, Io& io, const WalOptions& options,
                                                     std::vector<SeenRecord>* records);
 
+// Writes `batch_count` batches, one per turn, each with two entries records (group 1) of
+// `entry_size_bytes`, and returns the end offset of each batch in its segment.
+Task<std::vector<uint64_t>> write_batches(Shard& shard, const WalOptions& options, int batch_count,
+                                          size_t entry_size_bytes);
+
+// Flips one bit of file `path` at `offset`.
+inline void flip_bit(const std::string& path, uint64_t offset) {
+  std::vector<std::byte> bytes = read_file(path);
+  bytes[offset] ^= std::byte{0x10};
+  write_file(path, bytes);
+}
+
+// Writes batches of ~12 KiB until there are three segments; returns the segment paths in order.
+std::vector<std::string> write_three_segments(const TempDir& dir, const WalOptions& options);
+
+// Runs recover() on a fresh reactor.
+Result<RecoveryReport> recover_directory(const RecoveryOptions& options);
+
 }  // namespace ringraft::wal::testing
