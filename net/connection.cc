@@ -51,12 +51,13 @@ Task<Result<void>> Connection::receive() {
     if (received.status.value == -ECANCELED) {
       co_return Error(ErrorCode::kCancelled, fmt::format("fd {}: receive cancelled", fd_.get()));
     }
-    co_return Error::from_errno(received.status.error(),
-                                fmt::format("fd {}: receive", fd_.get()));
+    co_return Error::from_errno(received.status.error(), fmt::format("fd {}: receive", fd_.get()));
   }
 }
 
-void Connection::cancel() { stream_.cancel(); }
+void Connection::cancel() {
+  stream_.cancel();
+}
 
 void Connection::arm_deadline(Duration timeout) {
   RR_ASSERT(!deadline_op_.in_flight);

@@ -58,8 +58,8 @@ class Connection {
   FileDescriptor fd_;
   RecvStream stream_;
   FrameDecoder decoder_;
-  RecvChunk chunk_;          // the received chunk being fed to the decoder
-  ConstByteSpan unfed_;      // the part of chunk_ the decoder has not taken yet
+  RecvChunk chunk_;      // the received chunk being fed to the decoder
+  ConstByteSpan unfed_;  // the part of chunk_ the decoder has not taken yet
   Operation deadline_op_;
   bool timed_out_ = false;
   std::coroutine_handle<> deadline_waiter_;  // close() waiting for the deadline to let go

@@ -8,8 +8,8 @@ std::vector<std::byte> encode_handshake(const HandshakeIdentity& us, NodeId to) 
   RR_ASSERT(us.node.value() != 0);
   flatbuffers::FlatBufferBuilder builder(256);
   begin_message(builder);
-  const auto body = wire::CreateHandshake(builder, us.cluster_id, us.node.value(),
-                                          us.shard.value(), kWireProtocolVersion);
+  const auto body = wire::CreateHandshake(builder, us.cluster_id, us.node.value(), us.shard.value(),
+                                          kWireProtocolVersion);
   finish_message(builder, us.node.value(), to.value(), body);
   const auto* begin = reinterpret_cast<const std::byte*>(builder.GetBufferPointer());
   return {begin, begin + builder.GetSize()};
@@ -51,19 +51,32 @@ HandshakeOutcome check_handshake(const wire::Message& message, const HandshakeId
 
 const char* close_reason_name(CloseReason reason) {
   switch (reason) {
-    case CloseReason::kBadFrame: return "bad frame";
-    case CloseReason::kNotHandshake: return "first frame is not a handshake";
-    case CloseReason::kWrongCluster: return "wrong cluster id";
-    case CloseReason::kUnknownNode: return "unknown node";
-    case CloseReason::kWrongShard: return "wrong shard";
-    case CloseReason::kWrongVersion: return "wrong protocol version";
-    case CloseReason::kWrongDestination: return "addressed to another node";
-    case CloseReason::kHandshakeTimeout: return "handshake timeout";
-    case CloseReason::kWrongSender: return "message from another node than the handshake";
-    case CloseReason::kUnexpectedFrame: return "unexpected frame on an outbound connection";
-    case CloseReason::kClosedByPeer: return "closed by peer";
-    case CloseReason::kSendFailed: return "send failed";
-    case CloseReason::kReplaced: return "replaced by a newer connection";
+    case CloseReason::kBadFrame:
+      return "bad frame";
+    case CloseReason::kNotHandshake:
+      return "first frame is not a handshake";
+    case CloseReason::kWrongCluster:
+      return "wrong cluster id";
+    case CloseReason::kUnknownNode:
+      return "unknown node";
+    case CloseReason::kWrongShard:
+      return "wrong shard";
+    case CloseReason::kWrongVersion:
+      return "wrong protocol version";
+    case CloseReason::kWrongDestination:
+      return "addressed to another node";
+    case CloseReason::kHandshakeTimeout:
+      return "handshake timeout";
+    case CloseReason::kWrongSender:
+      return "message from another node than the handshake";
+    case CloseReason::kUnexpectedFrame:
+      return "unexpected frame on an outbound connection";
+    case CloseReason::kClosedByPeer:
+      return "closed by peer";
+    case CloseReason::kSendFailed:
+      return "send failed";
+    case CloseReason::kReplaced:
+      return "replaced by a newer connection";
   }
   return "unknown";
 }

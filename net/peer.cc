@@ -23,9 +23,12 @@ std::vector<std::byte> framed(const std::vector<std::byte>& flatbuffer) {
 
 const char* send_status_name(SendStatus status) {
   switch (status) {
-    case SendStatus::kQueued: return "queued";
-    case SendStatus::kFull: return "full";
-    case SendStatus::kUnreachable: return "unreachable";
+    case SendStatus::kQueued:
+      return "queued";
+    case SendStatus::kFull:
+      return "full";
+    case SendStatus::kUnreachable:
+      return "unreachable";
   }
   return "unknown";
 }
@@ -137,9 +140,11 @@ Duration Peer::next_backoff(uint32_t failures) {
 
 void Peer::refuse(CloseReason reason, const std::string& detail) {
   environment_.totals->closed_by_reason[static_cast<size_t>(reason)]++;
-  RR_LOG_WARN("net: node {} shard {}: connection to node {} at {} closed: {} ({})",
-              environment_.identity.node.value(), environment_.identity.shard.value(),
-              node_.value(), host_, close_reason_name(reason), detail);
+  // A peer going away is routine (restarts); everything else is worth an operator's look.
+  const LogLevel level = reason == CloseReason::kClosedByPeer ? LogLevel::kInfo : LogLevel::kWarn;
+  log(level, "net: node {} shard {}: connection to node {} at {} closed: {} ({})",
+      environment_.identity.node.value(), environment_.identity.shard.value(), node_.value(), host_,
+      close_reason_name(reason), detail);
 }
 
 Task<void> Peer::run() {
@@ -201,7 +206,9 @@ Task<Result<void>> Peer::connect_and_handshake() {
   }
   connection_.emplace(*environment_.io, std::move(socket.value()), *environment_.buffers,
                       reply_limits_, &environment_.totals->frames);
-  const IoResult sent = co_await ops::send_all(*environment_.io, connection_->fd(), handshake_frame_);
+  if (stopping_) connection_->cancel();  // stop() came while the connect completed
+  const IoResult sent =
+      co_await ops::send_all(*environment_.io, connection_->fd(), handshake_frame_);
   if (!sent.ok()) {
     if (!stopping_) refuse(CloseReason::kSendFailed, sent.message());
     co_return Error::from_errno(sent.error(), fmt::format("handshake to {}", host_));
@@ -220,8 +227,8 @@ Task<Result<void>> Peer::await_handshake_reply() {
       co_return frame.error();
     }
     if (frame.value().has_value()) {
-      const HandshakeOutcome outcome = check_handshake(*frame.value()->message,
-                                                       environment_.identity, {&node_, 1});
+      const HandshakeOutcome outcome =
+          check_handshake(*frame.value()->message, environment_.identity, {&node_, 1});
       if (!outcome.refused) co_return Result<void>();
       refuse(*outcome.refused, fmt::format("value {}", outcome.detail));
       co_return Error(ErrorCode::kInvalidInput, close_reason_name(*outcome.refused));

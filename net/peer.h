@@ -53,7 +53,7 @@ struct PeerEnvironment {
   BufferGroup* buffers = nullptr;
   const TransportOptions* options = nullptr;
   HandshakeIdentity identity;
-  TransportStats* totals = nullptr;   // closed_by_reason and inbound frame counters
+  TransportStats* totals = nullptr;     // closed_by_reason and inbound frame counters
   std::vector<Peer*>* dirty = nullptr;  // peers with frames to flush this turn
   const WritableHandler* on_writable = nullptr;
   std::mt19937_64* rng = nullptr;

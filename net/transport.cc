@@ -150,8 +150,9 @@ Task<void> Transport::serve_inbound(FileDescriptor fd) {
   std::optional<CloseReason> closed = co_await receive_handshake(inbound);
   connection.disarm_deadline();
   if (!closed) {
-    const std::vector<std::byte> reply = encode_handshake(
-        HandshakeIdentity{options_.cluster_id, options_.node, options_.shard}, inbound.peer->node());
+    const std::vector<std::byte> reply =
+        encode_handshake(HandshakeIdentity{options_.cluster_id, options_.node, options_.shard},
+                         inbound.peer->node());
     std::vector<std::byte> frame(frame_bytes(reply.size()));
     RR_ASSERT(encode_frame(reply, frame) == frame.size());
     const IoResult sent = co_await ops::send_all(shard_.io(), connection.fd(), frame);
@@ -190,7 +191,7 @@ Task<std::optional<CloseReason>> Transport::receive_handshake(Inbound& inbound) 
     }
     Result<void> received = co_await connection.receive();
     if (!received.ok()) {
-      const CloseReason reason = connection.failure()      ? CloseReason::kBadFrame
+      const CloseReason reason = connection.failure()     ? CloseReason::kBadFrame
                                  : connection.timed_out() ? CloseReason::kHandshakeTimeout
                                                           : CloseReason::kClosedByPeer;
       if (!stopping_) count_close(inbound, reason, received.error().context());
@@ -244,8 +245,7 @@ Task<CloseReason> Transport::receive_messages(Inbound& inbound) {
   }
 }
 
-void Transport::count_close(const Inbound& inbound, CloseReason reason,
-                            const std::string& detail) {
+void Transport::count_close(const Inbound& inbound, CloseReason reason, const std::string& detail) {
   totals_.closed_by_reason[static_cast<size_t>(reason)]++;
   const uint64_t peer = inbound.peer != nullptr ? inbound.peer->node().value() : 0;
   if (reason == CloseReason::kClosedByPeer || reason == CloseReason::kReplaced) {

@@ -9,7 +9,9 @@
 namespace ringraft::net {
 namespace {
 
-Error invalid(std::string what) { return Error(ErrorCode::kInvalidInput, std::move(what)); }
+Error invalid(std::string what) {
+  return Error(ErrorCode::kInvalidInput, std::move(what));
+}
 
 }  // namespace
 
@@ -20,9 +22,9 @@ Result<void> TransportOptions::validate() const {
   }
   if (limits.frame_bytes_max < 64) return invalid("transport options: frame_bytes_max < 64");
   if (peer_output_bytes_max < frame_bytes(limits.frame_bytes_max)) {
-    return invalid(fmt::format(
-        "transport options: peer_output_bytes_max {} cannot hold one frame of {} bytes",
-        peer_output_bytes_max, frame_bytes(limits.frame_bytes_max)));
+    return invalid(
+        fmt::format("transport options: peer_output_bytes_max {} cannot hold one frame of {} bytes",
+                    peer_output_bytes_max, frame_bytes(limits.frame_bytes_max)));
   }
   if (reconnect_backoff_min_ms == 0 || reconnect_backoff_max_ms < reconnect_backoff_min_ms) {
     return invalid("transport options: need 0 < reconnect_backoff_min_ms <= max_ms");

@@ -62,9 +62,10 @@ void expect_refused(std::vector<std::byte> bytes, CloseReason reason, bool close
     EXPECT_TRUE(co_await wait_until(shard, [&] { return transport->stats().closed(reason) > 0; }));
 
     // A real node 1 now connects and delivers a message.
-    auto good = Transport::create(shard, loopback_options(kPeer, peer_port, {loopback_peer(kUs, port)}),
-                                  Inbox().handler())
-                    .value();
+    auto good =
+        Transport::create(shard, loopback_options(kPeer, peer_port, {loopback_peer(kUs, port)}),
+                          Inbox().handler())
+            .value();
     EXPECT_TRUE((co_await good->start()).ok());
     const auto sample = testing::append_entries_message(1, 3, 100, 7);
     EXPECT_TRUE(co_await wait_until(shard, [&] {
@@ -84,7 +85,8 @@ void expect_refused(std::vector<std::byte> bytes, CloseReason reason, bool close
 
 TEST(TransportBadInput, GarbageClosesTheConnection) {
   std::vector<std::byte> garbage(300);
-  for (size_t i = 0; i < garbage.size(); i++) garbage[i] = std::byte(static_cast<uint8_t>(i * 37 + 11));
+  for (size_t i = 0; i < garbage.size(); i++)
+    garbage[i] = std::byte(static_cast<uint8_t>(i * 37 + 11));
   expect_refused(garbage, CloseReason::kBadFrame, false);
 }
 
@@ -113,9 +115,9 @@ TEST(TransportBadInput, TruncatedFrameThenCloseIsCounted) {
 }
 
 TEST(TransportBadInput, WrongClusterIdIsRefused) {
-  expect_refused(testing::frame_of(handshake_message(kClusterId + 1, kPeer, kUs, 0,
-                                                     kWireProtocolVersion)),
-                 CloseReason::kWrongCluster, false);
+  expect_refused(
+      testing::frame_of(handshake_message(kClusterId + 1, kPeer, kUs, 0, kWireProtocolVersion)),
+      CloseReason::kWrongCluster, false);
 }
 
 TEST(TransportBadInput, UnknownNodeIsRefused) {

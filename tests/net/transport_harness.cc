@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
+#include <cstring>
+
 #include "reactor/ops.h"
 #include "reactor/socket.h"
 #include "tests/net/wire_samples.h"
@@ -49,11 +51,11 @@ void Inbox::record(NodeId from, const wire::Message& message) {
 }
 
 Task<bool> wait_until(Shard& shard, std::function<bool()> condition,
-                      std::chrono::milliseconds limit) {
+                      std::chrono::milliseconds limit, std::chrono::milliseconds poll) {
   const MonoTime deadline = shard.io().now() + limit;
   while (!condition()) {
     if (shard.io().now() >= deadline) co_return false;
-    const IoResult slept = co_await ops::sleep_for(shard.io(), std::chrono::milliseconds(1));
+    const IoResult slept = co_await ops::sleep_for(shard.io(), poll);
     if (!slept.ok()) co_return false;
   }
   co_return true;
@@ -76,9 +78,32 @@ Task<bool> send_raw_and_expect_close(Shard& shard, uint16_t port, std::vector<st
   while (true) {
     const IoResult got = co_await ops::recv(io, fd.get(), sink).with_timeout(limit);
     if (got.value == -ECANCELED) co_return false;  // the server kept it open
-    if (got.value <= 0) co_return true;             // EOF or reset
+    if (got.value <= 0) co_return true;            // EOF or reset
     // The server may answer a valid handshake before it refuses what follows: keep reading.
   }
+}
+
+Task<FileDescriptor> accept_and_answer_handshake(Shard& shard, int listen_fd, uint64_t as_node,
+                                                 uint64_t to_node) {
+  Io& io = shard.io();
+  const IoResult accepted = co_await ops::accept(io, listen_fd);
+  if (!accepted.ok()) co_return FileDescriptor();
+  FileDescriptor fd(accepted.value);
+  // Read exactly one frame: the header says how long it is.
+  std::vector<std::byte> header(kFrameHeaderBytes);
+  if ((co_await ops::recv(io, fd.get(), header, MSG_WAITALL)).bytes() != header.size()) {
+    co_return FileDescriptor();
+  }
+  uint32_t length_bytes = 0;
+  std::memcpy(&length_bytes, header.data(), sizeof(length_bytes));
+  std::vector<std::byte> body(length_bytes);
+  if ((co_await ops::recv(io, fd.get(), body, MSG_WAITALL)).bytes() != body.size()) {
+    co_return FileDescriptor();
+  }
+  const auto reply =
+      frame_of(handshake_message(kClusterId, as_node, to_node, 0, kWireProtocolVersion));
+  if (!(co_await ops::send_all(io, fd.get(), reply)).ok()) co_return FileDescriptor();
+  co_return fd;
 }
 
 std::vector<std::byte> handshake_message(uint64_t cluster_id, uint64_t from, uint64_t to,

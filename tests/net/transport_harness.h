@@ -43,16 +43,22 @@ class Inbox {
   std::vector<Received> messages_;
 };
 
-// Resumes when `condition` holds (checked every millisecond of loop time) and returns true, or
+// Resumes when `condition` holds (checked every `poll` of loop time) and returns true, or
 // returns false after `limit`. The limit is a bound on a hung test, never the thing measured.
 Task<bool> wait_until(Shard& shard, std::function<bool()> condition,
-                      std::chrono::milliseconds limit = std::chrono::milliseconds(10000));
+                      std::chrono::milliseconds limit = std::chrono::milliseconds(10000),
+                      std::chrono::milliseconds poll = std::chrono::milliseconds(1));
+
+// Plays node `as_node` by hand on the accepting side: accepts one connection on `listen_fd`,
+// reads the dialler's handshake and answers it. Returns the connection (invalid on failure).
+Task<FileDescriptor> accept_and_answer_handshake(Shard& shard, int listen_fd, uint64_t as_node,
+                                                 uint64_t to_node);
 
 // Connects to 127.0.0.1:`port`, sends `bytes`, optionally closes its sending side, then reads
 // until the server closes. True when the server closed the connection (EOF or reset) in time.
-Task<bool> send_raw_and_expect_close(Shard& shard, uint16_t port, std::vector<std::byte> bytes,
-                                     bool close_after_send,
-                                     std::chrono::milliseconds limit = std::chrono::milliseconds(5000));
+Task<bool> send_raw_and_expect_close(
+    Shard& shard, uint16_t port, std::vector<std::byte> bytes, bool close_after_send,
+    std::chrono::milliseconds limit = std::chrono::milliseconds(5000));
 
 // A finished handshake Message with arbitrary fields, for the tests that lie in one.
 std::vector<std::byte> handshake_message(uint64_t cluster_id, uint64_t from, uint64_t to,
