@@ -71,8 +71,8 @@ TEST(TransportFaults, PeerRestartIsReconnected) {
       EXPECT_TRUE(co_await wait_until(shard, [&] { return inbox_b.count() == 1; }));
       co_await b->stop();
     }
-    EXPECT_TRUE(co_await wait_until(
-        shard, [&] { return a->stats().peer(NodeId(2))->disconnects == 1; }));
+    EXPECT_TRUE(
+        co_await wait_until(shard, [&] { return a->stats().peer(NodeId(2))->disconnects == 1; }));
     while_down = a->send(NodeId(2), message);
 
     Inbox inbox_b;  // the restarted node 2, on the same port
@@ -135,7 +135,8 @@ void run_slow_reader(bool drain_then_close, SlowReaderOutcome& outcome) {
     Inbox inbox_a;
     Inbox inbox_c;
     auto a = Transport::create(
-                 shard, loopback_options(1, port_a, {loopback_peer(2, port_b), loopback_peer(3, port_c)}),
+                 shard,
+                 loopback_options(1, port_a, {loopback_peer(2, port_b), loopback_peer(3, port_c)}),
                  inbox_a.handler())
                  .value();
     a->set_writable_handler([&](NodeId peer) { outcome.writable_calls[peer.value()]++; });
@@ -154,14 +155,14 @@ void run_slow_reader(bool drain_then_close, SlowReaderOutcome& outcome) {
       // Node 2 reads everything: the output drains and node 1 hears it is writable again.
       std::vector<std::byte> sink(1u << 20);
       while (outcome.writable_calls[2] < 2) {
-        const IoResult got = co_await ops::recv(shard.io(), slow.get(), sink)
-                                 .with_timeout(std::chrono::seconds(10));
+        const IoResult got =
+            co_await ops::recv(shard.io(), slow.get(), sink).with_timeout(std::chrono::seconds(10));
         if (got.value <= 0) break;
       }
     }
     slow.reset();  // node 2 goes away with frames still queued to it (when it did not drain)
-    EXPECT_TRUE(co_await wait_until(
-        shard, [&] { return a->stats().peer(NodeId(2))->disconnects == 1; }));
+    EXPECT_TRUE(
+        co_await wait_until(shard, [&] { return a->stats().peer(NodeId(2))->disconnects == 1; }));
     outcome.slow = *a->stats().peer(NodeId(2));
     co_await c->stop();
     co_await a->stop();

@@ -35,9 +35,8 @@ Task<bool> start_pair(Shard& shard, Pair& pair) {
                              pair.inbox_b.handler())
                .value();
   if (!(co_await pair.a->start()).ok() || !(co_await pair.b->start()).ok()) co_return false;
-  co_return co_await wait_until(shard, [&] {
-    return pair.a->writable(NodeId(2)) && pair.b->writable(NodeId(1));
-  });
+  co_return co_await wait_until(
+      shard, [&] { return pair.a->writable(NodeId(2)) && pair.b->writable(NodeId(1)); });
 }
 
 Task<void> stop_pair(Pair& pair) {
@@ -49,7 +48,8 @@ TEST(Transport, EveryMessageTypeRoundTrips) {
   const std::vector<testing::SampleMessage> samples = testing::one_of_each_message();
   std::vector<uint64_t> expected_digests;
   for (const auto& sample : samples) {
-    expected_digests.push_back(testing::read_every_field(*wire::GetMessage(sample.flatbuffer.data())));
+    expected_digests.push_back(
+        testing::read_every_field(*wire::GetMessage(sample.flatbuffer.data())));
   }
   std::vector<testing::Received> received;
   run_on_reactor([&](Shard& shard) -> Task<void> {
@@ -65,7 +65,8 @@ TEST(Transport, EveryMessageTypeRoundTrips) {
   ASSERT_EQ(received.size(), samples.size());
   for (size_t i = 0; i < samples.size(); i++) {
     EXPECT_EQ(received[i].from, NodeId(1));
-    EXPECT_EQ(received[i].body_type, samples[i].body_type) << wire::EnumNameBody(samples[i].body_type);
+    EXPECT_EQ(received[i].body_type, samples[i].body_type)
+        << wire::EnumNameBody(samples[i].body_type);
     EXPECT_EQ(received[i].digest, expected_digests[i]) << wire::EnumNameBody(samples[i].body_type);
   }
 }
@@ -155,10 +156,10 @@ TEST(Transport, SixteenPeersExchangeWithOneHub) {
     std::vector<Inbox> inboxes(kPeers);
     std::vector<std::unique_ptr<Transport>> nodes;
     for (uint64_t i = 0; i < kPeers; i++) {
-      nodes.push_back(Transport::create(shard,
-                                        loopback_options(2 + i, ports[i], {loopback_peer(1, hub_port)}),
-                                        inboxes[i].handler())
-                          .value());
+      nodes.push_back(
+          Transport::create(shard, loopback_options(2 + i, ports[i], {loopback_peer(1, hub_port)}),
+                            inboxes[i].handler())
+              .value());
       EXPECT_TRUE((co_await nodes.back()->start()).ok());
     }
     EXPECT_TRUE(co_await wait_until(shard, [&] {
