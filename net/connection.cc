@@ -1,0 +1,99 @@
+#include "net/connection.h"
+
+#include <fmt/format.h>
+
+#include <utility>
+
+namespace ringraft::net {
+
+Connection::Connection(Io& io, FileDescriptor fd, BufferGroup& buffers, const FrameLimits& limits,
+                       FrameCounters* counters)
+    : io_(io), fd_(std::move(fd)), stream_(io, fd_.get(), buffers), decoder_(limits, counters) {
+  RR_ASSERT(fd_.valid());
+  deadline_op_.code = OpCode::kTimer;
+  deadline_op_.context = this;
+  deadline_op_.on_complete = &Connection::on_deadline;
+}
+
+Connection::~Connection() {
+  RR_ASSERT_MSG(!deadline_op_.in_flight, "Connection destroyed before close()");
+}
+
+Result<std::optional<DecodedFrame>> Connection::poll_frame() {
+  while (true) {
+    Result<std::optional<DecodedFrame>> frame = decoder_.next();
+    if (!frame.ok() || frame.value().has_value()) return frame;
+    if (unfed_.empty()) return std::optional<DecodedFrame>();
+    // The decoder took everything it had; feed() takes at least one byte now (see frame.h).
+    const size_t taken = decoder_.feed(unfed_);
+    RR_ASSERT(taken > 0);
+    unfed_ = unfed_.subspan(taken);
+  }
+}
+
+Task<Result<void>> Connection::receive() {
+  RR_ASSERT_MSG(unfed_.empty(), "receive() before poll_frame() consumed the chunk");
+  chunk_.release();
+  while (true) {
+    RecvResult received = co_await stream_.next();
+    if (received.status.value > 0) {
+      chunk_ = std::move(received.chunk);
+      unfed_ = chunk_.bytes();
+      co_return Result<void>();
+    }
+    if (received.status.value == 0) {
+      // A frame cut short by the close is bad input (counted as kTruncated), not a clean end.
+      if (Result<void> finished = decoder_.finish(); !finished.ok()) co_return finished.error();
+      co_return Error(ErrorCode::kClosed, fmt::format("fd {}: the peer closed", fd_.get()));
+    }
+    // The shared ring ran dry while other connections hold buffers: waiting re-arms.
+    if (received.status.value == -ENOBUFS) continue;
+    if (received.status.value == -ECANCELED) {
+      co_return Error(ErrorCode::kCancelled, fmt::format("fd {}: receive cancelled", fd_.get()));
+    }
+    co_return Error::from_errno(received.status.error(), fmt::format("fd {}: receive", fd_.get()));
+  }
+}
+
+void Connection::cancel() {
+  stream_.cancel();
+}
+
+void Connection::arm_deadline(Duration timeout) {
+  RR_ASSERT(!deadline_op_.in_flight);
+  timed_out_ = false;
+  deadline_op_.deadline = io_.now() + timeout;
+  if (!io_.submit(deadline_op_)) stream_.cancel();  // shutting down: end the wait at once
+}
+
+void Connection::disarm_deadline() {
+  if (deadline_op_.in_flight) io_.cancel(deadline_op_);
+}
+
+void Connection::on_deadline(Operation& op, int32_t result, uint32_t /*flags*/) {
+  auto& self = *static_cast<Connection*>(op.context);
+  if (result == 0) {
+    self.timed_out_ = true;
+    self.stream_.cancel();
+  }
+  if (self.deadline_waiter_) std::exchange(self.deadline_waiter_, {}).resume();
+}
+
+Task<void> Connection::close() {
+  chunk_.release();
+  unfed_ = {};
+  disarm_deadline();
+  co_await stream_.stop();
+  if (deadline_op_.in_flight) {
+    struct DeadlineGone {
+      Connection& connection;
+      bool await_ready() const noexcept { return !connection.deadline_op_.in_flight; }
+      void await_suspend(std::coroutine_handle<> waiter) { connection.deadline_waiter_ = waiter; }
+      void await_resume() const noexcept {}
+    };
+    co_await DeadlineGone{*this};
+  }
+  RR_ASSERT(!stream_.in_flight());
+}
+
+}  // namespace ringraft::net

@@ -1,0 +1,68 @@
+// Connection: one TCP socket to a peer and the frames that arrive on it.
+//
+// Bytes arrive through a multishot receive over the transport's provided buffers (no copy into
+// a per-connection buffer by the kernel), then the FrameDecoder copies them once and verifies
+// each frame before anyone reads it. Frames are taken synchronously with poll_frame(); only
+// when the decoder needs more bytes does the owner await receive(), so the cost is one coroutine
+// resume per received chunk, not per frame.
+//
+// A deadline (arm_deadline) ends a silent connection: when it fires, the pending receive ends
+// and timed_out() says why. close() must be awaited before the Connection is destroyed; it
+// cancels the receive and the deadline and waits until the kernel no longer refers to either.
+#pragma once
+
+#include <coroutine>
+#include <optional>
+
+#include "net/frame.h"
+#include "reactor/io.h"
+#include "reactor/recv_stream.h"
+#include "reactor/socket.h"
+#include "reactor/task.h"
+
+namespace ringraft::net {
+
+class Connection {
+ public:
+  Connection(Io& io, FileDescriptor fd, BufferGroup& buffers, const FrameLimits& limits,
+             FrameCounters* counters);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // The next verified frame already received, nullopt when the decoder needs more bytes, or an
+  // error once the stream is bad (the decoder's reason is in failure()). The frame stays valid
+  // until the next poll_frame() or receive().
+  Result<std::optional<DecodedFrame>> poll_frame();
+  // Waits for the next received chunk. An error when the peer closed (kClosed; kInvalidInput and
+  // failure() set when it closed inside a frame), the receive
+  // failed (kIo), or it was cancelled by close(), cancel() or the deadline (kCancelled).
+  Task<Result<void>> receive();
+
+  // Ends the connection's receive from outside (stop, replacement): receive() returns kCancelled.
+  void cancel();
+  // After `timeout`, cancels the receive and marks the connection timed out.
+  void arm_deadline(Duration timeout);
+  void disarm_deadline();
+  bool timed_out() const { return timed_out_; }
+  // Cancels everything and waits for the kernel to let go. The socket closes on destruction.
+  Task<void> close();
+
+  int fd() const { return fd_.get(); }
+  std::optional<FrameError> failure() const { return decoder_.failure(); }
+
+ private:
+  static void on_deadline(Operation& op, int32_t result, uint32_t flags);
+
+  Io& io_;
+  FileDescriptor fd_;
+  RecvStream stream_;
+  FrameDecoder decoder_;
+  RecvChunk chunk_;      // the received chunk being fed to the decoder
+  ConstByteSpan unfed_;  // the part of chunk_ the decoder has not taken yet
+  Operation deadline_op_;
+  bool timed_out_ = false;
+  std::coroutine_handle<> deadline_waiter_;  // close() waiting for the deadline to let go
+};
+
+}  // namespace ringraft::net

@@ -1,0 +1,55 @@
+// What a Transport is configured with: who we are, where we listen, who our peers are, and the
+// bounds on memory, time and retries. Checked once by validate() before anything starts.
+//
+// Shard i of a node listens on its own port and talks to shard i of every peer, so `peers`
+// lists, for this shard, the address of the same shard on each other node.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "common/types.h"
+#include "net/frame.h"
+
+namespace ringraft::net {
+
+struct PeerAddress {
+  NodeId node;
+  std::string host;  // dotted IPv4 ("127.0.0.1"; "localhost" is accepted)
+  uint16_t port = 0;
+};
+
+struct TransportOptions {
+  uint64_t cluster_id = 0;
+  NodeId node;
+  ShardId shard;
+  std::string listen_host = "127.0.0.1";
+  uint16_t listen_port = 0;  // 0: an ephemeral port, see Transport::listen_port()
+  std::vector<PeerAddress> peers;
+  FrameLimits limits;
+  // Bytes of frames queued to one peer and not yet handed to the kernel. A send() that does not
+  // fit returns kFull. One more buffer of the same size holds the send in flight, so a peer costs
+  // at most 2 x peer_output_bytes_max of output memory. Must hold one frame of
+  // limits.frame_bytes_max.
+  uint64_t peer_output_bytes_max = (8u << 20) + kFrameHeaderBytes;
+  // Reconnect delays: the n-th consecutive failure waits min(max, min * 2^(n-1)), scaled by a
+  // random factor in [0.5, 1] (jitter, so restarted nodes do not reconnect in lockstep).
+  uint32_t reconnect_backoff_min_ms = 50;
+  uint32_t reconnect_backoff_max_ms = 2000;
+  // A connect, or a handshake reply, that takes longer fails the attempt; an accepted
+  // connection that sends no handshake in this time is closed.
+  uint32_t handshake_timeout_ms = 2000;
+  // Receive buffers shared by all connections of the transport (multishot recv).
+  uint32_t recv_buffer_count = 64;  // power of two
+  uint32_t recv_buffer_bytes = 64u << 10;
+  // Inbound connections open at once (peers reconnecting, strangers); more are closed at once.
+  uint32_t inbound_connections_max = 64;
+  uint64_t jitter_seed = 0;  // 0: derived from node and shard
+
+  // An error naming the first invalid setting, or success.
+  Result<void> validate() const;
+};
+
+}  // namespace ringraft::net

@@ -1,0 +1,195 @@
+// Transports on loopback delivering messages: every message type, batching of a turn's frames
+// into one sendmsg, both directions, and a node with 16 peers.
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "tests/net/transport_harness.h"
+#include "tests/net/wire_samples.h"
+#include "tests/reactor/test_reactor.h"
+
+namespace ringraft::net {
+namespace {
+
+using ringraft::testing::run_on_reactor;
+using testing::free_port;
+using testing::Inbox;
+using testing::loopback_options;
+using testing::loopback_peer;
+using testing::wait_until;
+
+struct Pair {
+  Inbox inbox_a;
+  Inbox inbox_b;
+  std::unique_ptr<Transport> a;  // node 1
+  std::unique_ptr<Transport> b;  // node 2
+};
+
+Task<bool> start_pair(Shard& shard, Pair& pair) {
+  const uint16_t port_a = free_port();
+  const uint16_t port_b = free_port();
+  pair.a = Transport::create(shard, loopback_options(1, port_a, {loopback_peer(2, port_b)}),
+                             pair.inbox_a.handler())
+               .value();
+  pair.b = Transport::create(shard, loopback_options(2, port_b, {loopback_peer(1, port_a)}),
+                             pair.inbox_b.handler())
+               .value();
+  if (!(co_await pair.a->start()).ok() || !(co_await pair.b->start()).ok()) co_return false;
+  co_return co_await wait_until(
+      shard, [&] { return pair.a->writable(NodeId(2)) && pair.b->writable(NodeId(1)); });
+}
+
+Task<void> stop_pair(Pair& pair) {
+  co_await pair.a->stop();
+  co_await pair.b->stop();
+}
+
+TEST(Transport, EveryMessageTypeRoundTrips) {
+  const std::vector<testing::SampleMessage> samples = testing::one_of_each_message();
+  std::vector<uint64_t> expected_digests;
+  for (const auto& sample : samples) {
+    expected_digests.push_back(
+        testing::read_every_field(*wire::GetMessage(sample.flatbuffer.data())));
+  }
+  std::vector<testing::Received> received;
+  run_on_reactor([&](Shard& shard) -> Task<void> {
+    Pair pair;
+    EXPECT_TRUE(co_await start_pair(shard, pair));
+    for (const auto& sample : samples) {
+      EXPECT_EQ(pair.a->send(NodeId(2), sample.flatbuffer), SendStatus::kQueued);
+    }
+    EXPECT_TRUE(co_await wait_until(shard, [&] { return pair.inbox_b.count() == samples.size(); }));
+    received = pair.inbox_b.messages();
+    co_await stop_pair(pair);
+  });
+  ASSERT_EQ(received.size(), samples.size());
+  for (size_t i = 0; i < samples.size(); i++) {
+    EXPECT_EQ(received[i].from, NodeId(1));
+    EXPECT_EQ(received[i].body_type, samples[i].body_type)
+        << wire::EnumNameBody(samples[i].body_type);
+    EXPECT_EQ(received[i].digest, expected_digests[i]) << wire::EnumNameBody(samples[i].body_type);
+  }
+}
+
+TEST(Transport, FramesQueuedInOneTurnLeaveInOneSendmsg) {
+  constexpr size_t kMessages = 200;
+  PeerStats before;
+  PeerStats after;
+  size_t delivered = 0;
+  run_on_reactor([&](Shard& shard) -> Task<void> {
+    Pair pair;
+    EXPECT_TRUE(co_await start_pair(shard, pair));
+    const auto message = testing::append_entries_message(5, 1, 100, 3);
+    before = *pair.a->stats().peer(NodeId(2));
+    for (size_t i = 0; i < kMessages; i++) {
+      EXPECT_EQ(pair.a->send(NodeId(2), message), SendStatus::kQueued);
+    }
+    EXPECT_TRUE(co_await wait_until(shard, [&] { return pair.inbox_b.count() == kMessages; }));
+    delivered = pair.inbox_b.count();
+    after = *pair.a->stats().peer(NodeId(2));
+    co_await stop_pair(pair);
+  });
+  EXPECT_EQ(delivered, kMessages);
+  EXPECT_EQ(after.frames_out - before.frames_out, kMessages);
+  // 200 frames of ~200 bytes fit the socket buffer: one flush, one sendmsg.
+  EXPECT_EQ(after.sendmsg_calls - before.sendmsg_calls, 1u);
+}
+
+TEST(Transport, BothDirectionsCarryMessages) {
+  size_t at_a = 0;
+  size_t at_b = 0;
+  run_on_reactor([&](Shard& shard) -> Task<void> {
+    Pair pair;
+    EXPECT_TRUE(co_await start_pair(shard, pair));
+    const auto to_b = testing::append_entries_message(1, 1, 10, 1);
+    flatbuffers::FlatBufferBuilder builder(256);
+    begin_message(builder);
+    finish_message(builder, 2, 1, wire::CreateAppendResponse(builder, 1, 7, false, 42, 0, 0));
+    const auto to_a = testing::builder_bytes(builder);
+    for (int i = 0; i < 10; i++) {
+      EXPECT_EQ(pair.a->send(NodeId(2), to_b), SendStatus::kQueued);
+      EXPECT_EQ(pair.b->send(NodeId(1), to_a), SendStatus::kQueued);
+    }
+    EXPECT_TRUE(co_await wait_until(
+        shard, [&] { return pair.inbox_a.count() == 10 && pair.inbox_b.count() == 10; }));
+    at_a = pair.inbox_a.count();
+    at_b = pair.inbox_b.count();
+    co_await stop_pair(pair);
+  });
+  EXPECT_EQ(at_a, 10u);
+  EXPECT_EQ(at_b, 10u);
+}
+
+TEST(Transport, SendToAPeerNotYetConnectedIsUnreachable) {
+  SendStatus status = SendStatus::kQueued;
+  SendStatus unknown = SendStatus::kQueued;
+  run_on_reactor([&](Shard& shard) -> Task<void> {
+    Inbox inbox;
+    auto transport =
+        Transport::create(shard, loopback_options(1, free_port(), {loopback_peer(2, free_port())}),
+                          inbox.handler())
+            .value();
+    EXPECT_TRUE((co_await transport->start()).ok());
+    const auto message = testing::append_entries_message(1, 1, 10, 1);
+    status = transport->send(NodeId(2), message);
+    unknown = transport->send(NodeId(9), message);
+    co_await transport->stop();
+  });
+  EXPECT_EQ(status, SendStatus::kUnreachable);
+  EXPECT_EQ(unknown, SendStatus::kUnreachable);
+}
+
+TEST(Transport, SixteenPeersExchangeWithOneHub) {
+  constexpr uint64_t kPeers = 16;
+  const uint16_t hub_port = free_port();
+  std::vector<uint16_t> ports;
+  for (uint64_t i = 0; i < kPeers; i++) ports.push_back(free_port());
+  size_t hub_received = 0;
+  size_t spokes_received = 0;
+  run_on_reactor([&](Shard& shard) -> Task<void> {
+    Inbox hub_inbox;
+    std::vector<PeerAddress> spokes;
+    for (uint64_t i = 0; i < kPeers; i++) spokes.push_back(loopback_peer(2 + i, ports[i]));
+    auto hub = Transport::create(shard, loopback_options(1, hub_port, spokes), hub_inbox.handler())
+                   .value();
+    EXPECT_TRUE((co_await hub->start()).ok());
+    std::vector<Inbox> inboxes(kPeers);
+    std::vector<std::unique_ptr<Transport>> nodes;
+    for (uint64_t i = 0; i < kPeers; i++) {
+      nodes.push_back(
+          Transport::create(shard, loopback_options(2 + i, ports[i], {loopback_peer(1, hub_port)}),
+                            inboxes[i].handler())
+              .value());
+      EXPECT_TRUE((co_await nodes.back()->start()).ok());
+    }
+    EXPECT_TRUE(co_await wait_until(shard, [&] {
+      for (uint64_t i = 0; i < kPeers; i++) {
+        if (!hub->writable(NodeId(2 + i)) || !nodes[i]->writable(NodeId(1))) return false;
+      }
+      return true;
+    }));
+    for (uint64_t i = 0; i < kPeers; i++) {
+      flatbuffers::FlatBufferBuilder builder(256);
+      begin_message(builder);
+      finish_message(builder, 1, 2 + i, wire::CreateTimeoutNow(builder, i, 3));
+      EXPECT_EQ(hub->send(NodeId(2 + i), testing::builder_bytes(builder)), SendStatus::kQueued);
+      begin_message(builder);
+      finish_message(builder, 2 + i, 1, wire::CreateVoteResponse(builder, i, 3, true, false));
+      EXPECT_EQ(nodes[i]->send(NodeId(1), testing::builder_bytes(builder)), SendStatus::kQueued);
+    }
+    EXPECT_TRUE(co_await wait_until(shard, [&] {
+      size_t total = 0;
+      for (const Inbox& inbox : inboxes) total += inbox.count();
+      return hub_inbox.count() == kPeers && total == kPeers;
+    }));
+    hub_received = hub_inbox.count();
+    for (const Inbox& inbox : inboxes) spokes_received += inbox.count();
+    for (auto& node : nodes) co_await node->stop();
+    co_await hub->stop();
+  });
+  EXPECT_EQ(hub_received, kPeers);
+  EXPECT_EQ(spokes_received, kPeers);
+}
+
+}  // namespace
+}  // namespace ringraft::net
