@@ -6,7 +6,8 @@
 //
 // Options: --nodes 3|5, --steps <simulated ms>, --faults none|mild|default|heavy,
 // --clients N, --keys N, --quiet-ms N; --inject-ack-before-fsync plants a storage bug (votes and
-// acknowledgements leave before their write is durable) to watch the checks catch it. A violation
+// acknowledgements leave before their write is durable), --inject-local-reads a service bug (gets
+// answered from any node's state machine), to watch the checks catch them. A violation
 // prints the seed and the command that replays it.
 #include <unistd.h>
 
@@ -38,7 +39,7 @@ int usage(const char* problem) {
   std::fprintf(stderr,
                "ringraft-sim: %s\nusage: ringraft-sim [--seed S | --seeds A..B] [--nodes 3|5] "
                "[--steps MS] [--faults none|mild|default|heavy] [--clients N] [--keys N] "
-               "[--quiet-ms MS] [--trace] [--inject-ack-before-fsync]\n",
+               "[--quiet-ms MS] [--trace] [--inject-ack-before-fsync] [--inject-local-reads]\n",
                problem);
   return 2;
 }
@@ -55,7 +56,8 @@ std::string replay_command(const SimOptions& options) {
          " --faults " + options.faults.name + " --clients " + std::to_string(options.client_count) +
          " --keys " + std::to_string(options.key_count) + " --quiet-ms " +
          std::to_string(options.quiet_ms) +
-         (options.inject_ack_before_fsync ? " --inject-ack-before-fsync" : "");
+         (options.inject_ack_before_fsync ? " --inject-ack-before-fsync" : "") +
+         (options.inject_local_reads ? " --inject-local-reads" : "");
 }
 
 }  // namespace
@@ -71,6 +73,10 @@ int main(int argc, char** argv) {
     uint64_t number = 0;
     if (arg == "--trace") {
       trace = true;
+      continue;
+    }
+    if (arg == "--inject-local-reads") {
+      options.inject_local_reads = true;
       continue;
     }
     if (arg == "--inject-ack-before-fsync") {

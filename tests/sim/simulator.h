@@ -47,6 +47,9 @@ struct SimOptions {
   // A deliberate storage bug, to show the checks catch it: messages that must wait for the
   // write (votes, acknowledgements) leave before it is durable.
   bool inject_ack_before_fsync = false;
+  // A deliberate service bug: any node answers a get from its own state machine, without the
+  // log (a stale read on a follower or a deposed leader). The history check must catch it.
+  bool inject_local_reads = false;
 };
 
 struct SimStats {

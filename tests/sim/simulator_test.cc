@@ -66,9 +66,25 @@ TEST(Simulator, CatchesAcknowledgementsBeforeFsync) {
   for (uint64_t seed = 1; seed <= 40 && caught_at == 0; ++seed) {
     SimOptions options = options_for(seed, "heavy");
     options.inject_ack_before_fsync = true;
-    if (!run_simulation(options).ok()) caught_at = seed;
+    const SimResult result = run_simulation(options);
+    if (!result.ok()) {
+      caught_at = seed;
+      EXPECT_NE(result.violation->find("acknowledged write lost"), std::string::npos)
+          << "seed " << seed << ": " << *result.violation;
+    }
   }
   EXPECT_NE(caught_at, 0u) << "no seed in 1..40 caught the injected bug";
+}
+
+// ...and a service that answers gets from any node's state machine: followers lag, and the
+// history check finds a read that no order of the writes explains.
+TEST(Simulator, CatchesStaleLocalReads) {
+  SimOptions options = options_for(1, "default");
+  options.inject_local_reads = true;
+  const SimResult result = run_simulation(options);
+  ASSERT_FALSE(result.ok()) << "seed 1";
+  EXPECT_NE(result.violation->find("linearizability"), std::string::npos) << *result.violation;
+  EXPECT_EQ(result.linearizability.verdict, Linearizable::kNo);
 }
 
 raft::Core core_with_log(uint64_t id, const std::vector<std::pair<uint64_t, char>>& log) {

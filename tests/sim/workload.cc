@@ -44,7 +44,9 @@ void Cluster::on_client_next(const Event& event) {
   deadline.client = client.id;
   deadline.attempt = client.op_seq;
   events_.schedule(client.deadline_ms, std::move(deadline));
-  send_attempt(client, client.target, kClientLinkMs);
+  // With local reads injected, gets go anywhere (that is where stale reads come from).
+  const bool anywhere = options_.inject_local_reads && command.kind == OpKind::kGet;
+  send_attempt(client, anywhere ? 1 + rng_.below(nodes_.size()) : client.target, kClientLinkMs);
 }
 
 void Cluster::send_attempt(SimClient& client, uint64_t node, uint64_t delay_ms) {
@@ -72,6 +74,12 @@ void Cluster::on_client_request(Event& event) {
   // current, else the request is stale and its command unknown to us; drop it (a real late
   // request would carry the command; dropping it only makes "unknown" outcomes rarer).
   if (event.attempt != client.attempt || !client.busy) return;
+  if (options_.inject_local_reads && client.command.kind == OpKind::kGet) {
+    const auto it = node.kv.values().find(client.command.key);
+    answer(event.node, event.client, event.attempt, Answer::kOk, 0,
+           it == node.kv.values().end() ? std::string() : it->second);
+    return;
+  }
   std::vector<raft::Payload> batch;
   batch.push_back(encode_command(client.command));
   const raft::ProposeResult result = node.core->propose(std::move(batch));
