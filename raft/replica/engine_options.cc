@@ -1,0 +1,37 @@
+#include "raft/replica/engine_options.h"
+
+#include <algorithm>
+#include <string>
+
+namespace ringraft::replica {
+namespace {
+Error bad(const std::string& what) {
+  return Error(ErrorCode::kInvalidInput, "engine options: " + what);
+}
+}  // namespace
+
+Result<void> EngineOptions::validate() const {
+  if (node.value() == 0) return bad("node must be >= 1 (0 means \"nobody\" in Raft messages)");
+  if (std::find(voters.begin(), voters.end(), node) == voters.end()) {
+    return bad("voters must include this node (" + std::to_string(node.value()) + ")");
+  }
+  if (groups.empty()) return bad("groups is empty: a shard hosts at least one group");
+  std::vector<GroupId> sorted = groups;
+  std::sort(sorted.begin(), sorted.end());
+  if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) {
+    return bad("groups lists a group twice");
+  }
+  if (tick_interval < std::chrono::milliseconds(1)) {
+    return bad("tick_interval below 1 ms: elections would depend on loop latency");
+  }
+  if (proposals_pending_max == 0) return bad("proposals_pending_max must be >= 1");
+  if (wal.directory.empty()) return bad("wal.directory is empty");
+  Result<void> wal_valid = wal::validate(wal);
+  if (!wal_valid) return wal_valid;
+  raft::Config config = raft;
+  config.id = node;
+  config.voters = voters;
+  return config.validate();
+}
+
+}  // namespace ringraft::replica

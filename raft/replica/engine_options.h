@@ -1,0 +1,41 @@
+// EngineOptions: everything a ShardEngine needs to know at open, with defaults that work on a
+// laptop or a small VM, and validate() naming the first bad setting.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <vector>
+
+#include "common/result.h"
+#include "common/types.h"
+#include "raft/core/config.h"
+#include "reactor/operation.h"
+#include "wal/wal.h"
+
+namespace ringraft::replica {
+
+// What propose() does when proposals_pending_max proposals are already outstanding.
+enum class WhenFull : uint8_t {
+  kFailFast,  // answer Failed{kFull} at once (the caller backs off)
+  kWait,      // wait for a slot (the caller's coroutine is the queue; FIFO)
+};
+
+struct EngineOptions {
+  NodeId node;                  // this node
+  std::vector<NodeId> voters;   // every voter of every group, this node included
+  std::vector<GroupId> groups;  // the Raft groups this shard hosts
+  wal::WalOptions wal;          // the shard's WAL (directory required)
+  // Template for every group's core: id and voters are set from the fields above, the seed is
+  // mixed with the group id so that groups do not time out in lockstep.
+  raft::Config raft;
+  // One Raft tick. With the core's defaults (election 10 ticks, heartbeat 1 tick) a leader
+  // heartbeats every 10 ms and followers wait 100-200 ms before campaigning.
+  Duration tick_interval = std::chrono::milliseconds(10);
+  // Bound on proposals outstanding on the shard (queued, in the log and not yet applied).
+  uint32_t proposals_pending_max = 16384;
+  WhenFull when_full = WhenFull::kFailFast;
+
+  Result<void> validate() const;
+};
+
+}  // namespace ringraft::replica

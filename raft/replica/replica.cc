@@ -1,0 +1,139 @@
+#include "raft/replica/replica.h"
+
+#include <cstdint>
+#include <utility>
+
+#include "common/assert.h"
+
+namespace ringraft::replica {
+
+const char* fail_reason_name(FailReason reason) {
+  switch (reason) {
+    case FailReason::kOverwritten:
+      return "overwritten by a new leader";
+    case FailReason::kShuttingDown:
+      return "shutting down";
+    case FailReason::kWalFailed:
+      return "WAL failed";
+    case FailReason::kFull:
+      return "full";
+    case FailReason::kInvalid:
+      return "invalid";
+  }
+  RR_UNREACHABLE("unknown FailReason");
+}
+
+Replica::Replica(GroupId group, raft::Core core)
+    : group_(group), core_(std::move(core)), written_index_(core_.log().last_index()) {}
+
+void Replica::flush_proposals(std::vector<Proposal*>& resolved) {
+  if (queued_.empty()) return;
+  if (core_.role() != raft::Role::kLeader) {
+    while (!queued_.empty()) {
+      Proposal* proposal = queued_.pop_front();
+      proposal->result = NotLeader{core_.leader()};
+      resolved.push_back(proposal);
+    }
+    return;
+  }
+  // TODO(encode once): the core takes owned payloads, so each command is copied here; the
+  // entry-block path (DESIGN "Encode once") removes this copy. Costs speed, not correctness.
+  batch_scratch_.clear();
+  for (Proposal* p = queued_.front(); p != nullptr; p = p->next) {
+    batch_scratch_.emplace_back(p->command.begin(), p->command.end());
+  }
+  const raft::ProposeResult outcome = core_.propose(std::move(batch_scratch_));
+  batch_scratch_ = {};
+  if (const auto* proposed = std::get_if<raft::Proposed>(&outcome)) {
+    RR_ASSERT(proposed->last.value() - proposed->first.value() + 1 == queued_.size());
+    LogIndex index = proposed->first;
+    while (!queued_.empty()) {
+      Proposal* proposal = queued_.pop_front();
+      proposal->index = index;
+      proposal->term = core_.term();
+      proposal->command = {};
+      index = LogIndex{index.value() + 1};
+      pending_.push_back(proposal);
+    }
+    return;
+  }
+  ProposeResult refusal = Failed{FailReason::kFull};
+  if (const auto* not_leader = std::get_if<raft::NotLeader>(&outcome)) {
+    refusal = NotLeader{not_leader->leader_hint};
+  }
+  while (!queued_.empty()) {
+    Proposal* proposal = queued_.pop_front();
+    proposal->result = refusal;
+    resolved.push_back(proposal);
+  }
+}
+
+void Replica::apply(const std::vector<raft::Entry>& committed, StateMachine& state_machine,
+                    std::vector<Proposal*>& resolved) {
+  if (committed.empty()) return;
+  RR_ASSERT(committed.front().index.value() == applied_index_.value() + 1);
+  apply_scratch_.clear();
+  slot_scratch_.clear();
+  for (const raft::Entry& entry : committed) {
+    if (entry.payload.empty()) {
+      slot_scratch_.push_back(SIZE_MAX);
+      continue;
+    }
+    slot_scratch_.push_back(apply_scratch_.size());
+    apply_scratch_.push_back(CommittedEntry{entry.index, entry.term, ConstByteSpan(entry.payload)});
+  }
+  results_.clear();
+  if (!apply_scratch_.empty()) state_machine.apply(group_, apply_scratch_, results_);
+  RR_ASSERT_MSG(results_.count() == apply_scratch_.size(),
+                "StateMachine::apply must push one result per entry");
+  for (size_t i = 0; i < committed.size(); ++i) {
+    settle(committed[i].index, committed[i].term, slot_scratch_[i], resolved);
+  }
+  applied_index_ = committed.back().index;
+}
+
+void Replica::settle(LogIndex index, Term term, size_t result_slot,
+                     std::vector<Proposal*>& resolved) {
+  while (!pending_.empty()) {
+    Proposal* front = pending_.front();
+    if (front->index == index && front->term == term) {
+      RR_ASSERT(result_slot != SIZE_MAX);
+      const ConstByteSpan result = results_.at(result_slot);
+      front->result = Committed{index, std::vector<std::byte>(result.begin(), result.end())};
+    } else if (front->index <= index || front->term < term) {
+      front->result = Failed{FailReason::kOverwritten};
+    } else {
+      return;
+    }
+    resolved.push_back(pending_.pop_front());
+  }
+}
+
+void Replica::fail_all(FailReason reason, std::vector<Proposal*>& resolved) {
+  while (!queued_.empty()) {
+    Proposal* proposal = queued_.pop_front();
+    proposal->result = Failed{reason};
+    resolved.push_back(proposal);
+  }
+  while (!pending_.empty()) {
+    Proposal* proposal = pending_.pop_front();
+    proposal->result = Failed{reason};
+    resolved.push_back(proposal);
+  }
+}
+
+void Replica::check_invariants() const {
+  core_.check_invariants();
+  RR_ASSERT(applied_index_ <= core_.log().committed());
+  LogIndex previous{0};
+  Term previous_term{0};
+  for (const Proposal* p = pending_.front(); p != nullptr; p = p->next) {
+    RR_ASSERT_MSG(p->index > previous && p->term >= previous_term,
+                  "pending proposals are ordered by index with non-decreasing terms");
+    RR_ASSERT(p->index > applied_index_);
+    previous = p->index;
+    previous_term = p->term;
+  }
+}
+
+}  // namespace ringraft::replica

@@ -1,0 +1,68 @@
+// Replica: one Raft group on this node. It owns the group's Core and its proposals, and turns
+// a Ready's committed entries into state machine calls and proposal outcomes. It does no I/O:
+// the ShardEngine persists its Readies and sends its messages (one WAL batch and one send per
+// peer for all the groups of a shard).
+//
+// Proposals move  queued_ (arrived this turn) -> pending_ (in the log, index and term known)
+// -> resolved (the engine resumes the proposer). pending_ is ordered by index, and its terms
+// never decrease, so every outcome is decided at the front or as a prefix:
+//   - an applied entry at a pending index: Committed if the terms match, else Overwritten;
+//   - an applied entry of term T: every pending entry of a term below T is Overwritten (Log
+//     Matching: a log holding a committed entry of term T has only terms >= T after it).
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "common/result.h"
+#include "common/types.h"
+#include "raft/core/core.h"
+#include "raft/replica/proposal.h"
+#include "raft/replica/state_machine.h"
+
+namespace ringraft::replica {
+
+class Replica {
+ public:
+  Replica(GroupId group, raft::Core core);
+
+  GroupId group() const { return group_; }
+  raft::Core& core() { return core_; }
+  const raft::Core& core() const { return core_; }
+  LogIndex applied_index() const { return applied_index_; }
+  // The last index written to the WAL (persisted or on its way): a Ready starting at or below
+  // it overwrites a conflicting suffix.
+  LogIndex written_index() const { return written_index_; }
+  void set_written_index(LogIndex index) { written_index_ = index; }
+  size_t proposals_outstanding() const { return queued_.size() + pending_.size(); }
+
+  // A proposal for the next turn's batch.
+  void enqueue(Proposal* proposal) { queued_.push_back(proposal); }
+  bool has_queued() const { return !queued_.empty(); }
+  // Hands the queued proposals to the core as one batch. Refused ones go to `resolved`.
+  void flush_proposals(std::vector<Proposal*>& resolved);
+  // Applies a Ready's committed entries and decides the proposals they settle.
+  void apply(const std::vector<raft::Entry>& committed, StateMachine& state_machine,
+             std::vector<Proposal*>& resolved);
+  // Ends every queued and pending proposal with `reason` (shutdown, WAL failure).
+  void fail_all(FailReason reason, std::vector<Proposal*>& resolved);
+
+  void check_invariants() const;
+
+ private:
+  void settle(LogIndex index, Term term, size_t result_slot, std::vector<Proposal*>& resolved);
+
+  GroupId group_;
+  raft::Core core_;
+  LogIndex applied_index_;
+  LogIndex written_index_;
+  ProposalList queued_;
+  ProposalList pending_;
+  // Reused per apply() (no allocation once warm).
+  std::vector<raft::Payload> batch_scratch_;
+  std::vector<CommittedEntry> apply_scratch_;
+  std::vector<size_t> slot_scratch_;  // committed[i]'s result slot, or SIZE_MAX (empty entry)
+  ApplyResults results_;
+};
+
+}  // namespace ringraft::replica

@@ -1,0 +1,398 @@
+#include "raft/replica/shard_engine.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "common/assert.h"
+#include "common/log.h"
+#include "raft/replica/initial_state_builder.h"
+#include "wal/recovery.h"
+
+namespace ringraft::replica {
+namespace {
+
+// Rounds of one before_sleep pass: a resumed proposer may propose again, and its proposal
+// should join this turn's batch rather than wait for the next wake-up. Bounded so that a
+// proposer looping on failures cannot keep the loop from sleeping.
+constexpr int kRoundsPerTurnMax = 4;
+
+raft::Config group_config(const EngineOptions& options, GroupId group) {
+  raft::Config config = options.raft;
+  config.id = options.node;
+  config.voters = options.voters;
+  config.seed = options.raft.seed ^ (group.value() * 0xbf58476d1ce4e5b9ULL);
+  return config;
+}
+
+}  // namespace
+
+// ---- awaiters -------------------------------------------------------------------------------
+
+class ShardEngine::ProposalAwaiter {
+ public:
+  ProposalAwaiter(Replica& replica, Proposal& proposal) : replica_(replica), proposal_(proposal) {}
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> waiter) noexcept {
+    proposal_.waiter = waiter;
+    replica_.enqueue(&proposal_);
+  }
+  void await_resume() const noexcept {}
+
+ private:
+  Replica& replica_;
+  Proposal& proposal_;
+};
+
+class ShardEngine::SpaceAwaiter {
+ public:
+  explicit SpaceAwaiter(ShardEngine& engine) : engine_(engine) {}
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> waiter) { engine_.space_waiters_.push_back(waiter); }
+  void await_resume() const noexcept {}
+
+ private:
+  ShardEngine& engine_;
+};
+
+class ShardEngine::StateAwaiter {
+ public:
+  StateAwaiter(ShardEngine& engine, StateWaiter& waiter) : engine_(engine), waiter_(waiter) {}
+  bool await_ready() const { return engine_.closing_ || waiter_.ready(); }
+  void await_suspend(std::coroutine_handle<> handle) {
+    waiter_.handle = handle;
+    engine_.state_waiters_.push_back(&waiter_);
+  }
+  void await_resume() const noexcept {}
+
+ private:
+  ShardEngine& engine_;
+  StateWaiter& waiter_;
+};
+
+// ---- open / close ---------------------------------------------------------------------------
+
+Task<Result<std::unique_ptr<ShardEngine>>> ShardEngine::open(Shard& shard,
+                                                             const EngineOptions& options,
+                                                             MessageBus& bus,
+                                                             StateMachine& state_machine) {
+  Result<void> valid = options.validate();
+  if (!valid) co_return valid.error();
+  wal::RecoveryOptions recovery;
+  recovery.directory = options.wal.directory;
+  recovery.segment_bytes = options.wal.segment_bytes;
+  recovery.fsyncs_in_flight_max = options.wal.fsyncs_in_flight_max;
+  InitialStateBuilder builder;
+  const wal::RecordVisitor visitor = [&builder](Seq seq, const wal::Record& record) {
+    builder.visit(seq, record);
+  };
+  Result<wal::RecoveryReport> report = co_await wal::recover(shard.io(), recovery, visitor);
+  if (!report) co_return report.error();
+  Result<std::map<GroupId, raft::InitialState>> states = builder.take();
+  if (!states) co_return states.error();
+
+  std::vector<std::unique_ptr<Replica>> replicas;
+  for (GroupId group : options.groups) {
+    raft::InitialState initial;
+    const auto it = states.value().find(group);
+    if (it != states.value().end()) initial = std::move(it->second);
+    Result<raft::Core> core = raft::Core::create(group_config(options, group), std::move(initial));
+    if (!core) co_return core.error();
+    replicas.push_back(std::make_unique<Replica>(group, std::move(core).value()));
+  }
+  std::unique_ptr<ShardEngine> engine(
+      new ShardEngine(shard, options, bus, state_machine, std::move(replicas)));
+  // Our hook first: the WAL's hook, registered by Wal::open, then flushes what we appended.
+  ShardEngine* self = engine.get();
+  engine->hook_ = shard.add_before_sleep([self] { self->before_sleep(); });
+  engine->hook_added_ = true;
+  Result<std::unique_ptr<wal::Wal>> wal =
+      co_await wal::Wal::open(shard, options.wal, report.value().position);
+  if (!wal) {
+    engine->closing_ = true;
+    shard.remove_before_sleep(engine->hook_);
+    engine->hook_added_ = false;
+    co_return wal.error();
+  }
+  engine->wal_ = std::move(wal).value();
+  engine->persist_ = PersistQueue(engine->wal_->durable_seq());
+  engine->awaited_seq_ = engine->wal_->durable_seq();
+  shard.spawn(engine->tick_loop());
+  co_return std::move(engine);
+}
+
+ShardEngine::ShardEngine(Shard& shard, const EngineOptions& options, MessageBus& bus,
+                         StateMachine& state_machine,
+                         std::vector<std::unique_ptr<Replica>> replicas)
+    : shard_(shard),
+      options_(options),
+      bus_(bus),
+      state_machine_(state_machine),
+      replicas_(std::move(replicas)),
+      persist_(Seq{0}),
+      outbox_(options.node, bus),
+      tick_timer_(shard.io()) {
+  for (const auto& replica : replicas_) by_group_.emplace(replica->group(), replica.get());
+  resolved_.reserve(1024);
+  resuming_.reserve(1024);
+}
+
+ShardEngine::~ShardEngine() {
+  RR_ASSERT_MSG(!hook_added_ || shard_.stopping(), "ShardEngine destroyed without close()");
+}
+
+Task<Result<void>> ShardEngine::close() {
+  RR_ASSERT_MSG(!closing_, "close() twice");
+  closing_ = true;
+  if (tick_timer_.armed()) tick_timer_.cancel();
+  for (const auto& replica : replicas_) replica->fail_all(FailReason::kShuttingDown, resolved_);
+  resume_resolved();
+  std::vector<std::coroutine_handle<>> space_waiters;
+  space_waiters.swap(space_waiters_);
+  for (std::coroutine_handle<> waiter : space_waiters) waiter.resume();
+  notify_state_waiters(true);
+  Result<void> closed;
+  if (wal_ != nullptr) closed = co_await wal_->close();
+  // The tick loop and durability waiters hold `this` until they see closing_.
+  while (tasks_live_ > 0) co_await shard_.yield();
+  shard_.remove_before_sleep(hook_);
+  hook_added_ = false;
+  co_return closed;
+}
+
+// ---- inputs ---------------------------------------------------------------------------------
+
+Task<ProposeResult> ShardEngine::propose(GroupId group, ConstByteSpan command) {
+  Replica* replica = find(group);
+  if (replica == nullptr || command.empty()) co_return Failed{FailReason::kInvalid};
+  while (!closing_ && !failure_ && proposals_outstanding_ >= options_.proposals_pending_max) {
+    stats_.proposals_refused_full++;
+    if (options_.when_full == WhenFull::kFailFast) co_return Failed{FailReason::kFull};
+    co_await SpaceAwaiter(*this);
+  }
+  if (closing_) co_return Failed{FailReason::kShuttingDown};
+  if (failure_) co_return Failed{FailReason::kWalFailed};
+  if (replica->core().role() != raft::Role::kLeader) {
+    co_return NotLeader{replica->core().leader()};
+  }
+  Proposal proposal;
+  proposal.group = group;
+  proposal.command = command;
+  proposals_outstanding_++;
+  co_await ProposalAwaiter(*replica, proposal);
+  co_return std::move(proposal.result);
+}
+
+Result<void> ShardEngine::receive(NodeId from, const wire::Message& message) {
+  if (closing_ || failure_) return {};  // a silent node, as if crashed
+  stats_.inbound_messages++;
+  if (message.from() != from.value()) {
+    stats_.inbound_refused++;
+    return Error(ErrorCode::kInvalidInput,
+                 "wire message claims to be from node " + std::to_string(message.from()) +
+                     " but came from node " + std::to_string(from.value()));
+  }
+  inbound_scratch_.clear();
+  Result<void> decoded = decoder_.decode(message, inbound_scratch_);
+  if (!decoded) {
+    stats_.inbound_refused++;
+    return decoded;
+  }
+  Result<void> result;
+  for (GroupMessage& inbound : inbound_scratch_) {
+    Replica* replica = find(inbound.group);
+    if (replica == nullptr) {
+      stats_.inbound_unknown_group++;
+      continue;
+    }
+    Result<void> stepped = replica->core().step(std::move(inbound.message));
+    if (!stepped) {
+      stats_.inbound_refused++;
+      result = stepped;
+    }
+  }
+  return result;
+}
+
+Task<void> ShardEngine::wait_applied(GroupId group, LogIndex index) {
+  Replica* replica = find(group);
+  RR_ASSERT_MSG(replica != nullptr, "wait_applied on an unknown group");
+  StateWaiter waiter;
+  waiter.ready = [replica, index] { return replica->applied_index() >= index; };
+  co_await StateAwaiter(*this, waiter);
+}
+
+Task<NodeId> ShardEngine::wait_leader(GroupId group, NodeId other_than) {
+  Replica* replica = find(group);
+  RR_ASSERT_MSG(replica != nullptr, "wait_leader on an unknown group");
+  StateWaiter waiter;
+  waiter.ready = [replica, other_than] {
+    const NodeId leader = replica->core().leader();
+    return leader != raft::kNoNode && leader != other_than;
+  };
+  co_await StateAwaiter(*this, waiter);
+  co_return closing_ ? raft::kNoNode : replica->core().leader();
+}
+
+Task<void> ShardEngine::tick_loop() {
+  tasks_live_++;
+  while (!closing_) {
+    const IoResult slept = co_await tick_timer_.wait_for(options_.tick_interval);
+    if (closing_ || !slept.ok()) break;
+    if (failure_) continue;
+    for (const auto& replica : replicas_) replica->core().tick();
+  }
+  tasks_live_--;
+}
+
+Task<void> ShardEngine::await_durable(Seq seq) {
+  tasks_live_++;
+  Result<Seq> durable = co_await wal_->wait_durable(seq);
+  tasks_live_--;
+  // The next turn's before_sleep releases what became durable.
+  if (!durable && !closing_) fail(durable.error());
+}
+
+// ---- one turn -------------------------------------------------------------------------------
+
+void ShardEngine::before_sleep() {
+  if (wal_ == nullptr || closing_) return;
+  if (failure_) {
+    for (const auto& replica : replicas_) replica->fail_all(FailReason::kWalFailed, resolved_);
+    resume_resolved();
+    notify_state_waiters(false);
+    return;
+  }
+  for (int round = 0; round < kRoundsPerTurnMax && !closing_ && !failure_; ++round) {
+    run_round();
+    const bool resumed = !resolved_.empty();
+    resume_resolved();
+    bool more = false;
+    for (const auto& replica : replicas_) more = more || replica->has_queued();
+    if (!resumed || !more) break;
+  }
+  notify_state_waiters(false);
+#ifndef NDEBUG
+  check_invariants();
+#endif
+}
+
+void ShardEngine::run_round() {
+  release_durable();
+  for (const auto& replica : replicas_) {
+    if (replica->has_queued()) replica->flush_proposals(resolved_);
+  }
+  collect_readies();
+  write_wal();
+  release_durable();  // Readies with nothing to write may be releasable at once
+  outbox_.flush();
+}
+
+void ShardEngine::release_durable() {
+  const Seq durable = wal_->durable_seq();
+  PendingPersist done;
+  while (persist_.release(durable, done)) {
+    Replica& replica = *done.replica;
+    if (!done.ready.entries.empty()) {
+      const raft::Entry& last = done.ready.entries.back();
+      replica.core().persisted_to(last.index, last.term);
+    }
+    for (raft::Message& message : done.ready.messages_after_persist) {
+      outbox_.add(replica.group(), std::move(message));
+    }
+  }
+  // persisted_to may have produced Readies (commits, acknowledgements): collect them now.
+}
+
+void ShardEngine::collect_readies() {
+  for (const auto& replica : replicas_) {
+    raft::Core& core = replica->core();
+    if (!core.has_ready()) continue;
+    raft::Ready ready = core.ready();
+    core.advance(ready);
+    stats_.readies++;
+    for (raft::Message& message : ready.messages) outbox_.add(replica->group(), std::move(message));
+    ready.messages.clear();
+    replica->apply(ready.committed_entries, state_machine_, resolved_);
+    ready.committed_entries.clear();
+    if (ready.hard_state.has_value() || !ready.entries.empty() ||
+        !ready.messages_after_persist.empty()) {
+      persist_.push(*replica, std::move(ready));
+    }
+  }
+}
+
+void ShardEngine::write_wal() {
+  Result<void> written = persist_.write(*wal_);
+  if (!written) {
+    fail(written.error());
+    return;
+  }
+  const Seq wanted = persist_.last_assigned_seq();
+  if (wanted > awaited_seq_ && wanted > wal_->durable_seq()) {
+    awaited_seq_ = wanted;
+    shard_.spawn(await_durable(wanted));
+  }
+}
+
+void ShardEngine::resume_resolved() {
+  while (!resolved_.empty()) {
+    resuming_.swap(resolved_);
+    for (Proposal* proposal : resuming_) {
+      RR_ASSERT(proposals_outstanding_ > 0);
+      proposals_outstanding_--;
+      if (!space_waiters_.empty() && proposals_outstanding_ < options_.proposals_pending_max) {
+        const std::coroutine_handle<> waiter = space_waiters_.front();
+        space_waiters_.erase(space_waiters_.begin());
+        waiter.resume();
+      }
+      proposal->waiter.resume();  // the proposal's frame may be gone after this
+    }
+    resuming_.clear();
+  }
+}
+
+void ShardEngine::notify_state_waiters(bool all) {
+  if (state_waiters_.empty()) return;
+  std::vector<StateWaiter*> ready;
+  for (auto it = state_waiters_.begin(); it != state_waiters_.end();) {
+    if (all || (*it)->ready()) {
+      ready.push_back(*it);
+      it = state_waiters_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (StateWaiter* waiter : ready) waiter->handle.resume();
+}
+
+void ShardEngine::fail(const Error& error) {
+  if (failure_) return;
+  RR_LOG_ERROR("engine of node {}: the WAL failed, no more writes on this shard: {}",
+               options_.node.value(), error.message());
+  failure_ = error;
+}
+
+// ---- observation ----------------------------------------------------------------------------
+
+Replica* ShardEngine::find(GroupId group) {
+  const auto it = by_group_.find(group);
+  return it == by_group_.end() ? nullptr : it->second;
+}
+
+const Replica* ShardEngine::replica(GroupId group) const {
+  const auto it = by_group_.find(group);
+  return it == by_group_.end() ? nullptr : it->second;
+}
+
+void ShardEngine::check_invariants() const {
+  size_t outstanding = 0;
+  for (const auto& replica : replicas_) {
+    replica->check_invariants();
+    outstanding += replica->proposals_outstanding();
+  }
+  RR_ASSERT(outstanding + resolved_.size() + resuming_.size() == proposals_outstanding_);
+  RR_ASSERT(proposals_outstanding_ <= options_.proposals_pending_max);
+}
+
+}  // namespace ringraft::replica

@@ -1,0 +1,143 @@
+// ShardEngine: one shard's share of the replication engine. It owns the shard's WAL, its
+// Replicas (many Raft groups: multi-raft), a tick Timer and an Outbox over the MessageBus, and
+// runs them once per reactor turn from a before_sleep hook registered BEFORE the WAL's own, so
+// that everything the groups produce in a turn joins the WAL batch that leaves in that turn:
+//
+//   1. release: Readies whose WAL batch became durable -> core.persisted_to(), and their
+//      messages_after_persist (votes, Append acknowledgements) go to the Outbox
+//   2. proposals queued this turn -> one core.propose() per group
+//   3. every group with a Ready: ready(), advance(); `messages` to the Outbox at once (a leader
+//      sends before its own fsync, Raft thesis §10.2.1); committed entries applied to the
+//      StateMachine and proposals resolved; hard state and entries to the PersistQueue
+//   4. the PersistQueue appends to the WAL batch (the WAL's hook then writes it: one write and
+//      one fdatasync for every group); a task awaits its durability, which wakes a later turn
+//   5. the Outbox encodes per peer and sends; resolved proposers are resumed
+// Ticks come from their own Timer, so a slow fsync never delays a heartbeat.
+//
+// Restart: open() rebuilds every group's hard state and log from wal::recover's records, then
+// opens the WAL where recovery ended. The state machine is rebuilt by applying from index 1.
+//
+// Bounds: proposals outstanding per shard <= proposals_pending_max (fail fast or wait, see
+// EngineOptions); the WAL batch (kFull -> the PersistQueue waits for the next batch); the
+// Outbox holds one turn. A WAL failure is final: every proposal fails with kWalFailed, the
+// groups stop ticking and go silent (as a crashed node would).
+#pragma once
+
+#include <coroutine>
+#include <functional>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "common/result.h"
+#include "common/types.h"
+#include "raft/replica/engine_options.h"
+#include "raft/replica/message_bus.h"
+#include "raft/replica/outbox.h"
+#include "raft/replica/persist_queue.h"
+#include "raft/replica/proposal.h"
+#include "raft/replica/replica.h"
+#include "raft/replica/state_machine.h"
+#include "raft/replica/wire.h"
+#include "reactor/shard.h"
+#include "reactor/task.h"
+#include "reactor/timer.h"
+#include "wal/wal.h"
+
+namespace ringraft::replica {
+
+struct EngineStats {
+  uint64_t turns_with_work = 0;
+  uint64_t readies = 0;
+  uint64_t proposals_refused_full = 0;
+  uint64_t inbound_messages = 0;
+  uint64_t inbound_refused = 0;  // wire decode errors and kInvalidInput from core.step()
+  uint64_t inbound_unknown_group = 0;
+};
+
+class ShardEngine {
+ public:
+  // Recovers the WAL directory, builds every group and opens the WAL. `bus` and
+  // `state_machine` must outlive the engine. Await it where it is called (arguments are held
+  // by reference until it finishes).
+  static Task<Result<std::unique_ptr<ShardEngine>>> open(Shard& shard, const EngineOptions& options,
+                                                         MessageBus& bus,
+                                                         StateMachine& state_machine);
+  ~ShardEngine();
+  ShardEngine(const ShardEngine&) = delete;
+  ShardEngine& operator=(const ShardEngine&) = delete;
+
+  // Proposes `command` (non-empty; borrowed until the task ends) to `group`. Always ends.
+  Task<ProposeResult> propose(GroupId group, ConstByteSpan command);
+  // A verified message from `from`, on this shard. Errors are counted and returned; nothing
+  // the network sends can crash the engine.
+  Result<void> receive(NodeId from, const wire::Message& message);
+
+  // Resume once `group` applied `index` (or the engine closed).
+  Task<void> wait_applied(GroupId group, LogIndex index);
+  // Resume once `group` knows a leader other than `other_than`; returns it (kNoNode if closed).
+  Task<NodeId> wait_leader(GroupId group, NodeId other_than = NodeId{0});
+
+  // Ends every proposal (kShuttingDown), stops the timer, closes the WAL. Call before
+  // destroying the engine.
+  Task<Result<void>> close();
+
+  NodeId node() const { return options_.node; }
+  const Replica* replica(GroupId group) const;
+  const EngineStats& stats() const { return stats_; }
+  const Outbox& outbox() const { return outbox_; }
+  const wal::Wal& wal() const { return *wal_; }
+  bool failed() const { return failure_.has_value(); }
+  void check_invariants() const;
+
+ private:
+  struct StateWaiter {
+    std::function<bool()> ready;
+    std::coroutine_handle<> handle;
+  };
+  class ProposalAwaiter;
+  class SpaceAwaiter;
+  class StateAwaiter;
+
+  ShardEngine(Shard& shard, const EngineOptions& options, MessageBus& bus,
+              StateMachine& state_machine, std::vector<std::unique_ptr<Replica>> replicas);
+  Replica* find(GroupId group);
+
+  void before_sleep();
+  void run_round();
+  void release_durable();
+  void collect_readies();
+  void write_wal();
+  void resume_resolved();
+  void notify_state_waiters(bool all);
+  void fail(const Error& error);
+  Task<void> tick_loop();
+  Task<void> await_durable(Seq seq);
+
+  Shard& shard_;
+  const EngineOptions options_;
+  MessageBus& bus_;
+  StateMachine& state_machine_;
+  std::vector<std::unique_ptr<Replica>> replicas_;
+  std::unordered_map<GroupId, Replica*> by_group_;
+  std::unique_ptr<wal::Wal> wal_;
+  PersistQueue persist_;
+  Outbox outbox_;
+  WireDecoder decoder_;
+  Timer tick_timer_;
+  Shard::HookId hook_ = 0;
+  bool hook_added_ = false;
+  bool closing_ = false;
+  std::optional<Error> failure_;
+  Seq awaited_seq_;          // highest batch an await_durable task waits for
+  uint32_t tasks_live_ = 0;  // tick_loop and await_durable tasks that still hold `this`
+  size_t proposals_outstanding_ = 0;
+  std::vector<Proposal*> resolved_;  // outcomes decided this round, proposers not yet resumed
+  std::vector<Proposal*> resuming_;
+  std::vector<std::coroutine_handle<>> space_waiters_;
+  std::vector<StateWaiter*> state_waiters_;
+  std::vector<GroupMessage> inbound_scratch_;
+  EngineStats stats_;
+};
+
+}  // namespace ringraft::replica
