@@ -30,6 +30,7 @@ Result<void> Config::validate() const {
   if (inflight_count_max == 0) return invalid("inflight_count_max must be at least 1");
   if (inflight_bytes_max == 0) return invalid("inflight_bytes_max must be at least 1");
   if (uncommitted_bytes_max == 0) return invalid("uncommitted_bytes_max must be at least 1");
+  if (proposal_contexts_max == 0) return invalid("proposal_contexts_max must be at least 1");
   return {};
 }
 

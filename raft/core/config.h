@@ -36,6 +36,10 @@ struct Config {
   // A batch is always accepted when nothing is uncommitted, however large.
   uint64_t uncommitted_bytes_max = uint64_t{64} << 20;
 
+  // Batches proposed with a context and not yet resolved (proposal.h): beyond this many,
+  // propose(batch, context) answers ProposalsFull.
+  uint32_t proposal_contexts_max = 65536;
+
   // PreVote (Raft thesis §9.6): a candidate first asks whether it could win, without bumping
   // its term, so a node rejoining from a partition does not depose a healthy leader.
   bool pre_vote = true;

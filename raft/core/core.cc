@@ -40,6 +40,7 @@ Core::Core(Config config, InitialState initial)
       term_(initial.hard_state.term),
       vote_(initial.hard_state.vote),
       log_(std::move(initial.entries), initial.hard_state.commit),
+      proposals_(config_.proposal_contexts_max),
       last_hard_state_(initial.hard_state) {
   match_scratch_.reserve(config_.voters.size());
   reset_randomized_election_timeout();
@@ -161,9 +162,18 @@ void Core::campaign() {
 }
 
 ProposeResult Core::propose(std::vector<Payload> batch) {
+  return append_proposal(std::move(batch), std::nullopt);
+}
+
+ProposeResult Core::propose(std::vector<Payload> batch, uint64_t context) {
+  return append_proposal(std::move(batch), context);
+}
+
+ProposeResult Core::append_proposal(std::vector<Payload>&& batch, std::optional<uint64_t> context) {
   RR_ASSERT_MSG(!ready_outstanding_, "propose() between ready() and advance()");
   RR_ASSERT_MSG(!batch.empty(), "propose() of an empty batch");
   if (role_ != Role::kLeader) return NotLeader{lead_};
+  if (context.has_value() && proposals_.full()) return ProposalsFull{uncommitted_bytes_};
   uint64_t batch_bytes = 0;
   for (const Payload& payload : batch) batch_bytes += payload.size();
   if (uncommitted_bytes_ > 0 && uncommitted_bytes_ + batch_bytes > config_.uncommitted_bytes_max) {
@@ -177,11 +187,12 @@ ProposeResult Core::propose(std::vector<Payload> batch) {
     entries.push_back(Entry{term_, LogIndex{first.value() + i}, std::move(batch[i])});
   }
   log_.append(std::move(entries));
+  if (context.has_value()) proposals_.track(*context, first, log_.last_index(), term_);
   // The leader's own entries count toward the quorum only once durable (persisted_to).
   progress_.at(config_.id).set_self_match(log_.durable_index(), log_.last_index());
   bcast_append();
   after_input();
-  return Proposed{first, log_.last_index()};
+  return Proposed{first, log_.last_index(), term_};
 }
 
 void Core::persisted_to(LogIndex index, Term term) {
@@ -295,7 +306,8 @@ void Core::after_input() const {
 
 bool Core::has_ready() const {
   return hard_state() != last_hard_state_ || log_.has_unwritten() || !messages_.empty() ||
-         !messages_after_persist_.empty() || log_.applicable_index() > log_.applied();
+         !messages_after_persist_.empty() || log_.applicable_index() > log_.applied() ||
+         proposals_.has_resolved();
 }
 
 Ready Core::ready() {
@@ -314,6 +326,8 @@ Ready Core::ready() {
   const std::span<const Entry> to_apply =
       log_.view(LogIndex{log_.applied().value() + 1}, log_.applicable_index());
   ready.committed_entries.assign(to_apply.begin(), to_apply.end());
+  proposals_.resolve(log_, log_.applicable_index());
+  ready.proposals = proposals_.take_resolved();
   ready_outstanding_ = true;
   return ready;
 }
@@ -345,6 +359,7 @@ uint64_t Core::uncommitted_bytes_of_term() const {
 
 void Core::check_invariants() const {
   log_.check_invariants();
+  proposals_.check_invariants();
   RR_ASSERT(randomized_election_ticks_ >= config_.election_ticks &&
             randomized_election_ticks_ < 2 * config_.election_ticks);
   switch (role_) {

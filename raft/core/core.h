@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <variant>
 #include <vector>
 
@@ -49,6 +50,7 @@ struct InitialState {
 struct Proposed {
   LogIndex first;
   LogIndex last;
+  Term term;  // with [first, last]: what the caller matches committed entries against
 };
 // This node is not the leader; leader_hint is the leader it knows of (kNoNode if none).
 struct NotLeader {
@@ -73,6 +75,8 @@ class Core {
   void tick();
   void campaign();
   ProposeResult propose(std::vector<Payload> batch);
+  // The same, and the batch's fate comes back with `context` in Ready::proposals (proposal.h).
+  ProposeResult propose(std::vector<Payload> batch, uint64_t context);
   void persisted_to(LogIndex index, Term term);
 
   bool has_ready() const;
@@ -109,6 +113,7 @@ class Core {
   void on_lower_term(const Message& message);
   void send(Message message);
   void after_input() const;
+  ProposeResult append_proposal(std::vector<Payload>&& batch, std::optional<uint64_t> context);
   uint64_t uncommitted_bytes_of_term() const;
 
   // Elections (election.cc).
@@ -138,6 +143,7 @@ class Core {
   NodeId lead_ = kNoNode;
   Role role_ = Role::kFollower;
   RaftLog log_;
+  ProposalTracker proposals_;
 
   std::map<NodeId, Progress> progress_;  // leader only: every voter, this node included
   std::map<NodeId, bool> votes_;         // (pre-)candidate only: answers received

@@ -17,6 +17,8 @@
 //      with entry (index, term) is durable, call persisted_to(index, term): it means every
 //      entry up to `index` is durable. A report about an entry overwritten since is ignored.
 //      Hard state and entries of one Ready are written atomically (one WAL batch).
+//   6. `proposals` are the fates of batches proposed with a context (proposal.h): a committed
+//      one is in this Ready's committed_entries or an earlier one's; answer after applying.
 #pragma once
 
 #include <optional>
@@ -25,6 +27,7 @@
 #include "common/types.h"
 #include "raft/core/entry.h"
 #include "raft/core/message.h"
+#include "raft/core/proposal.h"
 
 namespace ringraft::raft {
 
@@ -43,10 +46,11 @@ struct Ready {
   std::vector<Message> messages;
   std::vector<Message> messages_after_persist;
   std::vector<Entry> committed_entries;
+  std::vector<ProposalOutcome> proposals;
 
   bool empty() const {
     return !hard_state.has_value() && entries.empty() && messages.empty() &&
-           messages_after_persist.empty() && committed_entries.empty();
+           messages_after_persist.empty() && committed_entries.empty() && proposals.empty();
   }
 };
 

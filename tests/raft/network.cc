@@ -23,7 +23,7 @@ void Network::build(std::vector<InitialState> initial, uint64_t seed, const Conf
     config.voters = voters;
     config.seed = seed;
     if (tweak) tweak(config);
-    Storage storage{initial[i - 1].hard_state, initial[i - 1].entries, {}};
+    Storage storage{initial[i - 1].hard_state, initial[i - 1].entries, {}, {}};
     Result<Core> core = Core::create(std::move(config), std::move(initial[i - 1]));
     EXPECT_TRUE(core.ok()) << core.error().message();
     cores_.emplace(NodeId{i}, std::move(core).value());
@@ -50,6 +50,7 @@ void Network::process_ready(NodeId id) {
   }
   storage.applied.insert(storage.applied.end(), ready.committed_entries.begin(),
                          ready.committed_entries.end());
+  storage.proposals.insert(storage.proposals.end(), ready.proposals.begin(), ready.proposals.end());
   for (Message& message : ready.messages) enqueue(std::move(message));
   core.advance(ready);
 

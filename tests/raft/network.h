@@ -27,8 +27,9 @@ namespace ringraft::raft::testing {
 // What a node's stable storage and state machine hold.
 struct Storage {
   HardState hard_state;
-  std::vector<Entry> entries;  // persisted log, entry i at [i - 1]
-  std::vector<Entry> applied;  // committed entries handed out to apply, in order
+  std::vector<Entry> entries;              // persisted log, entry i at [i - 1]
+  std::vector<Entry> applied;              // committed entries handed out to apply, in order
+  std::vector<ProposalOutcome> proposals;  // Ready::proposals, in order
 };
 
 class Network {
