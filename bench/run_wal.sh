@@ -54,6 +54,8 @@ baseline = median("BM_Wal/pwrite_fdatasync/4096/1", "items_per_second")
 disk = median("BM_Wal/sequential_write/1048576/1", "bytes_per_second")
 print(f"filesystem: {next(iter(runs.values()))[0].get('label', '?')}")
 print(f"baseline pwrite(4 KiB)+fdatasync: {baseline:,.0f} appends/s")
+direct = median("BM_Wal/pwrite_fdatasync_odirect/4096/1", "items_per_second")
+print(f"same with O_DIRECT:               {direct:,.0f} appends/s")
 print(f"baseline sequential 1 MiB writes + fdatasync: {disk / 2**20:,.1f} MiB/s")
 print(f"{'entry B':>8} {'in flight':>9} {'appends/s':>12} {'MiB/s':>8} {'entries/fsync':>13} "
       f"{'disk frac':>9} {'x pwrite+fsync':>14}")
