@@ -54,18 +54,20 @@ baseline = median("BM_Wal/pwrite_fdatasync/4096/1", "items_per_second")
 disk = median("BM_Wal/sequential_write/1048576/1", "bytes_per_second")
 print(f"filesystem: {next(iter(runs.values()))[0].get('label', '?')}")
 print(f"baseline pwrite(4 KiB)+fdatasync: {baseline:,.0f} appends/s")
+direct = median("BM_Wal/pwrite_fdatasync_odirect/4096/1", "items_per_second")
+print(f"same with O_DIRECT:               {direct:,.0f} appends/s")
 print(f"baseline sequential 1 MiB writes + fdatasync: {disk / 2**20:,.1f} MiB/s")
-print(f"{'entry B':>8} {'in flight':>9} {'appends/s':>12} {'MiB/s':>8} {'entries/fsync':>13} "
+print(f"{'variant':>12} {'entry B':>8} {'in flight':>9} {'appends/s':>12} {'MiB/s':>8} {'entries/fsync':>13} "
       f"{'disk frac':>9} {'x pwrite+fsync':>14}")
 def sort_key(name):
     return [int(part) if part.isdigit() else part for part in name.split("/")]
 
 for name in sorted(runs, key=sort_key):
-    match = re.fullmatch(r"BM_Wal/wal/(\d+)/(\d+)", name)
+    match = re.fullmatch(r"BM_Wal/(wal\w*)/(\d+)/(\d+)", name)
     if not match:
         continue
     rate = median(name, "items_per_second")
-    print(f"{match[1]:>8} {match[2]:>9} {rate:>12,.0f} "
+    print(f"{match[1]:>12} {match[2]:>8} {match[3]:>9} {rate:>12,.0f} "
           f"{median(name, 'bytes_per_second') / 2**20:>8.2f} "
           f"{median(name, 'entries_per_fsync'):>13.1f} "
           f"{median(name, 'bytes_per_second') / disk:>9.3f} "

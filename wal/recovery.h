@@ -37,7 +37,6 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -122,23 +121,5 @@ using RecordVisitor = std::function<void(Seq seq, const Record& record)>;
 // recover() (as every caller does), or keep both alive until it finishes.
 Task<Result<RecoveryReport>> recover(Io& io, const RecoveryOptions& options,
                                      const RecordVisitor& visitor = {});
-
-// The scan of one segment's bytes, without I/O: what recover() decides for that segment.
-struct SegmentScan {
-  uint64_t end_offset = 0;  // end of the last valid batch applied
-  uint64_t batches = 0;     // batches applied
-  std::string stop_reason;  // why the scan stopped at end_offset (empty: end or zeroed header)
-  bool tail_zero = true;    // only zeros after end_offset
-  // Set when the segment is corrupt at end_offset (a repair cuts there); batches before it were
-  // applied, nothing at or after it was.
-  std::optional<Error> corruption;
-};
-
-// Scans `bytes`, the whole of segment `path` (`last`: the newest segment), applying its valid
-// batches to `report` and `visitor` from `*expected_seq` on, which it advances. Reads only inside
-// `bytes`, whatever they hold (fuzzed: tests/fuzz/wal_recovery_fuzz.cc).
-SegmentScan scan_segment(ConstByteSpan bytes, const std::string& path, bool last,
-                         uint32_t fsyncs_in_flight_max, Seq* expected_seq, RecoveryReport* report,
-                         const RecordVisitor& visitor);
 
 }  // namespace ringraft::wal

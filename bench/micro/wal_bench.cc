@@ -4,7 +4,11 @@
 //   BM_Wal/wal/<entry bytes>/<appends in flight>   appenders, each: append one entry, await its
 //                                                  durability, repeat (group commit shares the
 //                                                  fdatasyncs among the appenders in flight)
+//   BM_Wal/wal_4_fsyncs/<entry bytes>/<in flight>  the same with fsyncs_in_flight_max = 4 (batches
+//                                                  pipelined behind the sync in flight)
 //   BM_Wal/pwrite_fdatasync/4096/1                 baseline: pwrite(4 KiB) + fdatasync, a loop
+//   BM_Wal/pwrite_fdatasync_odirect/4096/1         the same through O_DIRECT (what O_DIRECT
+//                                                  segments would change; not used by the WAL)
 //   BM_Wal/sequential_write/1048576/1              baseline: write(1 MiB) sequentially, one final
 //                                                  fdatasync: the disk's streaming bandwidth
 //
@@ -12,7 +16,8 @@
 // bandwidth ÷ the sequential baseline's, measured once per process before the first WAL run).
 // Each run is bounded by kTimeBudget and a byte cap, on a fresh directory under
 // $RINGRAFT_BENCH_DIR (default /tmp; pick the disk you mean to measure: on tmpfs fdatasync is
-// free). WalOptions are the defaults (64 MiB segments, 1 MiB batches, one fdatasync in flight).
+// free). WalOptions are the defaults (64 MiB segments, 1 MiB batches, one fdatasync in flight)
+// unless the name says otherwise.
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -22,6 +27,7 @@
 #include <vector>
 
 #include "bench/micro/reactor_bench_support.h"
+#include "common/bytes.h"
 #include "reactor/latch.h"
 #include "reactor/ops.h"
 #include "wal/wal.h"
@@ -148,7 +154,7 @@ void report(benchmark::State& state, const TimedRun& run, const TempDir& directo
   state.SetLabel(directory.describe());
 }
 
-void BM_WalAppend(benchmark::State& state) {
+void BM_WalAppend(benchmark::State& state, uint32_t fsyncs_in_flight_max) {
   const auto entry_bytes = static_cast<size_t>(state.range(0));
   const auto in_flight = static_cast<uint32_t>(state.range(1));
   const double disk_bytes_per_second = sequential_bytes_per_second();
@@ -160,6 +166,7 @@ void BM_WalAppend(benchmark::State& state) {
     }
     wal::WalOptions options;
     options.directory = directory.path();
+    options.fsyncs_in_flight_max = fsyncs_in_flight_max;
     WalRun run;
     const ReactorRunReport ran = run_reactor_workload(1, [&](Shard& shard) -> Task<void> {
       return run_appenders(shard, options, entry_bytes, in_flight, run);
@@ -180,12 +187,17 @@ void BM_WalAppend(benchmark::State& state) {
   }
 }
 
-void BM_PwriteFdatasync(benchmark::State& state) {
-  const std::vector<std::byte> block(kSyncBlockBytes, std::byte{0x5a});
+// pwrite(4 KiB) + fdatasync into a preallocated, fsynced file; with `direct`, the file is
+// opened O_DIRECT and the block is 4 KiB-aligned (what O_DIRECT segments would cost: the
+// page-cache copy is gone, the fdatasync that flushes the disk's cache is not).
+void BM_PwriteFdatasync(benchmark::State& state, bool direct) {
+  AlignedBuffer block(kSyncBlockBytes);
+  std::memset(block.data(), 0x5a, kSyncBlockBytes);
   for (auto _ : state) {
     TempDir directory;
     const std::string path = directory.file("sync");
-    FileDescriptor fd(::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644));
+    const int flags = O_CREAT | O_RDWR | O_CLOEXEC | (direct ? O_DIRECT : 0);
+    FileDescriptor fd(::open(path.c_str(), flags, 0644));
     if (!directory.ok() || !fd.valid() ||
         ::fallocate(fd.get(), 0, 0, off_t{kSyncBlocksMax} * kSyncBlockBytes) != 0 ||
         ::fsync(fd.get()) != 0) {  // as a WAL segment is created: its size already durable
@@ -197,14 +209,14 @@ void BM_PwriteFdatasync(benchmark::State& state) {
     const BenchClock::time_point deadline = run.started + kTimeBudget;
     while (run.items < kSyncBlocksMax && BenchClock::now() < deadline) {
       const off_t offset = static_cast<off_t>(run.items * kSyncBlockBytes);
-      if (::pwrite(fd.get(), block.data(), block.size(), offset) !=
-              static_cast<ssize_t>(block.size()) ||
+      if (::pwrite(fd.get(), block.data(), kSyncBlockBytes, offset) !=
+              static_cast<ssize_t>(kSyncBlockBytes) ||
           ::fdatasync(fd.get()) != 0) {
         run.error = std::string("pwrite + fdatasync: ") + std::strerror(errno);
         break;
       }
       run.items++;
-      run.bytes += block.size();
+      run.bytes += kSyncBlockBytes;
     }
     run.finished = BenchClock::now();
     if (!run.error.empty()) {
@@ -233,11 +245,22 @@ void one_run(benchmark::internal::Benchmark* benchmark) {
   benchmark->Iterations(1)->UseManualTime()->Unit(benchmark::kMicrosecond);
 }
 
-BENCHMARK(BM_WalAppend)
+BENCHMARK_CAPTURE(BM_WalAppend, one_fsync, 1)
     ->Name("BM_Wal/wal")
     ->ArgsProduct({{100, 1024, 16384}, {1, 64, 1024}})
     ->Apply(one_run);
-BENCHMARK(BM_PwriteFdatasync)->Name("BM_Wal/pwrite_fdatasync")->Args({4096, 1})->Apply(one_run);
+BENCHMARK_CAPTURE(BM_WalAppend, four_fsyncs, 4)
+    ->Name("BM_Wal/wal_4_fsyncs")
+    ->ArgsProduct({{1024, 16384}, {64, 1024}})
+    ->Apply(one_run);
+BENCHMARK_CAPTURE(BM_PwriteFdatasync, buffered, false)
+    ->Name("BM_Wal/pwrite_fdatasync")
+    ->Args({4096, 1})
+    ->Apply(one_run);
+BENCHMARK_CAPTURE(BM_PwriteFdatasync, direct, true)
+    ->Name("BM_Wal/pwrite_fdatasync_odirect")
+    ->Args({4096, 1})
+    ->Apply(one_run);
 BENCHMARK(BM_SequentialWrite)->Name("BM_Wal/sequential_write")->Args({1 << 20, 1})->Apply(one_run);
 
 }  // namespace

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "common/crc32c.h"
-#include "wal/recovery.h"
+#include "wal/recovery_scan.h"
 
 namespace {
 

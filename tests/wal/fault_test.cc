@@ -150,6 +150,13 @@ TEST(WalFault, FullFilesystemFailsTheWalAndRecoveryKeepsTheAcknowledgedPrefix) {
   ASSERT_TRUE(report.ok()) << report.error().message();
   expect_acknowledged_prefix(recovered, appended, acked_seq);
 
+  // A writing recovery on the still-full filesystem either succeeds or fails with ENOSPC
+  // (restoring the size of a segment whose creation ran out of space), never worse.
+  Result<RecoveryReport> writing = recover_directory(recovery_options(options));
+  if (!writing.ok()) {
+    EXPECT_EQ(writing.error().errno_value(), ENOSPC) << writing.error().message();
+  }
+
   // With space again, the WAL reopens after that prefix and takes appends.
   ASSERT_TRUE(fs.resize(uint64_t{1} << 20)) << std::strerror(errno);
   recovered.clear();

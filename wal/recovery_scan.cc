@@ -1,0 +1,183 @@
+#include "wal/recovery_scan.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+
+#include "common/assert.h"
+
+namespace ringraft::wal {
+
+Error corruption_error(const std::string& path, uint64_t offset, const std::string& what) {
+  return Error(ErrorCode::kInvalidInput,
+               fmt::format("WAL corruption in {} at offset {}: {}. This is not a torn write at "
+                           "the end of the log, so acknowledged data may be damaged; refusing to "
+                           "open. Keep the directory for inspection and rebuild this replica "
+                           "from its peers (move the WAL directory aside and rejoin), or, "
+                           "accepting the loss of everything from this offset on, truncate the "
+                           "log here with the repair option (`ringraft wal verify DIR --repair`)",
+                           path, offset, what));
+}
+
+namespace {
+
+bool all_zero(ConstByteSpan bytes) {
+  return std::all_of(bytes.begin(), bytes.end(), [](std::byte b) { return b == std::byte{0}; });
+}
+
+// Checks that applying the records of `batch` in order leaves no gap in any group's log
+// (entries after a group's first record must start at or before its last index + 1), without
+// applying them: a batch is applied whole or not at all, so a repair can cut before it.
+Result<void> check_batch_records(const DecodedBatch& batch, const RecoveryReport& report,
+                                 const std::string& path, uint64_t batch_offset) {
+  std::map<GroupId, LogIndex> touched;  // last index of the groups this batch changed so far
+  RecordCursor cursor(batch);
+  Record record;
+  while (cursor.next(&record)) {
+    auto found = touched.find(record.group);
+    const auto known = report.groups.find(record.group);
+    const bool seen_before = found != touched.end() || known != report.groups.end();
+    LogIndex last = found != touched.end()         ? found->second
+                    : known != report.groups.end() ? known->second.last_index
+                                                   : LogIndex(0);
+    if (record.kind == RecordKind::kEntries && record.entry_count > 0) {
+      if (seen_before && record.index.value() > last.value() + 1) {
+        return corruption_error(
+            path, batch_offset,
+            fmt::format("group {}: entries start at index {} but its log ends at {}",
+                        record.group.value(), record.index.value(), last.value()));
+      }
+      last = LogIndex(record.index.value() + record.entry_count - 1);
+    } else if (record.kind == RecordKind::kSnapshotMark) {
+      last = std::max(last, record.index);
+    } else if (record.kind == RecordKind::kTruncate) {
+      if (record.index.value() > 0 && record.index <= last)
+        last = LogIndex(record.index.value() - 1);
+    }
+    touched[record.group] = last;
+  }
+  return {};
+}
+
+// Applies one record to its group's summary (check_batch_records accepted its batch).
+void apply_record(const Record& record, RecoveryReport& report) {
+  GroupRecovery& group = report.groups[record.group];
+  switch (record.kind) {
+    case RecordKind::kEntries:
+      if (record.entry_count == 0) break;
+      group.last_index = LogIndex(record.index.value() + record.entry_count - 1);
+      group.entries_recovered += record.entry_count;
+      break;
+    case RecordKind::kHardState:
+      group.has_hard_state = true;
+      group.hard_state_term = record.term;
+      group.hard_state_vote = record.vote;
+      group.hard_state_commit = record.commit;
+      break;
+    case RecordKind::kSnapshotMark:
+      group.has_snapshot = true;
+      group.snapshot_index = record.index;
+      group.snapshot_term = record.term;
+      group.last_index = std::max(group.last_index, record.index);
+      break;
+    case RecordKind::kTruncate:
+      if (record.index.value() > 0 && record.index <= group.last_index) {
+        group.last_index = LogIndex(record.index.value() - 1);
+      }
+      group.truncations_applied++;
+      break;
+  }
+}
+
+// Applies the valid batches at the start of `bytes` into `scan` (end_offset, batches,
+// stop_reason; corruption when a batch leaves a gap in a group's log).
+void scan_valid_prefix(ConstByteSpan bytes, const std::string& path, Seq* expected_seq,
+                       RecoveryReport* report, const RecordVisitor& visitor, SegmentScan* scan) {
+  uint64_t offset = 0;
+  while (bytes.size() - offset >= kBatchHeaderBytes &&
+         !all_zero(bytes.subspan(offset, kBatchHeaderBytes))) {
+    Result<DecodedBatch> decoded = decode_batch(bytes.subspan(offset), offset);
+    if (!decoded.ok()) {
+      scan->stop_reason = decoded.error().context();
+      break;
+    }
+    const DecodedBatch& batch = decoded.value();
+    if (batch.seq != *expected_seq) {
+      scan->stop_reason = fmt::format("WAL batch at offset {} has seq {} where {} was expected",
+                                      offset, batch.seq.value(), expected_seq->value());
+      break;
+    }
+    if (Result<void> checked = check_batch_records(batch, *report, path, offset); !checked.ok()) {
+      scan->stop_reason = checked.error().context();
+      scan->corruption = checked.error();
+      break;
+    }
+    RecordCursor cursor(batch);
+    Record record;
+    while (cursor.next(&record)) {
+      apply_record(record, *report);
+      if (visitor) visitor(batch.seq, record);
+      report->records_recovered++;
+    }
+    report->batches_recovered++;
+    scan->batches++;
+    *expected_seq = Seq(expected_seq->value() + 1);
+    offset += batch.padded_batch_bytes;
+  }
+  scan->end_offset = offset;
+}
+
+// The first valid batch at or after `from` whose seq lies in [seq_min, seq_max], if any.
+std::optional<std::pair<uint64_t, Seq>> find_later_batch(ConstByteSpan bytes, uint64_t from,
+                                                         Seq seq_min, Seq seq_max) {
+  for (uint64_t offset = from; offset + kBatchHeaderBytes <= bytes.size();
+       offset += kBatchAlignBytes) {
+    uint32_t magic;
+    std::memcpy(&magic, bytes.data() + offset, sizeof(magic));
+    if (magic != kBatchMagic) continue;
+    Result<DecodedBatch> decoded = decode_batch(bytes.subspan(offset), offset);
+    if (!decoded.ok()) continue;
+    const Seq seq = decoded.value().seq;
+    if (seq >= seq_min && seq <= seq_max) return std::pair{offset, seq};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+SegmentScan scan_segment(ConstByteSpan bytes, const std::string& path, bool last,
+                         uint32_t fsyncs_in_flight_max, Seq* expected_seq, RecoveryReport* report,
+                         const RecordVisitor& visitor) {
+  RR_ASSERT(fsyncs_in_flight_max >= 1);
+  SegmentScan scan;
+  scan_valid_prefix(bytes, path, expected_seq, report, visitor, &scan);
+  if (scan.corruption) return scan;
+  const uint64_t end_offset = scan.end_offset;
+  const std::string& stop_reason = scan.stop_reason;
+  // Batches that may follow a torn one without being corruption (see recovery.h).
+  const uint64_t unacknowledged = last ? fsyncs_in_flight_max - 1 : 0;
+  const Seq tolerated_max(expected_seq->value() + unacknowledged);
+  auto later = find_later_batch(bytes, end_offset, *expected_seq, *expected_seq);
+  if (!later)
+    later = find_later_batch(bytes, end_offset, Seq(tolerated_max.value() + 1), Seq(UINT64_MAX));
+  if (later) {
+    scan.corruption =
+        corruption_error(path, end_offset,
+                         fmt::format("{}; yet a valid batch (seq {}) follows at offset {}",
+                                     stop_reason.empty() ? "zeroed batch header" : stop_reason,
+                                     later->second.value(), later->first));
+    return scan;
+  }
+  scan.tail_zero = all_zero(bytes.subspan(end_offset));
+  if (!last && !scan.tail_zero) {
+    scan.corruption = corruption_error(
+        path, end_offset,
+        fmt::format("{} in a segment older than the last one",
+                    stop_reason.empty() ? "garbage after the last batch" : stop_reason));
+  }
+  return scan;
+}
+
+}  // namespace ringraft::wal

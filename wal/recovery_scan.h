@@ -1,0 +1,39 @@
+// The scan of one segment's bytes, without I/O: the part of recovery (recovery.h) that reads
+// untrusted disk bytes, separate so that a fuzzer can drive it alone (tests/fuzz/
+// wal_recovery_fuzz.cc) and so that recover() keeps only the I/O and the decisions about files.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "common/bytes.h"
+#include "common/result.h"
+#include "common/types.h"
+#include "wal/recovery.h"
+
+namespace ringraft::wal {
+
+// The scan of one segment's bytes, without I/O: what recover() decides for that segment.
+struct SegmentScan {
+  uint64_t end_offset = 0;  // end of the last valid batch applied
+  uint64_t batches = 0;     // batches applied
+  std::string stop_reason;  // why the scan stopped at end_offset (empty: end or zeroed header)
+  bool tail_zero = true;    // only zeros after end_offset
+  // Set when the segment is corrupt at end_offset (a repair cuts there); batches before it were
+  // applied, nothing at or after it was.
+  std::optional<Error> corruption;
+};
+
+// Scans `bytes`, the whole of segment `path` (`last`: the newest segment), applying its valid
+// batches to `report` and `visitor` from `*expected_seq` on, which it advances. Reads only inside
+// `bytes`, whatever they hold (fuzzed: tests/fuzz/wal_recovery_fuzz.cc).
+SegmentScan scan_segment(ConstByteSpan bytes, const std::string& path, bool last,
+                         uint32_t fsyncs_in_flight_max, Seq* expected_seq, RecoveryReport* report,
+                         const RecordVisitor& visitor);
+
+// The error recovery refuses corruption with: names the file, the offset, what was found, and
+// the way out (rebuild from peers, or cut the log with the repair option).
+Error corruption_error(const std::string& path, uint64_t offset, const std::string& what);
+
+}  // namespace ringraft::wal
