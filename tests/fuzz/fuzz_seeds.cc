@@ -1,7 +1,8 @@
 // Writes the seed corpora of the fuzz targets: valid inputs the fuzzers start mutating from.
-//   fuzz_seeds <dir>   replaces <dir>/frame, <dir>/wal_batch and <dir>/wal_segment with fresh
-//   seeds. The first byte of each seed is the harness's mode byte (see frame_fuzz.cc,
-//   wal_batch_fuzz.cc, wal_recovery_fuzz.cc).
+//   fuzz_seeds <dir>   replaces <dir>/frame, <dir>/wal_batch, <dir>/wal_segment, <dir>/resp and
+//                      <dir>/kv_snapshot with fresh seeds.
+// The first byte of each seed is the harness's mode byte (see frame_fuzz.cc, wal_batch_fuzz.cc,
+// wal_recovery_fuzz.cc, resp_fuzz.cc, kv_snapshot_fuzz.cc).
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "tests/net/wire_samples.h"
+#include "tools/kv/kv_snapshot.h"
 #include "wal/batch_format.h"
 
 namespace {
@@ -84,6 +86,41 @@ void write_segment_seeds(const fs::path& dir) {
   write_seed(dir, "torn_tail", 1 | 2, segment);
 }
 
+void write_resp_seeds(const fs::path& dir) {
+  const std::string pipeline =
+      "*3\r\n$3\r\nSET\r\n$10\r\nkey:000001\r\n$5\r\nvalue\r\n"
+      "*2\r\n$3\r\nGET\r\n$10\r\nkey:000001\r\n"
+      "*5\r\n$4\r\nMSET\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$2\r\n-5\r\n"
+      "*3\r\n$4\r\nMGET\r\n$1\r\na\r\n$1\r\nb\r\n"
+      "*3\r\n$6\r\nINCRBY\r\n$1\r\nb\r\n$2\r\n10\r\n"
+      "*5\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\nx\r\n$2\r\nNX\r\n$3\r\nGET\r\n"
+      "*3\r\n$3\r\nDEL\r\n$1\r\na\r\n$1\r\nz\r\n*0\r\n";
+  const std::string inline_commands =
+      "PING\r\nECHO \"two words\"\r\nINCR n\nDECR n\r\nEXISTS n a\r\nCOMMAND COUNT\r\n"
+      "CONFIG GET save\r\nSELECT 0\r\nINFO\r\nQUIT\r\n";
+  const auto bytes = [](const std::string& text) {
+    return ringraft::as_bytes(text.data(), text.size());
+  };
+  write_seed(dir, "pipeline_whole", 255, bytes(pipeline));
+  write_seed(dir, "pipeline_chunks_3", 2, bytes(pipeline));
+  write_seed(dir, "inline_chunks_16", 15, bytes(inline_commands));
+}
+
+void write_kv_snapshot_seeds(const fs::path& dir) {
+  using namespace ringraft::kv;
+  KvStore store;
+  store.set("a", "1");
+  store.set("key:000001", std::string(100, 'v'));
+  store.set("", "");
+  VectorSnapshotSink sink;
+  RR_ASSERT(write_snapshot(store, sink).ok());
+  write_seed(dir, "three_keys", 1 | (63 << 1), sink.bytes());
+  write_seed(dir, "three_keys_chunks_5", 1 | (4 << 1), sink.bytes());
+  VectorSnapshotSink empty;
+  RR_ASSERT(write_snapshot(KvStore(), empty).ok());
+  write_seed(dir, "empty", 0, empty.bytes());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -92,12 +129,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   const fs::path root(argv[1]);
-  for (const char* target : {"frame", "wal_batch", "wal_segment"}) {
+  for (const char* target : {"frame", "wal_batch", "wal_segment", "resp", "kv_snapshot"}) {
     fs::remove_all(root / target);
     fs::create_directories(root / target);
   }
   write_frame_seeds(root / "frame");
   write_wal_seeds(root / "wal_batch");
   write_segment_seeds(root / "wal_segment");
+  write_resp_seeds(root / "resp");
+  write_kv_snapshot_seeds(root / "kv_snapshot");
   return 0;
 }

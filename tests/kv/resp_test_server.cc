@@ -15,8 +15,8 @@
 namespace ringraft::kv::testing {
 namespace {
 
-constexpr size_t kReadBytes = 64 * 1024;
-constexpr size_t kReplyBytesMax = 16 * 1024 * 1024;
+constexpr size_t kReadBytes = size_t{64} * 1024;
+constexpr size_t kReplyBytesMax = size_t{16} * 1024 * 1024;
 
 bool send_all(int fd, std::string_view bytes) {
   while (!bytes.empty()) {

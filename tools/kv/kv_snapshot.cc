@@ -123,6 +123,22 @@ Result<uint64_t> read_header(ExactReader& reader, const KvLimits& limits) {
   return key_count;
 }
 
+// `length_bytes` bytes into `out`, grown as they arrive: a corrupt length costs memory only for
+// the bytes the stream really has.
+Result<void> read_string(ExactReader& reader, uint32_t length_bytes, std::string& out,
+                         const char* what) {
+  out.clear();
+  while (out.size() < length_bytes) {
+    const size_t offset = out.size();
+    const size_t piece_bytes = std::min<size_t>(length_bytes - offset, kSnapshotChunkBytes);
+    out.resize(offset + piece_bytes);
+    Result<void> got =
+        reader.read(ByteSpan(reinterpret_cast<std::byte*>(out.data() + offset), piece_bytes), what);
+    if (!got.ok()) return got;
+  }
+  return {};
+}
+
 // One record into `store`, checked against its limits before anything is allocated.
 Result<void> read_record(ExactReader& reader, KvStore& store, std::string& key,
                          std::string& value) {
@@ -136,11 +152,9 @@ Result<void> read_record(ExactReader& reader, KvStore& store, std::string& key,
     return reader.corrupt("a key or value longer than value_bytes_max " +
                           std::to_string(bytes_max));
   }
-  key.resize(key_bytes);
-  value.resize(value_bytes);
-  got = reader.read(ByteSpan(reinterpret_cast<std::byte*>(key.data()), key.size()), "a key");
+  got = read_string(reader, key_bytes, key, "a key");
   if (!got.ok()) return got;
-  got = reader.read(ByteSpan(reinterpret_cast<std::byte*>(value.data()), value.size()), "a value");
+  got = read_string(reader, value_bytes, value, "a value");
   if (!got.ok()) return got;
   if (store.find(key) != nullptr) return reader.corrupt("duplicate key");
   if (!store.has_room(store.cost_of_set(key, value))) {

@@ -37,7 +37,7 @@ class SnapshotSource {
 };
 
 // Writes `store` to `sink` in chunks of at most kSnapshotChunkBytes (larger values go whole).
-inline constexpr size_t kSnapshotChunkBytes = 64 * 1024;
+inline constexpr size_t kSnapshotChunkBytes = size_t{64} * 1024;
 Result<void> write_snapshot(const KvStore& store, SnapshotSink& sink);
 
 // Replaces `store`'s contents with the snapshot in `source`, keeping its limits. On error the

@@ -17,9 +17,10 @@
 namespace ringraft::kv {
 
 struct KvLimits {
-  uint64_t keys_max = 16 * 1024 * 1024;
+  uint64_t keys_max = uint64_t{16} * 1024 * 1024;
   uint64_t data_bytes_max = uint64_t{1} << 30;  // 1 GiB, overhead included
-  uint64_t value_bytes_max = 64 * 1024 * 1024;  // one key or value (RespLimits::bulk_bytes_max)
+  uint64_t value_bytes_max =
+      uint64_t{64} * 1024 * 1024;  // one key or value (RespLimits::bulk_bytes_max)
 };
 
 // What a set adds to the store's accounting.

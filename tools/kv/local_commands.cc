@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "tools/kv/decimal.h"
 
@@ -40,7 +41,8 @@ void command(std::span<const std::string_view> arguments, ReplyBuilder& reply) {
     return;
   }
   const std::string_view subcommand = arguments[1];
-  if (equals_ignoring_case(subcommand, "count")) return reply.integer(all_commands().size());
+  if (equals_ignoring_case(subcommand, "count"))
+    return reply.integer(static_cast<int64_t>(all_commands().size()));
   // redis-cli asks for docs to show hints; an empty map tells it to use its own.
   if (equals_ignoring_case(subcommand, "docs")) return reply.array_header(0);
   if (equals_ignoring_case(subcommand, "info")) {

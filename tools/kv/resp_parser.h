@@ -31,10 +31,11 @@
 namespace ringraft::kv {
 
 struct RespLimits {
-  uint32_t arguments_max = 64 * 1024;              // per command (Redis allows 1 Mi)
-  uint64_t bulk_bytes_max = 64 * 1024 * 1024;      // per argument (Redis allows 512 MiB)
-  uint32_t inline_bytes_max = 64 * 1024;           // one inline command line, CRLF included
-  uint64_t request_bytes_max = 128 * 1024 * 1024;  // one whole request as it is on the wire
+  uint32_t arguments_max = 64 * 1024;                    // per command (Redis allows 1 Mi)
+  uint64_t bulk_bytes_max = uint64_t{64} * 1024 * 1024;  // per argument (Redis allows 512 MiB)
+  uint32_t inline_bytes_max = 64 * 1024;                 // one inline command line, CRLF included
+  uint64_t request_bytes_max =
+      uint64_t{128} * 1024 * 1024;  // one whole request as it is on the wire
 };
 
 struct RespRequest {
