@@ -41,8 +41,8 @@ uint16_t free_port() {
   return ntohs(listener.value().address.sin_port);
 }
 
-net::TransportOptions bench_options(uint64_t node, uint16_t port, uint64_t peer,
-                                    uint16_t peer_port, uint32_t frame_bytes_max) {
+net::TransportOptions bench_options(uint64_t node, uint16_t port, uint64_t peer, uint16_t peer_port,
+                                    uint32_t frame_bytes_max) {
   net::TransportOptions options;
   options.cluster_id = 7;
   options.node = NodeId(node);
@@ -106,8 +106,8 @@ struct TransportRun {
 
 // Stops a shard's transport; the second shard to get here stops the reactor.
 Task<void> finish_shard(Shard& shard, TransportRun& run, net::Transport& transport) {
-  (void)co_await wait_for(shard, [&] { return run.done.load() || run.failed.load(); },
-                          std::chrono::seconds(60));
+  (void)co_await wait_for(
+      shard, [&] { return run.done.load() || run.failed.load(); }, std::chrono::seconds(60));
   if (shard.id().value() == 0) run.sender = transport.stats().peers.front();
   co_await transport.stop();
   if (run.stopped.fetch_add(1) == 1) shard.reactor().stop();
@@ -134,7 +134,8 @@ Task<void> stream_sender(Shard& shard, TransportRun& run, const std::vector<std:
     if (waiter) std::exchange(waiter, {}).resume();
   });
   if (!(co_await transport->start()).ok()) run.failed = true;
-  if (!co_await wait_for(shard, [&] { return transport->writable(NodeId(2)); }, kConnectLimit)) {
+  if (!co_await wait_for(
+          shard, [&] { return transport->writable(NodeId(2)); }, kConnectLimit)) {
     run.failed = true;
   }
   run.start = BenchClock::now();
@@ -186,7 +187,8 @@ StreamShape stream_shape(const benchmark::State& state) {
 void report_stream(benchmark::State& state, const StreamShape& shape, double seconds) {
   state.SetIterationTime(seconds);
   state.SetItemsProcessed(static_cast<int64_t>(shape.messages));  // AppendEntries messages
-  state.SetBytesProcessed(static_cast<int64_t>(shape.messages * net::frame_bytes(shape.message.size())));
+  state.SetBytesProcessed(
+      static_cast<int64_t>(shape.messages * net::frame_bytes(shape.message.size())));
   state.counters["entries_per_s"] = benchmark::Counter(
       static_cast<double>(shape.messages * shape.entries), benchmark::Counter::kIsRate);
 }
@@ -255,7 +257,8 @@ void BM_NetThroughput_blocking(benchmark::State& state) {
       std::vector<std::byte> sink(1u << 20);
       uint64_t remaining = shape.messages * frame.size();
       while (remaining > 0) {
-        const ssize_t got = ::recv(fd.get(), sink.data(), std::min<uint64_t>(sink.size(), remaining), 0);
+        const ssize_t got =
+            ::recv(fd.get(), sink.data(), std::min<uint64_t>(sink.size(), remaining), 0);
         if (got <= 0) break;
         remaining -= static_cast<uint64_t>(got);
       }
@@ -305,14 +308,14 @@ Task<void> ping_node(Shard& shard, TransportRun& run, const std::vector<std::byt
 
 Task<void> pong_node(Shard& shard, TransportRun& run, const std::vector<std::byte>& pong) {
   std::unique_ptr<net::Transport> transport;
-  transport = net::Transport::create(shard, bench_options(2, run.port_b, 1, run.port_a, 64u << 10),
-                                     [&](NodeId, const wire::Message&) {
-                                       if (transport->send(NodeId(1), pong) !=
-                                           net::SendStatus::kQueued) {
-                                         run.failed = true;
-                                       }
-                                     })
-                  .value();
+  transport =
+      net::Transport::create(shard, bench_options(2, run.port_b, 1, run.port_a, 64u << 10),
+                             [&](NodeId, const wire::Message&) {
+                               if (transport->send(NodeId(1), pong) != net::SendStatus::kQueued) {
+                                 run.failed = true;
+                               }
+                             })
+          .value();
   transport->set_writable_handler([&](NodeId) { run.b_connected = true; });
   if (!(co_await transport->start()).ok()) run.failed = true;
   co_await finish_shard(shard, run, *transport);
@@ -349,7 +352,8 @@ void BM_NetRtt_reactor(benchmark::State& state) {
 }
 
 void BM_NetRtt_blocking(benchmark::State& state) {
-  const std::vector<std::byte> frame = framed(append_entries(1, 2, 1, static_cast<uint32_t>(state.range(0))));
+  const std::vector<std::byte> frame =
+      framed(append_entries(1, 2, 1, static_cast<uint32_t>(state.range(0))));
   for (auto _ : state) {
     LoopbackListener listener = listen_on_loopback().value();
     std::thread echo([&] {
@@ -437,17 +441,31 @@ void BM_NetCodec_raw(benchmark::State& state) {
 }
 
 void stream_arguments(benchmark::internal::Benchmark* benchmark) {
-  benchmark->Args({100, 1000})->Args({16 << 10, 64})->UseManualTime()->Iterations(1)->Unit(
-      benchmark::kMillisecond);
+  benchmark->Args({100, 1000})
+      ->Args({16 << 10, 64})
+      ->UseManualTime()
+      ->Iterations(1)
+      ->Unit(benchmark::kMillisecond);
 }
 
 BENCHMARK(BM_NetThroughput_reactor)->Name("BM_NetThroughput/reactor")->Apply(stream_arguments);
 BENCHMARK(BM_NetThroughput_blocking)->Name("BM_NetThroughput/blocking")->Apply(stream_arguments);
-BENCHMARK(BM_NetRtt_reactor)->Name("BM_NetRtt/reactor")->Arg(64)->UseManualTime()->Iterations(1)
+BENCHMARK(BM_NetRtt_reactor)
+    ->Name("BM_NetRtt/reactor")
+    ->Arg(64)
+    ->UseManualTime()
+    ->Iterations(1)
     ->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_NetRtt_blocking)->Name("BM_NetRtt/blocking")->Arg(64)->UseManualTime()->Iterations(1)
+BENCHMARK(BM_NetRtt_blocking)
+    ->Name("BM_NetRtt/blocking")
+    ->Arg(64)
+    ->UseManualTime()
+    ->Iterations(1)
     ->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_NetCodec_reactor)->Name("BM_NetCodec/reactor")->Arg(1000)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_NetCodec_reactor)
+    ->Name("BM_NetCodec/reactor")
+    ->Arg(1000)
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_NetCodec_raw)->Name("BM_NetCodec/raw")->Arg(1000)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
