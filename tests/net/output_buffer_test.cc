@@ -1,10 +1,11 @@
 // The per-peer output buffer (bounds, the swap into flight, short sends, drops) and the checks
 // on TransportOptions.
+#include "net/output_buffer.h"
+
 #include <gtest/gtest.h>
 
 #include <functional>
 
-#include "net/output_buffer.h"
 #include "net/transport_options.h"
 #include "tests/net/wire_samples.h"
 
@@ -32,8 +33,8 @@ TEST(OutputBuffer, SendSwapsPendingIntoFlightAndFreesPending) {
   ASSERT_TRUE(output.try_append_frame(message));
   const ConstByteSpan sending = output.begin_send();
   EXPECT_EQ(sending.size(), frame_size * 2);
-  EXPECT_EQ(testing::frame_of(message), std::vector<std::byte>(sending.begin(),
-                                                               sending.begin() + frame_size));
+  EXPECT_EQ(testing::frame_of(message),
+            std::vector<std::byte>(sending.begin(), sending.begin() + frame_size));
   EXPECT_TRUE(output.sending());
   EXPECT_EQ(output.pending_bytes(), 0u);
   // New frames queue behind the send in flight, up to the bound again.
