@@ -269,6 +269,7 @@ Peer* Transport::find_peer(NodeId node) const {
 }
 
 SendStatus Transport::send(NodeId node, ConstByteSpan message) {
+  RR_ASSERT_MSG(Shard::current() == &shard_, "Transport::send from another shard's thread");
   Peer* peer = find_peer(node);
   if (peer == nullptr || stopping_) return SendStatus::kUnreachable;
   return peer->send(message);
