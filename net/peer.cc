@@ -53,7 +53,7 @@ Peer::Peer(const PeerEnvironment& environment, const PeerAddress& address,
 }
 
 Peer::~Peer() {
-  RR_ASSERT_MSG(!send_op_.in_flight && !connection_, "Peer destroyed while running: stop first");
+  RR_ASSERT_MSG(!send_op_.in_flight, "Peer destroyed with a send in flight: stop first");
 }
 
 SendStatus Peer::send(ConstByteSpan message) {

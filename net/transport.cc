@@ -61,7 +61,10 @@ Transport::Transport(Shard& shard, TransportOptions options, MessageHandler on_m
                                      : options_.node.value() * 1000003 + options_.shard.value()) {}
 
 Transport::~Transport() {
-  RR_ASSERT_MSG(live_tasks_ == 0, "Transport destroyed while running: co_await stop() first");
+  // A reactor that stops first destroys the suspended tasks itself (a failed test, a crash
+  // path); any other way out needs stop().
+  RR_ASSERT_MSG(live_tasks_ == 0 || shard_.stopping(),
+                "Transport destroyed while running: co_await stop() first");
   if (hook_) shard_.remove_before_sleep(*hook_);
 }
 
@@ -266,6 +269,7 @@ Peer* Transport::find_peer(NodeId node) const {
 }
 
 SendStatus Transport::send(NodeId node, ConstByteSpan message) {
+  RR_ASSERT_MSG(Shard::current() == &shard_, "Transport::send from another shard's thread");
   Peer* peer = find_peer(node);
   if (peer == nullptr || stopping_) return SendStatus::kUnreachable;
   return peer->send(message);
@@ -277,9 +281,15 @@ bool Transport::writable(NodeId node) const {
 }
 
 void Transport::flush() {
-  flushing_.swap(dirty_);
-  for (Peer* peer : flushing_) peer->flush();
-  flushing_.clear();
+  // A writable handler called from Peer::flush may queue frames to peers already flushed this
+  // turn; they go out now, not after the loop's next wake-up. Each round either submits a
+  // peer's send (after which that peer returns at once until it completes) or finds nothing,
+  // so peers + 1 rounds bound the loop.
+  for (size_t round = 0; round <= peers_.size() && !dirty_.empty(); round++) {
+    flushing_.swap(dirty_);
+    for (Peer* peer : flushing_) peer->flush();
+    flushing_.clear();
+  }
 }
 
 TransportStats Transport::stats() const {

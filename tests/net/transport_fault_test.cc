@@ -47,6 +47,50 @@ TEST(TransportFaults, DownPeerIsRetriedWithBackoffNotABusyLoop) {
   EXPECT_LE(peer.last_backoff_ms, 40u);
 }
 
+TEST(TransportFaults, DialledPeerThatNeverAnswersTheHandshakeTimesOut) {
+  // The listener exists but nobody accepts: the kernel completes the connect, no reply follows.
+  FileDescriptor mute = listen_tcp(ipv4_address("127.0.0.1", 0).value()).value();
+  const uint16_t mute_port = local_port(mute.get()).value();
+  TransportStats stats;
+  run_on_reactor([&](Shard& shard) -> Task<void> {
+    Inbox inbox;
+    TransportOptions options = loopback_options(1, free_port(), {loopback_peer(2, mute_port)});
+    options.handshake_timeout_ms = 50;
+    auto transport = Transport::create(shard, options, inbox.handler()).value();
+    EXPECT_TRUE((co_await transport->start()).ok());
+    EXPECT_TRUE(co_await wait_until(
+        shard, [&] { return transport->stats().closed(CloseReason::kHandshakeTimeout) >= 2; }));
+    stats = transport->stats();
+    co_await transport->stop();
+  });
+  EXPECT_GE(stats.closed(CloseReason::kHandshakeTimeout), 2u);
+  EXPECT_EQ(stats.peer(NodeId(2))->connects, 0u);
+  EXPECT_GE(stats.peer(NodeId(2))->connect_attempts, 2u);  // it keeps trying, with backoff
+}
+
+TEST(TransportFaults, DialledPeerOfAnotherClusterIsRefused) {
+  FileDescriptor stranger = listen_tcp(ipv4_address("127.0.0.1", 0).value()).value();
+  const uint16_t stranger_port = local_port(stranger.get()).value();
+  TransportStats stats;
+  run_on_reactor([&](Shard& shard) -> Task<void> {
+    Inbox inbox;
+    auto transport = Transport::create(
+                         shard, loopback_options(1, free_port(), {loopback_peer(2, stranger_port)}),
+                         inbox.handler())
+                         .value();
+    EXPECT_TRUE((co_await transport->start()).ok());
+    FileDescriptor answered = co_await testing::accept_and_answer_handshake(
+        shard, stranger.get(), 2, 1, testing::kClusterId + 1);
+    EXPECT_TRUE(answered.valid());
+    EXPECT_TRUE(co_await wait_until(
+        shard, [&] { return transport->stats().closed(CloseReason::kWrongCluster) == 1; }));
+    stats = transport->stats();
+    co_await transport->stop();
+  });
+  EXPECT_EQ(stats.closed(CloseReason::kWrongCluster), 1u);
+  EXPECT_EQ(stats.peer(NodeId(2))->connects, 0u);
+}
+
 TEST(TransportFaults, PeerRestartIsReconnected) {
   const uint16_t port_a = free_port();
   const uint16_t port_b = free_port();

@@ -84,7 +84,7 @@ Task<bool> send_raw_and_expect_close(Shard& shard, uint16_t port, std::vector<st
 }
 
 Task<FileDescriptor> accept_and_answer_handshake(Shard& shard, int listen_fd, uint64_t as_node,
-                                                 uint64_t to_node) {
+                                                 uint64_t to_node, uint64_t cluster_id) {
   Io& io = shard.io();
   const IoResult accepted = co_await ops::accept(io, listen_fd);
   if (!accepted.ok()) co_return FileDescriptor();
@@ -101,7 +101,7 @@ Task<FileDescriptor> accept_and_answer_handshake(Shard& shard, int listen_fd, ui
     co_return FileDescriptor();
   }
   const auto reply =
-      frame_of(handshake_message(kClusterId, as_node, to_node, 0, kWireProtocolVersion));
+      frame_of(handshake_message(cluster_id, as_node, to_node, 0, kWireProtocolVersion));
   if (!(co_await ops::send_all(io, fd.get(), reply)).ok()) co_return FileDescriptor();
   co_return fd;
 }

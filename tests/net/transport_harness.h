@@ -51,8 +51,10 @@ Task<bool> wait_until(Shard& shard, std::function<bool()> condition,
 
 // Plays node `as_node` by hand on the accepting side: accepts one connection on `listen_fd`,
 // reads the dialler's handshake and answers it. Returns the connection (invalid on failure).
+// `cluster_id` lets a test answer with the wrong one.
 Task<FileDescriptor> accept_and_answer_handshake(Shard& shard, int listen_fd, uint64_t as_node,
-                                                 uint64_t to_node);
+                                                 uint64_t to_node,
+                                                 uint64_t cluster_id = kClusterId);
 
 // Connects to 127.0.0.1:`port`, sends `bytes`, optionally closes its sending side, then reads
 // until the server closes. True when the server closed the connection (EOF or reset) in time.

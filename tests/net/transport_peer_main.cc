@@ -47,10 +47,10 @@ Task<int> serve(Shard& shard, const Args& args) {
     const wire::AppendEntries* append = message.body_as_AppendEntries();
     if (append == nullptr) return;
     begin_message(builder);
-    finish_message(builder, args.node, from.value(),
-                   wire::CreateAppendResponse(builder, append->group(), append->term(), false,
-                                              append->prev_log_index() + append->entry_count(),
-                                              0, 0));
+    finish_message(
+        builder, args.node, from.value(),
+        wire::CreateAppendResponse(builder, append->group(), append->term(), false,
+                                   append->prev_log_index() + append->entry_count(), 0, 0));
     const ConstByteSpan reply(reinterpret_cast<const std::byte*>(builder.GetBufferPointer()),
                               builder.GetSize());
     if (transport->send(from, reply) != SendStatus::kQueued) refused++;

@@ -29,8 +29,12 @@ pid_t spawn_peer(uint16_t port, uint16_t peer_port) {
   std::string peer_port_text = std::to_string(peer_port);
   std::string node = "2";
   std::string peer_node = "1";
-  char* argv[] = {const_cast<char*>(binary.c_str()), node.data(), port_text.data(),
-                  peer_node.data(), peer_port_text.data(), nullptr};
+  char* argv[] = {const_cast<char*>(binary.c_str()),
+                  node.data(),
+                  port_text.data(),
+                  peer_node.data(),
+                  peer_port_text.data(),
+                  nullptr};
   pid_t pid = -1;
   const int spawned = posix_spawn(&pid, binary.c_str(), nullptr, nullptr, argv, environ);
   EXPECT_EQ(spawned, 0) << "posix_spawn " << binary;

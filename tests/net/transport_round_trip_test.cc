@@ -2,6 +2,7 @@
 // into one sendmsg, both directions, and a node with 16 peers.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <memory>
 
 #include "tests/net/transport_harness.h"
@@ -68,6 +69,48 @@ TEST(Transport, EveryMessageTypeRoundTrips) {
     EXPECT_EQ(received[i].body_type, samples[i].body_type)
         << wire::EnumNameBody(samples[i].body_type);
     EXPECT_EQ(received[i].digest, expected_digests[i]) << wire::EnumNameBody(samples[i].body_type);
+  }
+}
+
+// Node 1 on shard 0 and node 2 on shard 1: two loops on two threads, as in a real process.
+TEST(Transport, EveryMessageTypeRoundTripsBetweenTwoShards) {
+  const std::vector<testing::SampleMessage> samples = testing::one_of_each_message();
+  const uint16_t port_a = free_port();
+  const uint16_t port_b = free_port();
+  std::atomic<bool> delivered{false};
+  std::atomic<int> stopped{0};
+  std::vector<testing::Received> received;  // written by shard 1 until `delivered`
+  Reactor reactor(ringraft::testing::test_config(2));
+  const Result<void> ran = reactor.run([&](Shard& shard) -> Task<void> {
+    const bool is_a = shard.id().value() == 0;
+    Inbox inbox;
+    auto transport =
+        Transport::create(shard,
+                          is_a ? loopback_options(1, port_a, {loopback_peer(2, port_b)})
+                               : loopback_options(2, port_b, {loopback_peer(1, port_a)}),
+                          inbox.handler())
+            .value();
+    EXPECT_TRUE((co_await transport->start()).ok());
+    if (is_a) {
+      EXPECT_TRUE(co_await wait_until(shard, [&] { return transport->writable(NodeId(2)); }));
+      for (const auto& sample : samples) {
+        EXPECT_EQ(transport->send(NodeId(2), sample.flatbuffer), SendStatus::kQueued);
+      }
+    } else {
+      EXPECT_TRUE(co_await wait_until(shard, [&] { return inbox.count() == samples.size(); }));
+      received = inbox.messages();
+      delivered = true;
+    }
+    EXPECT_TRUE(co_await wait_until(shard, [&] { return delivered.load(); }));
+    co_await transport->stop();
+    if (stopped.fetch_add(1) == 1) shard.reactor().stop();
+  });
+  ASSERT_TRUE(ran.ok()) << ran.error().message();
+  ASSERT_EQ(received.size(), samples.size());
+  for (size_t i = 0; i < samples.size(); i++) {
+    EXPECT_EQ(received[i].body_type, samples[i].body_type);
+    EXPECT_EQ(received[i].digest,
+              testing::read_every_field(*wire::GetMessage(samples[i].flatbuffer.data())));
   }
 }
 

@@ -1,0 +1,473 @@
+// The peer transport over loopback, beside plain blocking TCP measured in the same run.
+//
+//   BM_NetThroughput/<reactor|blocking>/<entry_bytes>/<entries>
+//     AppendEntries of `entries` entries of `entry_bytes` each, streamed from node 1 (shard 0)
+//     to node 2 (shard 1) as fast as back-pressure allows, until 128 MiB have arrived. The
+//     reactor variant goes through Transport::send (frame into the bounded output, one sendmsg
+//     per turn) and the receiver's decoder (CRC, verifier) and handler. The baseline sends the
+//     same frames from one blocking thread to another, which only counts the bytes.
+//   BM_NetRtt/<reactor|blocking>/<message_bytes>
+//     Ping-pong of one small AppendEntries: node 2's handler answers, node 1's handler sends the
+//     next one. The baseline is a blocking echo of the same bytes.
+//   BM_NetCodec/<reactor|raw>/<entries>
+//     One thread: build a 100 B x <entries> AppendEntries, frame it, feed it to a FrameDecoder and
+//     read it back, against the three memcpys of the same bytes that path performs.
+//
+// Timing: the multi-threaded ones run once per iteration and time their window by hand (from
+// the first send to the last receipt), so set-up and connection stay outside the number.
+#include <benchmark/benchmark.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <thread>
+
+#include "bench/micro/reactor_bench_support.h"
+#include "net/transport.h"
+#include "reactor/ops.h"
+
+namespace ringraft::bench {
+namespace {
+
+constexpr uint64_t kTotalBytes = 128ull << 20;
+constexpr uint32_t kRoundTrips = 10'000;
+constexpr auto kConnectLimit = std::chrono::seconds(10);
+
+uint16_t free_port() {
+  Result<LoopbackListener> listener = listen_on_loopback();
+  RR_ASSERT(listener.ok());
+  return ntohs(listener.value().address.sin_port);
+}
+
+net::TransportOptions bench_options(uint64_t node, uint16_t port, uint64_t peer, uint16_t peer_port,
+                                    uint32_t frame_bytes_max) {
+  net::TransportOptions options;
+  options.cluster_id = 7;
+  options.node = NodeId(node);
+  options.listen_port = port;
+  net::PeerAddress address;
+  address.node = NodeId(peer);
+  address.host = "127.0.0.1";
+  address.port = peer_port;
+  options.peers.push_back(address);
+  options.limits.frame_bytes_max = frame_bytes_max;
+  options.peer_output_bytes_max = 4ull * frame_bytes_max;
+  options.reconnect_backoff_min_ms = 2;
+  options.reconnect_backoff_max_ms = 20;
+  options.recv_buffer_count = 64;
+  options.recv_buffer_bytes = 64u << 10;
+  return options;
+}
+
+std::vector<std::byte> append_entries(uint64_t from, uint64_t to, uint32_t entries,
+                                      uint32_t entry_bytes) {
+  const std::vector<uint8_t> block(size_t{entries} * entry_bytes, 0x5A);
+  flatbuffers::FlatBufferBuilder builder(block.size() + 256);
+  net::begin_message(builder);
+  const auto body = wire::CreateAppendEntries(builder, 1, 3, from, 100, 3, 99, entries,
+                                              builder.CreateVector(block));
+  net::finish_message(builder, from, to, body);
+  const auto* begin = reinterpret_cast<const std::byte*>(builder.GetBufferPointer());
+  return {begin, begin + builder.GetSize()};
+}
+
+std::vector<std::byte> framed(const std::vector<std::byte>& flatbuffer) {
+  std::vector<std::byte> frame(net::frame_bytes(flatbuffer.size()));
+  RR_ASSERT(net::encode_frame(flatbuffer, frame) == frame.size());
+  return frame;
+}
+
+// Waits (in 50 ms steps of loop time: a finer timer costs the measured loops) until `condition`
+// holds; false after `limit`. Only used outside the measured windows.
+Task<bool> wait_for(Shard& shard, const std::function<bool()>& condition, Duration limit) {
+  const MonoTime deadline = shard.io().now() + limit;
+  while (!condition()) {
+    if (shard.io().now() >= deadline) co_return false;
+    if (!(co_await ops::sleep_for(shard.io(), std::chrono::milliseconds(50))).ok()) co_return false;
+  }
+  co_return true;
+}
+
+// What the two shards of a transport run share. Written by one shard, read by the other only
+// through the atomics.
+struct TransportRun {
+  uint16_t port_a = 0;
+  uint16_t port_b = 0;
+  uint32_t frame_bytes_max = 0;
+  std::atomic<bool> b_connected{false};
+  std::atomic<bool> done{false};
+  std::atomic<int> stopped{0};
+  BenchClock::time_point start;
+  BenchClock::time_point end;
+  std::atomic<bool> failed{false};
+  net::PeerStats sender;  // node 1's view of node 2, taken when the run ends
+};
+
+// Stops a shard's transport; the second shard to get here stops the reactor.
+Task<void> finish_shard(Shard& shard, TransportRun& run, net::Transport& transport) {
+  (void)co_await wait_for(
+      shard, [&] { return run.done.load() || run.failed.load(); }, std::chrono::seconds(60));
+  if (shard.id().value() == 0) run.sender = transport.stats().peers.front();
+  co_await transport.stop();
+  if (run.stopped.fetch_add(1) == 1) shard.reactor().stop();
+}
+
+// Suspends until the writable handler resumes it.
+struct WritableWait {
+  std::coroutine_handle<>* slot;
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> waiter) { *slot = waiter; }
+  void await_resume() const noexcept {}
+};
+
+// ---- throughput --------------------------------------------------------------------------------
+
+Task<void> stream_sender(Shard& shard, TransportRun& run, const std::vector<std::byte>& message,
+                         uint64_t messages) {
+  auto transport = net::Transport::create(
+                       shard, bench_options(1, run.port_a, 2, run.port_b, run.frame_bytes_max),
+                       [](NodeId, const wire::Message&) {})
+                       .value();
+  std::coroutine_handle<> waiter;
+  transport->set_writable_handler([&](NodeId) {
+    if (waiter) std::exchange(waiter, {}).resume();
+  });
+  if (!(co_await transport->start()).ok()) run.failed = true;
+  if (!co_await wait_for(
+          shard, [&] { return transport->writable(NodeId(2)); }, kConnectLimit)) {
+    run.failed = true;
+  }
+  run.start = BenchClock::now();
+  for (uint64_t sent = 0; sent < messages && !run.failed;) {
+    const net::SendStatus status = transport->send(NodeId(2), message);
+    if (status == net::SendStatus::kQueued) {
+      sent++;
+    } else if (status == net::SendStatus::kFull) {
+      co_await WritableWait{&waiter};
+    } else {
+      run.failed = true;
+    }
+  }
+  co_await finish_shard(shard, run, *transport);
+}
+
+Task<void> stream_receiver(Shard& shard, TransportRun& run, uint64_t messages) {
+  uint64_t received = 0;
+  auto transport = net::Transport::create(
+                       shard, bench_options(2, run.port_b, 1, run.port_a, run.frame_bytes_max),
+                       [&](NodeId, const wire::Message& message) {
+                         benchmark::DoNotOptimize(message.body_as_AppendEntries()->entries());
+                         if (++received == messages) {
+                           run.end = BenchClock::now();
+                           run.done = true;
+                         }
+                       })
+                       .value();
+  if (!(co_await transport->start()).ok()) run.failed = true;
+  co_await finish_shard(shard, run, *transport);
+}
+
+struct StreamShape {
+  uint32_t entry_bytes;
+  uint32_t entries;
+  std::vector<std::byte> message;
+  uint64_t messages;
+};
+
+StreamShape stream_shape(const benchmark::State& state) {
+  StreamShape shape;
+  shape.entry_bytes = static_cast<uint32_t>(state.range(0));
+  shape.entries = static_cast<uint32_t>(state.range(1));
+  shape.message = append_entries(1, 2, shape.entries, shape.entry_bytes);
+  shape.messages = std::max<uint64_t>(64, kTotalBytes / shape.message.size());
+  return shape;
+}
+
+void report_stream(benchmark::State& state, const StreamShape& shape, double seconds) {
+  state.SetIterationTime(seconds);
+  state.SetItemsProcessed(static_cast<int64_t>(shape.messages));  // AppendEntries messages
+  state.SetBytesProcessed(
+      static_cast<int64_t>(shape.messages * net::frame_bytes(shape.message.size())));
+  state.counters["entries_per_s"] = benchmark::Counter(
+      static_cast<double>(shape.messages * shape.entries), benchmark::Counter::kIsRate);
+}
+
+void BM_NetThroughput_reactor(benchmark::State& state) {
+  const StreamShape shape = stream_shape(state);
+  for (auto _ : state) {
+    TransportRun run;
+    run.port_a = free_port();
+    run.port_b = free_port();
+    run.frame_bytes_max = static_cast<uint32_t>(shape.message.size() + 4096);
+    ReactorRunReport report = run_reactor_workload(2, [&](Shard& shard) -> Task<void> {
+      if (shard.id().value() == 0) {
+        co_await stream_sender(shard, run, shape.message, shape.messages);
+      } else {
+        co_await stream_receiver(shard, run, shape.messages);
+      }
+    });
+    if (!report.ok() || run.failed || !run.done) {
+      state.SkipWithError(report.ok() ? "the transport run failed" : report.error.c_str());
+      return;
+    }
+    report_stream(state, shape, seconds_between(run.start, run.end));
+    state.counters["sendmsgs_per_message"] =
+        static_cast<double>(run.sender.sendmsg_calls) / static_cast<double>(shape.messages);
+    state.counters["kfull_per_message"] =
+        static_cast<double>(run.sender.sends_full) / static_cast<double>(shape.messages);
+  }
+}
+
+FileDescriptor blocking_connect(const sockaddr_in& address) {
+  FileDescriptor fd = tcp_socket().value();
+  RR_ASSERT(::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0);
+  return fd;
+}
+
+bool send_fully(int fd, const std::byte* data, size_t size_bytes) {
+  while (size_bytes > 0) {
+    const ssize_t sent = ::send(fd, data, size_bytes, MSG_NOSIGNAL);
+    if (sent <= 0) return false;
+    data += sent;
+    size_bytes -= static_cast<size_t>(sent);
+  }
+  return true;
+}
+
+bool recv_fully(int fd, std::byte* data, size_t size_bytes) {
+  while (size_bytes > 0) {
+    const ssize_t got = ::recv(fd, data, size_bytes, 0);
+    if (got <= 0) return false;
+    data += got;
+    size_bytes -= static_cast<size_t>(got);
+  }
+  return true;
+}
+
+void BM_NetThroughput_blocking(benchmark::State& state) {
+  const StreamShape shape = stream_shape(state);
+  const std::vector<std::byte> frame = framed(shape.message);
+  for (auto _ : state) {
+    LoopbackListener listener = listen_on_loopback().value();
+    BenchClock::time_point end;
+    bool received_all = false;
+    std::thread receiver([&] {
+      FileDescriptor fd(::accept(listener.fd.get(), nullptr, nullptr));
+      std::vector<std::byte> sink(1u << 20);
+      uint64_t remaining = shape.messages * frame.size();
+      while (remaining > 0) {
+        const ssize_t got =
+            ::recv(fd.get(), sink.data(), std::min<uint64_t>(sink.size(), remaining), 0);
+        if (got <= 0) break;
+        remaining -= static_cast<uint64_t>(got);
+      }
+      end = BenchClock::now();
+      received_all = remaining == 0;
+    });
+    FileDescriptor fd = blocking_connect(listener.address);
+    const BenchClock::time_point start = BenchClock::now();
+    for (uint64_t i = 0; i < shape.messages; i++) {
+      if (!send_fully(fd.get(), frame.data(), frame.size())) break;
+    }
+    receiver.join();
+    if (!received_all) {
+      state.SkipWithError("the blocking stream lost its connection");
+      return;
+    }
+    report_stream(state, shape, seconds_between(start, end));
+  }
+}
+
+// ---- round trip --------------------------------------------------------------------------------
+
+Task<void> ping_node(Shard& shard, TransportRun& run, const std::vector<std::byte>& ping) {
+  uint32_t round_trips = 0;
+  std::unique_ptr<net::Transport> transport;
+  transport = net::Transport::create(
+                  shard, bench_options(1, run.port_a, 2, run.port_b, 64u << 10),
+                  [&](NodeId, const wire::Message&) {
+                    if (++round_trips == kRoundTrips) {
+                      run.end = BenchClock::now();
+                      run.done = true;
+                    } else if (transport->send(NodeId(2), ping) != net::SendStatus::kQueued) {
+                      run.failed = true;
+                    }
+                  })
+                  .value();
+  if (!(co_await transport->start()).ok()) run.failed = true;
+  if (!co_await wait_for(
+          shard, [&] { return transport->writable(NodeId(2)) && run.b_connected.load(); },
+          kConnectLimit)) {
+    run.failed = true;
+  }
+  run.start = BenchClock::now();
+  if (transport->send(NodeId(2), ping) != net::SendStatus::kQueued) run.failed = true;
+  co_await finish_shard(shard, run, *transport);
+}
+
+Task<void> pong_node(Shard& shard, TransportRun& run, const std::vector<std::byte>& pong) {
+  std::unique_ptr<net::Transport> transport;
+  transport =
+      net::Transport::create(shard, bench_options(2, run.port_b, 1, run.port_a, 64u << 10),
+                             [&](NodeId, const wire::Message&) {
+                               if (transport->send(NodeId(1), pong) != net::SendStatus::kQueued) {
+                                 run.failed = true;
+                               }
+                             })
+          .value();
+  transport->set_writable_handler([&](NodeId) { run.b_connected = true; });
+  if (!(co_await transport->start()).ok()) run.failed = true;
+  co_await finish_shard(shard, run, *transport);
+}
+
+void report_rtt(benchmark::State& state, size_t message_bytes, double seconds) {
+  state.SetIterationTime(seconds);
+  state.SetItemsProcessed(kRoundTrips);
+  state.SetBytesProcessed(static_cast<int64_t>(kRoundTrips * message_bytes));
+  state.counters["rtt_us"] = seconds * 1e6 / kRoundTrips;
+}
+
+void BM_NetRtt_reactor(benchmark::State& state) {
+  const uint32_t block_bytes = static_cast<uint32_t>(state.range(0));
+  const std::vector<std::byte> ping = append_entries(1, 2, 1, block_bytes);
+  const std::vector<std::byte> pong = append_entries(2, 1, 1, block_bytes);
+  for (auto _ : state) {
+    TransportRun run;
+    run.port_a = free_port();
+    run.port_b = free_port();
+    ReactorRunReport report = run_reactor_workload(2, [&](Shard& shard) -> Task<void> {
+      if (shard.id().value() == 0) {
+        co_await ping_node(shard, run, ping);
+      } else {
+        co_await pong_node(shard, run, pong);
+      }
+    });
+    if (!report.ok() || run.failed || !run.done) {
+      state.SkipWithError(report.ok() ? "the transport run failed" : report.error.c_str());
+      return;
+    }
+    report_rtt(state, net::frame_bytes(ping.size()), seconds_between(run.start, run.end));
+  }
+}
+
+void BM_NetRtt_blocking(benchmark::State& state) {
+  const std::vector<std::byte> frame =
+      framed(append_entries(1, 2, 1, static_cast<uint32_t>(state.range(0))));
+  for (auto _ : state) {
+    LoopbackListener listener = listen_on_loopback().value();
+    std::thread echo([&] {
+      FileDescriptor fd(::accept(listener.fd.get(), nullptr, nullptr));
+      (void)set_tcp_nodelay(fd.get());
+      std::vector<std::byte> buffer(frame.size());
+      for (uint32_t i = 0; i < kRoundTrips; i++) {
+        if (!recv_fully(fd.get(), buffer.data(), buffer.size())) break;
+        if (!send_fully(fd.get(), buffer.data(), buffer.size())) break;
+      }
+    });
+    FileDescriptor fd = blocking_connect(listener.address);
+    std::vector<std::byte> reply(frame.size());
+    bool ok = true;
+    const BenchClock::time_point start = BenchClock::now();
+    for (uint32_t i = 0; i < kRoundTrips && ok; i++) {
+      ok = send_fully(fd.get(), frame.data(), frame.size()) &&
+           recv_fully(fd.get(), reply.data(), reply.size());
+    }
+    const BenchClock::time_point end = BenchClock::now();
+    echo.join();
+    if (!ok) {
+      state.SkipWithError("the blocking ping-pong lost its connection");
+      return;
+    }
+    report_rtt(state, frame.size(), seconds_between(start, end));
+  }
+}
+
+// ---- codec -------------------------------------------------------------------------------------
+
+constexpr uint32_t kCodecEntryBytes = 100;
+
+void BM_NetCodec_reactor(benchmark::State& state) {
+  const uint32_t entries = static_cast<uint32_t>(state.range(0));
+  const std::vector<uint8_t> block(size_t{entries} * kCodecEntryBytes, 0x33);
+  flatbuffers::FlatBufferBuilder builder(block.size() + 256);
+  net::FrameLimits limits;
+  limits.frame_bytes_max = static_cast<uint32_t>(block.size() + 4096);
+  std::vector<std::byte> frame(net::frame_bytes(limits.frame_bytes_max));
+  net::FrameCounters counters;
+  net::FrameDecoder decoder(limits, &counters);
+  size_t frame_size = 0;
+  for (auto _ : state) {
+    net::begin_message(builder);
+    const auto body = wire::CreateAppendEntries(builder, 1, 3, 1, 100, 3, 99, entries,
+                                                builder.CreateVector(block));
+    net::finish_message(builder, 1, 2, body);
+    frame_size = net::encode_frame(
+        ConstByteSpan(reinterpret_cast<const std::byte*>(builder.GetBufferPointer()),
+                      builder.GetSize()),
+        frame);
+    ConstByteSpan input(frame.data(), frame_size);
+    while (!input.empty()) input = input.subspan(decoder.feed(input));
+    auto decoded = decoder.next();
+    if (!decoded.ok() || !decoded.value()) {
+      state.SkipWithError("the decoder refused the frame");
+      return;
+    }
+    const wire::AppendEntries* append = decoded.value()->message->body_as_AppendEntries();
+    benchmark::DoNotOptimize(append->entries()->data());
+    benchmark::DoNotOptimize(append->prev_log_index());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * entries);
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * frame_size));
+}
+
+// The copies the codec path makes (into the builder, into the frame, into the decoder), alone.
+void BM_NetCodec_raw(benchmark::State& state) {
+  const uint32_t entries = static_cast<uint32_t>(state.range(0));
+  const std::vector<std::byte> block(size_t{entries} * kCodecEntryBytes, std::byte{0x33});
+  std::vector<std::byte> built(block.size());
+  std::vector<std::byte> frame(block.size());
+  std::vector<std::byte> decoded(block.size());
+  for (auto _ : state) {
+    std::memcpy(built.data(), block.data(), block.size());
+    benchmark::ClobberMemory();
+    std::memcpy(frame.data(), built.data(), built.size());
+    benchmark::ClobberMemory();
+    std::memcpy(decoded.data(), frame.data(), frame.size());
+    benchmark::DoNotOptimize(decoded.data());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * entries);
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * block.size()));
+}
+
+void stream_arguments(benchmark::internal::Benchmark* benchmark) {
+  benchmark->Args({100, 1000})
+      ->Args({16 << 10, 64})
+      ->UseManualTime()
+      ->Iterations(1)
+      ->Unit(benchmark::kMillisecond);
+}
+
+BENCHMARK(BM_NetThroughput_reactor)->Name("BM_NetThroughput/reactor")->Apply(stream_arguments);
+BENCHMARK(BM_NetThroughput_blocking)->Name("BM_NetThroughput/blocking")->Apply(stream_arguments);
+BENCHMARK(BM_NetRtt_reactor)
+    ->Name("BM_NetRtt/reactor")
+    ->Arg(64)
+    ->UseManualTime()
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_NetRtt_blocking)
+    ->Name("BM_NetRtt/blocking")
+    ->Arg(64)
+    ->UseManualTime()
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_NetCodec_reactor)
+    ->Name("BM_NetCodec/reactor")
+    ->Arg(1000)
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_NetCodec_raw)->Name("BM_NetCodec/raw")->Arg(1000)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace ringraft::bench
