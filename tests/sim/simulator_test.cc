@@ -13,8 +13,8 @@ SimOptions options_for(uint64_t seed, const char* faults, size_t node_count = 3)
   SimOptions options;
   options.seed = seed;
   options.node_count = node_count;
-  options.steps = 5'000;
-  options.quiet_ms = 3'000;
+  options.steps = 3'000;
+  options.quiet_ms = 2'000;
   options.faults = fault_profile(faults).value();
   return options;
 }
@@ -33,13 +33,13 @@ TEST(Simulator, SameSeedReplaysByteForByte) {
 TEST(Simulator, FaultFreeRunServesEveryClient) {
   const SimResult result = run_simulation(options_for(5, "none"));
   ASSERT_TRUE(result.ok()) << *result.violation;
-  EXPECT_GT(result.stats.ops_ok, 300u) << summarize(options_for(5, "none"), result);
+  EXPECT_GT(result.stats.ops_ok, 200u) << summarize(options_for(5, "none"), result);
   EXPECT_EQ(result.stats.ops_unknown, 0u);
   EXPECT_EQ(result.linearizability.verdict, Linearizable::kYes);
 }
 
 TEST(Simulator, ThreeAndFiveNodesStaySafeUnderHeavyFaults) {
-  for (uint64_t seed = 1; seed <= 6; ++seed) {
+  for (uint64_t seed = 1; seed <= 4; ++seed) {
     for (size_t nodes : {size_t{3}, size_t{5}}) {
       const SimOptions options = options_for(seed, "heavy", nodes);
       const SimResult result = run_simulation(options);
