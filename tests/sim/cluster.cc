@@ -29,10 +29,10 @@ Cluster::Cluster(const SimOptions& options)
       clients_(options.client_count) {
   RR_ASSERT(options_.node_count == 3 || options_.node_count == 5);
   quiet_faults_.name = "quiet";
-  quiet_faults_.delay_min_ms = options_.faults.delay_min_ms;
   quiet_faults_.delay_max_ms = std::min(options_.faults.delay_max_ms, uint32_t{10});
-  quiet_faults_.fsync_min_ms = options_.faults.fsync_min_ms;
+  quiet_faults_.delay_min_ms = std::min(options_.faults.delay_min_ms, quiet_faults_.delay_max_ms);
   quiet_faults_.fsync_max_ms = std::min(options_.faults.fsync_max_ms, uint32_t{10});
+  quiet_faults_.fsync_min_ms = std::min(options_.faults.fsync_min_ms, quiet_faults_.fsync_max_ms);
   for (uint64_t id = 1; id <= options_.node_count; ++id) {
     SimNode& node = nodes_[id - 1];
     node.config = node_config(id);

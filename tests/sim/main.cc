@@ -4,7 +4,7 @@
 //   ringraft-sim --seeds 1..1000 --faults heavy   many runs; stops at the first violation
 //   ringraft-sim --seed 7 --trace > run.mmd    the message trace as a Mermaid sequence diagram
 //
-// Options: --nodes 3|5, --steps <simulated ms>, --faults none|mild|default|heavy,
+// Options: --nodes 3|5, --steps <simulated ms>, --faults none|mild|default|heavy|slowdisk,
 // --clients N, --keys N, --quiet-ms N; --inject-ack-before-fsync plants a storage bug (votes and
 // acknowledgements leave before their write is durable), --inject-local-reads a service bug (gets
 // answered from any node's state machine), to watch the checks catch them. A violation
@@ -38,7 +38,7 @@ void on_abort(int) {
 int usage(const char* problem) {
   std::fprintf(stderr,
                "ringraft-sim: %s\nusage: ringraft-sim [--seed S | --seeds A..B] [--nodes 3|5] "
-               "[--steps MS] [--faults none|mild|default|heavy] [--clients N] [--keys N] "
+               "[--steps MS] [--faults none|mild|default|heavy|slowdisk] [--clients N] [--keys N] "
                "[--quiet-ms MS] [--trace] [--inject-ack-before-fsync] [--inject-local-reads]\n",
                problem);
   return 2;
