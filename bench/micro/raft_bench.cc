@@ -9,7 +9,10 @@
 //
 // items_per_second is committed entries/s; allocs_per_entry counts operator new calls (this
 // binary replaces the global operator new to count them). bench/summarize.py prints the
-// core ÷ baseline ratio.
+// core ÷ baseline ratio. Results in bench/results/raft_bench.json came from:
+//   raft_bench --benchmark_repetitions=3 --benchmark_enable_random_interleaving=true
+//     --benchmark_min_time=0.3 --benchmark_out=bench/results/raft_bench.json
+//     --benchmark_out_format=json && bench/summarize.py bench/results/raft_bench.json
 //
 // Profiling mode, for bench/callgrind_raft.sh: `raft_bench --profile core|baseline <payload B>
 // <batch> <entries>` commits <entries> entries inside one function, ringraft_raft_bench_profile,
