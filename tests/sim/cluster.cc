@@ -203,7 +203,7 @@ void Cluster::on_disk_done(const Event& event) {
   if (!write.entries.empty()) {
     node.core->persisted_to(write.entries.back().index, write.entries.back().term);
   }
-  for (Message& message : write.after_persist) network_.send(std::move(message));
+  for (Message& message : write.after_persist) send(node, std::move(message));
   drain(node);
 }
 
@@ -233,7 +233,7 @@ void Cluster::drain(SimNode& node) {
       write.hard_state = ready.hard_state;
       write.entries = ready.entries;
       if (options_.inject_ack_before_fsync) {
-        for (Message& message : ready.messages_after_persist) network_.send(std::move(message));
+        for (Message& message : ready.messages_after_persist) send(node, std::move(message));
       } else {
         write.after_persist = std::move(ready.messages_after_persist);
       }
@@ -246,12 +246,17 @@ void Cluster::drain(SimNode& node) {
       events_.schedule(node.disk.write(std::move(write), events_.now_ms(), fsync_ms),
                        std::move(done));
     }
-    for (Message& message : ready.messages) network_.send(std::move(message));
+    for (Message& message : ready.messages) send(node, std::move(message));
     for (const raft::Entry& entry : ready.committed_entries) apply(node, entry);
     core.advance(ready);
     invariants_.observe(core);
   }
   RR_ASSERT_MSG(!core.has_ready(), "Readies did not settle");
+}
+
+void Cluster::send(const SimNode& node, Message message) {
+  if (options_.check_persisted_before_sent) invariants_.check_sent(node.disk, message);
+  network_.send(std::move(message));
 }
 
 // A committed entry reaches the node's state machine; a client waiting on its index learns

@@ -50,6 +50,9 @@ struct SimOptions {
   // A deliberate service bug: any node answers a get from its own state machine, without the
   // log (a stale read on a follower or a deposed leader). The history check must catch it.
   bool inject_local_reads = false;
+  // The direct check of ready.h's persistence contract (invariants.h); off only to show that
+  // the end-to-end checks catch a broken contract too.
+  bool check_persisted_before_sent = true;
 };
 
 struct SimStats {

@@ -60,12 +60,19 @@ TEST(Simulator, MermaidTraceShowsMessagesAndFaults) {
 }
 
 // The simulator must catch a storage layer that acknowledges before fsync: followers answer
-// Appends before their write is durable, a crash loses it, and an acknowledged write is gone.
+// Appends before their write is durable. The contract check sees it at once; without it, a
+// crash loses the write and an acknowledged entry is gone.
 TEST(Simulator, CatchesAcknowledgementsBeforeFsync) {
+  SimOptions at_once = options_for(1, "none");
+  at_once.inject_ack_before_fsync = true;
+  const SimResult first = run_simulation(at_once);
+  ASSERT_FALSE(first.ok()) << "seed 1";
+  EXPECT_NE(first.violation->find("persisted before sent"), std::string::npos) << *first.violation;
   uint64_t caught_at = 0;
   for (uint64_t seed = 1; seed <= 40 && caught_at == 0; ++seed) {
     SimOptions options = options_for(seed, "heavy");
     options.inject_ack_before_fsync = true;
+    options.check_persisted_before_sent = false;
     const SimResult result = run_simulation(options);
     if (!result.ok()) {
       caught_at = seed;
