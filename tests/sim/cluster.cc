@@ -28,6 +28,7 @@ Cluster::Cluster(const SimOptions& options)
       nodes_(options.node_count),
       clients_(options.client_count) {
   RR_ASSERT(options_.node_count == 3 || options_.node_count == 5);
+  RR_ASSERT(options_.tick_ms >= 1);
   quiet_faults_.name = "quiet";
   quiet_faults_.delay_max_ms = std::min(options_.faults.delay_max_ms, uint32_t{10});
   quiet_faults_.delay_min_ms = std::min(options_.faults.delay_min_ms, quiet_faults_.delay_max_ms);
@@ -213,10 +214,13 @@ void Cluster::on_tick(const Event& event) {
     node.core->tick();
     drain(node);
   }
+  // Clocks drift: each tick comes up to a fifth of a tick early or late.
+  const uint64_t jitter_ms = options_.tick_ms / 5;
   Event next;
   next.kind = EventKind::kTick;
   next.node = event.node;
-  events_.schedule_in(options_.tick_ms, std::move(next));
+  events_.schedule_in(random_between(options_.tick_ms - jitter_ms, options_.tick_ms + jitter_ms),
+                      std::move(next));
 }
 
 // Takes every Ready over as ready.h prescribes: the write (with the messages that wait for it)
