@@ -126,6 +126,11 @@ SimResult Cluster::run() {
     if (result.linearizability.verdict == Linearizable::kNo) {
       result.violation = "linearizability: the history of key " + result.linearizability.key +
                          " is not linearizable";
+      size_t lines = 0;
+      for (const Operation& op : history_.operations()) {
+        if (op.key != result.linearizability.key || ++lines > kFailingHistoryLinesMax) continue;
+        result.failing_history += describe(op) + "\n";
+      }
     }
   }
   for (const Operation& op : history_.operations()) {

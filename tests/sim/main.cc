@@ -144,6 +144,7 @@ int main(int argc, char** argv) {
     std::fprintf(options.mermaid ? stderr : stdout, "%s\n", summarize(options, result).c_str());
     inconclusive += result.linearizability.verdict == ringraft::sim::Linearizable::kInconclusive;
     if (!result.ok()) {
+      std::fputs(result.failing_history.c_str(), stderr);
       std::fprintf(stderr, "ringraft-sim: seed %llu broke an invariant; replay with:\n  %s\n",
                    static_cast<unsigned long long>(seed), replay.c_str());
       return 1;

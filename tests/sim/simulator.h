@@ -74,8 +74,13 @@ struct SimResult {
   uint64_t trace_hash = 0;
   SimStats stats;
   std::string mermaid;  // when SimOptions::mermaid
+  // When the history is not linearizable: that key's operations, one per line (the first
+  // kFailingHistoryLinesMax), to read beside the replayed trace.
+  std::string failing_history;
   bool ok() const { return !violation.has_value(); }
 };
+
+inline constexpr size_t kFailingHistoryLinesMax = 400;
 
 SimResult run_simulation(const SimOptions& options);
 

@@ -92,6 +92,7 @@ TEST(Simulator, CatchesStaleLocalReads) {
   ASSERT_FALSE(result.ok()) << "seed 1";
   EXPECT_NE(result.violation->find("linearizability"), std::string::npos) << *result.violation;
   EXPECT_EQ(result.linearizability.verdict, Linearizable::kNo);
+  EXPECT_NE(result.failing_history.find("get " + result.linearizability.key), std::string::npos);
 }
 
 raft::Core core_with_log(uint64_t id, const std::vector<std::pair<uint64_t, char>>& log) {
