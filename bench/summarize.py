@@ -23,8 +23,8 @@ import statistics
 import sys
 
 # Variants that are ringraft's own, and the baselines they are compared with.
-REACTOR_VARIANTS = ("reactor", "reactor_polling", "reactor_linked", "task_create_await")
-BASELINE_VARIANTS = ("blocking", "mutex_queue", "raw", "function_call")
+REACTOR_VARIANTS = ("reactor", "reactor_polling", "reactor_linked", "task_create_await", "core")
+BASELINE_VARIANTS = ("blocking", "mutex_queue", "raw", "function_call", "vector_push_back")
 # Name suffixes Google Benchmark appends for run options; reactor_bench strips them itself, other
 # runners may not.
 RUN_OPTION_SUFFIX = re.compile(r"/(iterations:\d+|manual_time|real_time|process_time|"

@@ -28,11 +28,12 @@ Cluster::Cluster(const SimOptions& options)
       nodes_(options.node_count),
       clients_(options.client_count) {
   RR_ASSERT(options_.node_count == 3 || options_.node_count == 5);
+  RR_ASSERT(options_.tick_ms >= 1);
   quiet_faults_.name = "quiet";
-  quiet_faults_.delay_min_ms = options_.faults.delay_min_ms;
   quiet_faults_.delay_max_ms = std::min(options_.faults.delay_max_ms, uint32_t{10});
-  quiet_faults_.fsync_min_ms = options_.faults.fsync_min_ms;
+  quiet_faults_.delay_min_ms = std::min(options_.faults.delay_min_ms, quiet_faults_.delay_max_ms);
   quiet_faults_.fsync_max_ms = std::min(options_.faults.fsync_max_ms, uint32_t{10});
+  quiet_faults_.fsync_min_ms = std::min(options_.faults.fsync_min_ms, quiet_faults_.fsync_max_ms);
   for (uint64_t id = 1; id <= options_.node_count; ++id) {
     SimNode& node = nodes_[id - 1];
     node.config = node_config(id);
@@ -125,6 +126,11 @@ SimResult Cluster::run() {
     if (result.linearizability.verdict == Linearizable::kNo) {
       result.violation = "linearizability: the history of key " + result.linearizability.key +
                          " is not linearizable";
+      size_t lines = 0;
+      for (const Operation& op : history_.operations()) {
+        if (op.key != result.linearizability.key || ++lines > kFailingHistoryLinesMax) continue;
+        result.failing_history += describe(op) + "\n";
+      }
     }
   }
   for (const Operation& op : history_.operations()) {
@@ -203,7 +209,7 @@ void Cluster::on_disk_done(const Event& event) {
   if (!write.entries.empty()) {
     node.core->persisted_to(write.entries.back().index, write.entries.back().term);
   }
-  for (Message& message : write.after_persist) network_.send(std::move(message));
+  for (Message& message : write.after_persist) send(node, std::move(message));
   drain(node);
 }
 
@@ -213,10 +219,13 @@ void Cluster::on_tick(const Event& event) {
     node.core->tick();
     drain(node);
   }
+  // Clocks drift: each tick comes up to a fifth of a tick early or late.
+  const uint64_t jitter_ms = options_.tick_ms / 5;
   Event next;
   next.kind = EventKind::kTick;
   next.node = event.node;
-  events_.schedule_in(options_.tick_ms, std::move(next));
+  events_.schedule_in(random_between(options_.tick_ms - jitter_ms, options_.tick_ms + jitter_ms),
+                      std::move(next));
 }
 
 // Takes every Ready over as ready.h prescribes: the write (with the messages that wait for it)
@@ -233,7 +242,7 @@ void Cluster::drain(SimNode& node) {
       write.hard_state = ready.hard_state;
       write.entries = ready.entries;
       if (options_.inject_ack_before_fsync) {
-        for (Message& message : ready.messages_after_persist) network_.send(std::move(message));
+        for (Message& message : ready.messages_after_persist) send(node, std::move(message));
       } else {
         write.after_persist = std::move(ready.messages_after_persist);
       }
@@ -246,12 +255,17 @@ void Cluster::drain(SimNode& node) {
       events_.schedule(node.disk.write(std::move(write), events_.now_ms(), fsync_ms),
                        std::move(done));
     }
-    for (Message& message : ready.messages) network_.send(std::move(message));
+    for (Message& message : ready.messages) send(node, std::move(message));
     for (const raft::Entry& entry : ready.committed_entries) apply(node, entry);
     core.advance(ready);
     invariants_.observe(core);
   }
   RR_ASSERT_MSG(!core.has_ready(), "Readies did not settle");
+}
+
+void Cluster::send(const SimNode& node, Message message) {
+  if (options_.check_persisted_before_sent) invariants_.check_sent(node.disk, message);
+  network_.send(std::move(message));
 }
 
 // A committed entry reaches the node's state machine; a client waiting on its index learns

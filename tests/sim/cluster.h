@@ -57,6 +57,7 @@ class Cluster {
   void partition();
   void heal();
   void drain(SimNode& node);
+  void send(const SimNode& node, raft::Message message);
   void apply(SimNode& node, const raft::Entry& entry);
   void check_periodically();
   void final_checks();

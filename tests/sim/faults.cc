@@ -58,6 +58,16 @@ FaultProfile profile_heavy() {
   return profile;
 }
 
+// Disks slower than the election timeout (100-200 ms): votes and acknowledgements wait for
+// fsyncs that outlast elections, so terms churn while writes are in flight.
+FaultProfile profile_slow_disk() {
+  FaultProfile profile = profile_default();
+  profile.name = "slowdisk";
+  profile.fsync_min_ms = 20;
+  profile.fsync_max_ms = 300;
+  return profile;
+}
+
 }  // namespace
 
 Result<FaultProfile> fault_profile(std::string_view name) {
@@ -65,8 +75,9 @@ Result<FaultProfile> fault_profile(std::string_view name) {
   if (name == "mild") return profile_mild();
   if (name == "default") return profile_default();
   if (name == "heavy") return profile_heavy();
+  if (name == "slowdisk") return profile_slow_disk();
   return Error(ErrorCode::kInvalidInput, "unknown fault profile '" + std::string(name) +
-                                             "' (known: none, mild, default, heavy)");
+                                             "' (known: none, mild, default, heavy, slowdisk)");
 }
 
 }  // namespace ringraft::sim

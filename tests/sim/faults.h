@@ -35,7 +35,7 @@ struct FaultProfile {
   uint32_t early_flush_percent = 0;
 };
 
-// "none", "mild", "default", "heavy". Unknown names fail with the list of known ones.
+// "none", "mild", "default", "heavy", "slowdisk". Unknown names fail with the list of known ones.
 Result<FaultProfile> fault_profile(std::string_view name);
 
 }  // namespace ringraft::sim

@@ -101,6 +101,32 @@ void InvariantChecker::on_acknowledged(const Entry& entry) {
   acknowledged_.push_back(entry);
 }
 
+void InvariantChecker::check_sent(const SimDisk& disk, const raft::Message& message) {
+  if (violation_.has_value()) return;
+  const raft::HardState& durable = disk.durable_hard_state();
+  bool persisted = true;
+  switch (message.type) {
+    case raft::MessageType::kVoteRequest:
+      persisted = durable.term == message.term && durable.vote == message.from;
+      break;
+    case raft::MessageType::kVoteResponse:
+      persisted = message.reject || (durable.term == message.term && durable.vote == message.to);
+      break;
+    case raft::MessageType::kAppendResponse:
+      persisted = message.reject || (durable.term >= message.term &&
+                                     disk.durable_entries().size() >= message.log_index.value());
+      break;
+    default:
+      break;
+  }
+  if (!persisted) {
+    fail("persisted before sent: " + describe(message) + " left while node " +
+         std::to_string(message.from.value()) + "'s disk holds term " +
+         std::to_string(durable.term.value()) + " vote " + std::to_string(durable.vote.value()) +
+         " and " + std::to_string(disk.durable_entries().size()) + " entries");
+  }
+}
+
 void InvariantChecker::check_leader_completeness(const Core& leader) {
   if (violation_.has_value()) return;
   for (uint64_t i = 1; i <= committed_.size(); ++i) {

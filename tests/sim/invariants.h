@@ -10,6 +10,9 @@
 // - state-machine safety: every node applies, at each index, that same entry;
 // - leader completeness: a leader of term T holds every entry committed in a term before T;
 // - log matching: two logs holding an entry of the same index and term are identical up to it;
+// - persisted before sent (ready.h): a vote request, a granted vote and an Append
+//   acknowledgement leave a node only once the term, vote and entries they vouch for are on
+//   its disk;
 // - acknowledged writes survive: every entry acknowledged to a client stays durable on a
 //   majority of disks, crashes included.
 #pragma once
@@ -38,6 +41,8 @@ class InvariantChecker {
   void on_restart(const raft::Core& core);
   void on_apply(NodeId node, const raft::Entry& entry);
   void on_acknowledged(const raft::Entry& entry);
+  // A message leaves the node whose disk is `disk`.
+  void check_sent(const SimDisk& disk, const raft::Message& message);
 
   // Log matching between every pair of live nodes (nullptr for a node that is down).
   void check_log_matching(const std::vector<const raft::Core*>& cores);

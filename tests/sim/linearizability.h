@@ -9,7 +9,9 @@
 // (set of linearized operations, model state) pairs already explored keeps the search from
 // repeating itself. Operations that failed are dropped (they took no effect); operations with
 // an unknown outcome may take effect at any time after their call (their return is at
-// infinity), and a get with an unknown outcome constrains nothing and is dropped.
+// infinity), and a get with an unknown outcome constrains nothing and is dropped, as is an
+// unknown write whose (unique) value no get ever read (see linearizability.cc for why that is
+// sound for this model).
 //
 // Bounded effort: each key's search stops after `steps_max_per_key` steps with kInconclusive
 // instead of running for hours on a pathological history.

@@ -4,7 +4,7 @@
 //   ringraft-sim --seeds 1..1000 --faults heavy   many runs; stops at the first violation
 //   ringraft-sim --seed 7 --trace > run.mmd    the message trace as a Mermaid sequence diagram
 //
-// Options: --nodes 3|5, --steps <simulated ms>, --faults none|mild|default|heavy,
+// Options: --nodes 3|5, --steps <simulated ms>, --faults none|mild|default|heavy|slowdisk,
 // --clients N, --keys N, --quiet-ms N; --inject-ack-before-fsync plants a storage bug (votes and
 // acknowledgements leave before their write is durable), --inject-local-reads a service bug (gets
 // answered from any node's state machine), to watch the checks catch them. A violation
@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -38,7 +39,7 @@ void on_abort(int) {
 int usage(const char* problem) {
   std::fprintf(stderr,
                "ringraft-sim: %s\nusage: ringraft-sim [--seed S | --seeds A..B] [--nodes 3|5] "
-               "[--steps MS] [--faults none|mild|default|heavy] [--clients N] [--keys N] "
+               "[--steps MS] [--faults none|mild|default|heavy|slowdisk] [--clients N] [--keys N] "
                "[--quiet-ms MS] [--trace] [--inject-ack-before-fsync] [--inject-local-reads]\n",
                problem);
   return 2;
@@ -60,36 +61,35 @@ std::string replay_command(const SimOptions& options) {
          (options.inject_local_reads ? " --inject-local-reads" : "");
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+struct Cli {
   SimOptions options;
+  uint64_t first_seed = 1;
+  uint64_t last_seed = 1;
+};
+
+// Fills `cli` from argv; returns an exit code if the arguments are bad.
+std::optional<int> parse_arguments(int argc, char** argv, Cli& cli) {
+  SimOptions& options = cli.options;
   options.faults = ringraft::sim::fault_profile("default").value();
-  uint64_t first_seed = 1, last_seed = 1;
-  bool trace = false;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
+    if (arg == "--trace" || arg == "--inject-local-reads" || arg == "--inject-ack-before-fsync") {
+      options.mermaid = options.mermaid || arg == "--trace";
+      options.inject_local_reads = options.inject_local_reads || arg == "--inject-local-reads";
+      options.inject_ack_before_fsync =
+          options.inject_ack_before_fsync || arg == "--inject-ack-before-fsync";
+      continue;
+    }
     const char* value = i + 1 < argc ? argv[i + 1] : nullptr;
-    uint64_t number = 0;
-    if (arg == "--trace") {
-      trace = true;
-      continue;
-    }
-    if (arg == "--inject-local-reads") {
-      options.inject_local_reads = true;
-      continue;
-    }
-    if (arg == "--inject-ack-before-fsync") {
-      options.inject_ack_before_fsync = true;
-      continue;
-    }
     if (value == nullptr) return usage("missing value after an option");
     ++i;
+    uint64_t number = 0;
     if (arg == "--seeds") {
       const std::string range = value;
       const size_t dots = range.find("..");
-      if (dots == std::string::npos || !parse_u64(range.substr(0, dots).c_str(), first_seed) ||
-          !parse_u64(range.substr(dots + 2).c_str(), last_seed) || first_seed > last_seed) {
+      if (dots == std::string::npos || !parse_u64(range.substr(0, dots).c_str(), cli.first_seed) ||
+          !parse_u64(range.substr(dots + 2).c_str(), cli.last_seed) ||
+          cli.first_seed > cli.last_seed) {
         return usage("--seeds wants A..B with A <= B");
       }
     } else if (arg == "--faults") {
@@ -99,7 +99,7 @@ int main(int argc, char** argv) {
     } else if (!parse_u64(value, number)) {
       return usage("option values are unsigned integers");
     } else if (arg == "--seed") {
-      first_seed = last_seed = number;
+      cli.first_seed = cli.last_seed = number;
     } else if (arg == "--nodes") {
       if (number != 3 && number != 5) return usage("--nodes is 3 or 5");
       options.node_count = number;
@@ -116,32 +116,43 @@ int main(int argc, char** argv) {
       return usage("unknown option");
     }
   }
-  options.mermaid = trace;
+  return std::nullopt;
+}
+
+void print_mermaid(const SimOptions& options, const ringraft::sim::SimResult& result) {
+  std::printf("sequenceDiagram\n");
+  for (size_t node = 1; node <= options.node_count; ++node) {
+    std::printf("  participant n%zu\n", node);
+  }
+  std::fputs(result.mermaid.c_str(), stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Cli cli;
+  if (const std::optional<int> exit_code = parse_arguments(argc, argv, cli)) return *exit_code;
+  SimOptions& options = cli.options;
   std::signal(SIGABRT, on_abort);
   uint64_t inconclusive = 0;
-  for (uint64_t seed = first_seed; seed <= last_seed; ++seed) {
+  for (uint64_t seed = cli.first_seed; seed <= cli.last_seed; ++seed) {
     options.seed = seed;
     const std::string replay = replay_command(options);
     std::snprintf(g_replay, sizeof g_replay, "%s", replay.c_str());
     const ringraft::sim::SimResult result = ringraft::sim::run_simulation(options);
-    if (trace) {
-      std::printf("sequenceDiagram\n");
-      for (size_t node = 1; node <= options.node_count; ++node) {
-        std::printf("  participant n%zu\n", node);
-      }
-      std::fputs(result.mermaid.c_str(), stdout);
-    }
-    std::fprintf(trace ? stderr : stdout, "%s\n", summarize(options, result).c_str());
+    if (options.mermaid) print_mermaid(options, result);
+    std::fprintf(options.mermaid ? stderr : stdout, "%s\n", summarize(options, result).c_str());
     inconclusive += result.linearizability.verdict == ringraft::sim::Linearizable::kInconclusive;
     if (!result.ok()) {
+      std::fputs(result.failing_history.c_str(), stderr);
       std::fprintf(stderr, "ringraft-sim: seed %llu broke an invariant; replay with:\n  %s\n",
                    static_cast<unsigned long long>(seed), replay.c_str());
       return 1;
     }
   }
-  if (last_seed > first_seed) {
+  if (cli.last_seed > cli.first_seed) {
     std::printf("ringraft-sim: %llu seeds ok (%llu with an inconclusive history check)\n",
-                static_cast<unsigned long long>(last_seed - first_seed + 1),
+                static_cast<unsigned long long>(cli.last_seed - cli.first_seed + 1),
                 static_cast<unsigned long long>(inconclusive));
   }
   return 0;

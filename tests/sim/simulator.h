@@ -50,6 +50,9 @@ struct SimOptions {
   // A deliberate service bug: any node answers a get from its own state machine, without the
   // log (a stale read on a follower or a deposed leader). The history check must catch it.
   bool inject_local_reads = false;
+  // The direct check of ready.h's persistence contract (invariants.h); off only to show that
+  // the end-to-end checks catch a broken contract too.
+  bool check_persisted_before_sent = true;
 };
 
 struct SimStats {
@@ -71,8 +74,13 @@ struct SimResult {
   uint64_t trace_hash = 0;
   SimStats stats;
   std::string mermaid;  // when SimOptions::mermaid
+  // When the history is not linearizable: that key's operations, one per line (the first
+  // kFailingHistoryLinesMax), to read beside the replayed trace.
+  std::string failing_history;
   bool ok() const { return !violation.has_value(); }
 };
+
+inline constexpr size_t kFailingHistoryLinesMax = 400;
 
 SimResult run_simulation(const SimOptions& options);
 

@@ -13,8 +13,8 @@ SimOptions options_for(uint64_t seed, const char* faults, size_t node_count = 3)
   SimOptions options;
   options.seed = seed;
   options.node_count = node_count;
-  options.steps = 5'000;
-  options.quiet_ms = 3'000;
+  options.steps = 3'000;
+  options.quiet_ms = 2'000;
   options.faults = fault_profile(faults).value();
   return options;
 }
@@ -33,13 +33,13 @@ TEST(Simulator, SameSeedReplaysByteForByte) {
 TEST(Simulator, FaultFreeRunServesEveryClient) {
   const SimResult result = run_simulation(options_for(5, "none"));
   ASSERT_TRUE(result.ok()) << *result.violation;
-  EXPECT_GT(result.stats.ops_ok, 300u) << summarize(options_for(5, "none"), result);
+  EXPECT_GT(result.stats.ops_ok, 200u) << summarize(options_for(5, "none"), result);
   EXPECT_EQ(result.stats.ops_unknown, 0u);
   EXPECT_EQ(result.linearizability.verdict, Linearizable::kYes);
 }
 
 TEST(Simulator, ThreeAndFiveNodesStaySafeUnderHeavyFaults) {
-  for (uint64_t seed = 1; seed <= 6; ++seed) {
+  for (uint64_t seed = 1; seed <= 4; ++seed) {
     for (size_t nodes : {size_t{3}, size_t{5}}) {
       const SimOptions options = options_for(seed, "heavy", nodes);
       const SimResult result = run_simulation(options);
@@ -60,12 +60,19 @@ TEST(Simulator, MermaidTraceShowsMessagesAndFaults) {
 }
 
 // The simulator must catch a storage layer that acknowledges before fsync: followers answer
-// Appends before their write is durable, a crash loses it, and an acknowledged write is gone.
+// Appends before their write is durable. The contract check sees it at once; without it, a
+// crash loses the write and an acknowledged entry is gone.
 TEST(Simulator, CatchesAcknowledgementsBeforeFsync) {
+  SimOptions at_once = options_for(1, "none");
+  at_once.inject_ack_before_fsync = true;
+  const SimResult first = run_simulation(at_once);
+  ASSERT_FALSE(first.ok()) << "seed 1";
+  EXPECT_NE(first.violation->find("persisted before sent"), std::string::npos) << *first.violation;
   uint64_t caught_at = 0;
   for (uint64_t seed = 1; seed <= 40 && caught_at == 0; ++seed) {
     SimOptions options = options_for(seed, "heavy");
     options.inject_ack_before_fsync = true;
+    options.check_persisted_before_sent = false;
     const SimResult result = run_simulation(options);
     if (!result.ok()) {
       caught_at = seed;
@@ -85,6 +92,7 @@ TEST(Simulator, CatchesStaleLocalReads) {
   ASSERT_FALSE(result.ok()) << "seed 1";
   EXPECT_NE(result.violation->find("linearizability"), std::string::npos) << *result.violation;
   EXPECT_EQ(result.linearizability.verdict, Linearizable::kNo);
+  EXPECT_NE(result.failing_history.find("get " + result.linearizability.key), std::string::npos);
 }
 
 raft::Core core_with_log(uint64_t id, const std::vector<std::pair<uint64_t, char>>& log) {
