@@ -127,7 +127,6 @@ ShardEngine::ShardEngine(Shard& shard, const EngineOptions& options, MessageBus&
                          std::vector<std::unique_ptr<Replica>> replicas)
     : shard_(shard),
       options_(options),
-      bus_(bus),
       state_machine_(state_machine),
       replicas_(std::move(replicas)),
       persist_(Seq{0}),
