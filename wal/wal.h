@@ -122,7 +122,9 @@ class Wal {
   // 8) still fit the batch being filled: lets a caller keep related records in one batch.
   bool batch_fits(size_t record_bytes) const { return encoder_.fits(record_bytes); }
   // Bytes of records a whole (empty) batch can hold.
-  size_t batch_record_capacity_bytes() const { return options_.batch_bytes_max - kBatchHeaderBytes; }
+  size_t batch_record_capacity_bytes() const {
+    return options_.batch_bytes_max - kBatchHeaderBytes;
+  }
 
   Seq written_seq() const { return written_seq_; }
   Seq durable_seq() const { return durable_seq_; }

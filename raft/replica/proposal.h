@@ -28,7 +28,7 @@ enum class FailReason : uint8_t {
   kShuttingDown,  // the engine closed before the outcome was known
   kWalFailed,     // the shard's WAL failed (disk full, I/O error): nothing more is accepted
   kFull,          // too many proposals pending on the shard, or the leader's uncommitted bound
-  kInvalid,       // an empty command, or an unknown group
+  kInvalid,       // an empty command, one larger than a WAL batch, or an unknown group
 };
 const char* fail_reason_name(FailReason reason);
 struct Failed {

@@ -1,6 +1,7 @@
 #include "raft/replica/replica.h"
 
 #include <cstdint>
+#include <string>
 #include <utility>
 
 #include "common/assert.h"
@@ -21,6 +22,16 @@ const char* fail_reason_name(FailReason reason) {
       return "invalid";
   }
   RR_UNREACHABLE("unknown FailReason");
+}
+
+Result<void> StateMachine::snapshot(GroupId group, SnapshotWriter& /*writer*/) {
+  return Error(ErrorCode::kUnsupported,
+               "group " + std::to_string(group.value()) + ": snapshots are not implemented yet");
+}
+
+Result<void> StateMachine::restore(GroupId group, SnapshotReader& /*reader*/) {
+  return Error(ErrorCode::kUnsupported,
+               "group " + std::to_string(group.value()) + ": snapshots are not implemented yet");
 }
 
 Replica::Replica(GroupId group, raft::Core core)

@@ -7,6 +7,7 @@
 #include "common/assert.h"
 #include "common/log.h"
 #include "raft/replica/initial_state_builder.h"
+#include "wal/batch_format.h"
 #include "wal/recovery.h"
 
 namespace ringraft::replica {
@@ -126,7 +127,6 @@ ShardEngine::ShardEngine(Shard& shard, const EngineOptions& options, MessageBus&
                          std::vector<std::unique_ptr<Replica>> replicas)
     : shard_(shard),
       options_(options),
-      bus_(bus),
       state_machine_(state_machine),
       replicas_(std::move(replicas)),
       persist_(Seq{0}),
@@ -165,6 +165,11 @@ Task<Result<void>> ShardEngine::close() {
 Task<ProposeResult> ShardEngine::propose(GroupId group, ConstByteSpan command) {
   Replica* replica = find(group);
   if (replica == nullptr || command.empty()) co_return Failed{FailReason::kInvalid};
+  // A command whose entry can never fit a WAL batch is refused here, not by a failing WAL.
+  if (wal_ != nullptr &&
+      wal::entries_record_bytes(1, command.size()) > wal_->batch_record_capacity_bytes()) {
+    co_return Failed{FailReason::kInvalid};
+  }
   while (!closing_ && !failure_ && proposals_outstanding_ >= options_.proposals_pending_max) {
     stats_.proposals_refused_full++;
     if (options_.when_full == WhenFull::kFailFast) co_return Failed{FailReason::kFull};

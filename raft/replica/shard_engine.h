@@ -116,7 +116,6 @@ class ShardEngine {
 
   Shard& shard_;
   const EngineOptions options_;
-  MessageBus& bus_;
   StateMachine& state_machine_;
   std::vector<std::unique_ptr<Replica>> replicas_;
   std::unordered_map<GroupId, Replica*> by_group_;

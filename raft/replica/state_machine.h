@@ -71,10 +71,11 @@ class StateMachine {
   virtual void apply(GroupId group, std::span<const CommittedEntry> entries,
                      ApplyResults& results) = 0;
   // NOT called in this slice (no snapshots yet): writes the state of `group` as of the last
-  // applied entry.
-  virtual Result<void> snapshot(GroupId group, SnapshotWriter& writer) = 0;
-  // NOT called in this slice: replaces the state of `group` with a snapshot.
-  virtual Result<void> restore(GroupId group, SnapshotReader& reader) = 0;
+  // applied entry. The default refuses.
+  virtual Result<void> snapshot(GroupId group, SnapshotWriter& writer);
+  // NOT called in this slice: replaces the state of `group` with a snapshot. The default
+  // refuses.
+  virtual Result<void> restore(GroupId group, SnapshotReader& reader);
 };
 
 }  // namespace ringraft::replica

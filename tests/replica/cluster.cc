@@ -179,6 +179,7 @@ Task<Result<void>> Cluster::start(Shard& here, uint32_t k) {
     options.wal.batch_bytes_max = 256u << 10;
     options.raft.seed = 20261123;
     options.raft.election_ticks = 20;  // 200-400 ms: robust on a busy machine
+    if (tune) tune(options);
     node.bus = std::make_unique<TestBus>(network_, node.id, shard);
     node.state_machine = std::make_unique<RecordingStateMachine>();
     Result<std::unique_ptr<ShardEngine>> engine =

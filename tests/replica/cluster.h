@@ -115,6 +115,8 @@ class Cluster {
   uint32_t size() const { return static_cast<uint32_t>(nodes_.size()); }
   std::vector<GroupId> groups() const;
   TestNetwork& network() { return network_; }
+  // Adjusts every node's options before it starts (small WAL batches, proposal bounds).
+  std::function<void(EngineOptions&)> tune;
   static NodeId node_id(uint32_t k) { return NodeId(k + 1); }
 
   Task<Result<void>> start(Shard& here, uint32_t k);

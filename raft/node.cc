@@ -1,0 +1,180 @@
+#include "raft/node.h"
+
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+#include "common/assert.h"
+#include "reactor/ops.h"
+
+namespace ringraft {
+
+using replica::Failed;
+using replica::FailReason;
+using replica::ProposeResult;
+
+struct Node::ShardSlot {
+  std::unique_ptr<replica::MessageBus> bus;
+  std::unique_ptr<replica::StateMachine> state_machine;
+  std::unique_ptr<replica::ShardEngine> engine;
+  std::vector<Request> inbox;   // guarded by Node::mutex_
+  bool stop_requested = false;  // guarded by Node::mutex_
+};
+
+Node::Node(NodeOptions options) : options_(std::move(options)) {
+  for (uint32_t k = 0; k < options_.shard_count; ++k) {
+    slots_.push_back(std::make_unique<ShardSlot>());
+  }
+}
+
+Node::~Node() {
+  stop();
+}
+
+ShardId Node::shard_of(GroupId group) const {
+  return ShardId(static_cast<uint32_t>(group.value() % options_.shard_count));
+}
+
+replica::ShardEngine* Node::engine(ShardId shard) {
+  return slots_[shard.value()]->engine.get();
+}
+
+Result<void> Node::start() {
+  RR_ASSERT_MSG(!running_ && !thread_.joinable(), "Node started twice");
+  if (options_.shard_count == 0 || !options_.make_bus || !options_.make_state_machine) {
+    return Error(ErrorCode::kInvalidInput,
+                 "node options: shard_count >= 1, make_bus and make_state_machine are required");
+  }
+  ReactorConfig config;
+  config.shard_count = options_.shard_count;
+  config.pin_threads = options_.pin_threads;
+  reactor_ = std::make_unique<Reactor>(config);
+  thread_ = std::thread([this] {
+    Result<void> ran = reactor_->run([this](Shard& shard) { return run_shard(shard); });
+    signal([&] {
+      if (!ran && !start_error_) start_error_ = ran.error();
+      reactor_done_ = true;
+    });
+  });
+  std::unique_lock<std::mutex> lock(mutex_);
+  changed_.wait(lock, [&] {
+    return start_error_.has_value() || reactor_done_ ||
+           shards_open_ + shards_closed_ == options_.shard_count;
+  });
+  if (!start_error_ && shards_open_ == options_.shard_count) {
+    running_ = true;
+    return {};
+  }
+  const Error error = start_error_.value_or(Error(ErrorCode::kClosed, "a shard did not start"));
+  lock.unlock();
+  stop();
+  return error;
+}
+
+void Node::stop() {
+  if (!thread_.joinable()) return;
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (auto& slot : slots_) slot->stop_requested = true;
+    changed_.wait(lock, [&] { return reactor_done_ || shards_closed_ == options_.shard_count; });
+    running_ = false;
+  }
+  reactor_->stop();
+  thread_.join();
+}
+
+void Node::signal(const std::function<void()>& change) {
+  {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    change();
+  }
+  changed_.notify_all();
+}
+
+void Node::submit(Request request) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  ShardSlot& slot = *slots_[shard_of(request.group).value()];
+  if (!running_ || slot.stop_requested) {
+    if (request.is_propose) request.proposed.set_value(Failed{FailReason::kShuttingDown});
+    if (!request.is_propose) request.leader.set_value(NodeId(0));
+    return;
+  }
+  slot.inbox.push_back(std::move(request));
+}
+
+std::future<ProposeResult> Node::propose(GroupId group, std::vector<std::byte> command) {
+  Request request;
+  request.group = group;
+  request.command = std::move(command);
+  std::future<ProposeResult> outcome = request.proposed.get_future();
+  submit(std::move(request));
+  return outcome;
+}
+
+std::future<NodeId> Node::wait_leader(GroupId group) {
+  Request request;
+  request.group = group;
+  request.is_propose = false;
+  std::future<NodeId> leader = request.leader.get_future();
+  submit(std::move(request));
+  return leader;
+}
+
+Task<bool> Node::open_shard(Shard& shard, ShardSlot& slot) {
+  replica::EngineOptions options = options_.engine;
+  options.groups.clear();
+  for (GroupId group : options_.engine.groups) {
+    if (shard_of(group) == shard.id()) options.groups.push_back(group);
+  }
+  if (options.groups.empty()) co_return true;  // no group maps here: nothing to open
+  const std::filesystem::path directory = std::filesystem::path(options_.data_directory) /
+                                          ("shard-" + std::to_string(shard.id().value()));
+  std::error_code created;
+  std::filesystem::create_directories(directory, created);  // start-up only, not the hot path
+  options.wal.directory = directory.string();
+  slot.bus = options_.make_bus(shard);
+  slot.state_machine = options_.make_state_machine(shard.id());
+  Result<std::unique_ptr<replica::ShardEngine>> opened =
+      co_await replica::ShardEngine::open(shard, options, *slot.bus, *slot.state_machine);
+  if (!opened) {
+    signal([&] { start_error_ = opened.error(); });
+    co_return false;
+  }
+  slot.engine = std::move(opened).value();
+  co_return true;
+}
+
+Task<void> Node::run_shard(Shard& shard) {
+  ShardSlot& slot = *slots_[shard.id().value()];
+  const bool opened = co_await open_shard(shard, slot);
+  if (opened) signal([&] { shards_open_++; });
+  std::vector<Request> batch;
+  bool stopping = !opened;
+  while (!stopping) {
+    const IoResult slept = co_await ops::sleep_for(shard.io(), options_.inbox_poll);
+    {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      batch.swap(slot.inbox);
+      stopping = slot.stop_requested || !slept.ok();
+    }
+    for (Request& request : batch) {
+      if (slot.engine != nullptr) shard.spawn(serve(*slot.engine, std::move(request)));
+    }
+    batch.clear();
+  }
+  if (slot.engine != nullptr) {
+    (void)co_await slot.engine->close();
+    slot.engine.reset();
+  }
+  signal([&] { shards_closed_++; });
+}
+
+Task<void> Node::serve(replica::ShardEngine& engine, Request request) {
+  if (request.is_propose) {
+    request.proposed.set_value(co_await engine.propose(request.group, request.command));
+  } else {
+    request.leader.set_value(co_await engine.wait_leader(request.group));
+  }
+}
+
+}  // namespace ringraft
