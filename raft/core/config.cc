@@ -31,6 +31,7 @@ Result<void> Config::validate() const {
   if (inflight_bytes_max == 0) return invalid("inflight_bytes_max must be at least 1");
   if (uncommitted_bytes_max == 0) return invalid("uncommitted_bytes_max must be at least 1");
   if (proposal_contexts_max == 0) return invalid("proposal_contexts_max must be at least 1");
+  if (snapshot_chunk_bytes_max == 0) return invalid("snapshot_chunk_bytes_max must be >= 1");
   return {};
 }
 

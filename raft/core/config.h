@@ -40,6 +40,10 @@ struct Config {
   // propose(batch, context) answers ProposalsFull.
   uint32_t proposal_contexts_max = 65536;
 
+  // InstallSnapshot moves a snapshot in chunks of at most this many bytes, one in flight per
+  // follower.
+  uint64_t snapshot_chunk_bytes_max = uint64_t{1} << 20;
+
   // PreVote (Raft thesis §9.6): a candidate first asks whether it could win, without bumping
   // its term, so a node rejoining from a partition does not depose a healthy leader.
   bool pre_vote = true;

@@ -15,8 +15,10 @@
 // randomized timeouts), replication.cc the leader's Appends, the follower's answers and the
 // commit rule. Invariants: check_invariants(), run after every input in debug builds.
 //
+// snapshot.cc holds compaction and InstallSnapshot (chunked, resumable).
+//
 // Not in this slice: ReadIndex and lease reads, leadership transfer, learners, membership
-// changes, snapshots.
+// changes.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +36,7 @@
 #include "raft/core/progress.h"
 #include "raft/core/random.h"
 #include "raft/core/ready.h"
+#include "raft/core/snapshot.h"
 
 namespace ringraft::raft {
 
@@ -44,13 +47,16 @@ const char* role_name(Role role);
 // What a node restarts from: the last persisted hard state and log.
 struct InitialState {
   HardState hard_state;
-  std::vector<Entry> entries;  // durable, starting at index 1
+  std::vector<Entry> entries;  // durable, starting at index 1 (or after the snapshot)
+  // The latest snapshot the caller holds (its state machine was restored from it); entries
+  // then start at snapshot->index + 1.
+  std::optional<SnapshotMeta> snapshot{};
 };
 
 struct Proposed {
   LogIndex first;
   LogIndex last;
-  Term term;  // with [first, last]: what the caller matches committed entries against
+  Term term{};  // with [first, last]: what the caller matches committed entries against
 };
 // This node is not the leader; leader_hint is the leader it knows of (kNoNode if none).
 struct NotLeader {
@@ -78,6 +84,11 @@ class Core {
   // The same, and the batch's fate comes back with `context` in Ready::proposals (proposal.h).
   ProposeResult propose(std::vector<Payload> batch, uint64_t context);
   void persisted_to(LogIndex index, Term term);
+  // The caller's state machine snapshot covers the log up to `index` (<= applied) and is
+  // `snapshot_size_bytes` long: entries up to `index` leave memory, and followers that need
+  // them get the snapshot instead (snapshot.h). The caller may then drop them from storage.
+  // Refused (kInvalidInput) when `index` is not above the last compaction or not applied.
+  Result<void> compact(LogIndex index, uint64_t snapshot_size_bytes);
 
   bool has_ready() const;
   Ready ready();
@@ -91,6 +102,8 @@ class Core {
   HardState hard_state() const { return HardState{term_, vote_, log_.committed()}; }
   const RaftLog& log() const { return log_; }
   const Config& config() const { return config_; }
+  // The latest compaction point (index 0 when the log was never compacted).
+  const SnapshotMeta& snapshot() const { return snapshot_; }
   // The leader's view of `peer`; nullptr on a non-leader or for an unknown peer.
   const Progress* progress(NodeId peer) const;
   uint32_t randomized_election_ticks() const { return randomized_election_ticks_; }
@@ -125,6 +138,12 @@ class Core {
   void on_vote_request(const Message& message);
   void on_vote_response(const Message& message);
 
+  // Snapshots (snapshot.cc).
+  bool send_snapshot_chunk(NodeId to);
+  void on_snapshot(Message message);
+  void on_snapshot_response(const Message& message);
+  void answer_snapshot(const Message& message, uint64_t next_offset, bool reject);
+
   // Replication (replication.cc).
   bool send_append(NodeId to, bool send_if_empty);
   void bcast_append();
@@ -155,6 +174,16 @@ class Core {
   uint32_t election_elapsed_ = 0;
   uint32_t heartbeat_elapsed_ = 0;
   uint32_t randomized_election_ticks_ = 0;
+
+  // Snapshots: the latest compaction point; a follower's incoming transfer (the snapshot and
+  // the next offset it expects) and what its next Ready hands over.
+  SnapshotMeta snapshot_;
+  std::optional<SnapshotMeta> receiving_snapshot_;
+  uint64_t receiving_offset_ = 0;
+  NodeId receiving_from_;
+  Term receiving_term_;
+  std::vector<SnapshotChunk> snapshot_chunks_;
+  std::optional<SnapshotMeta> snapshot_to_install_;
 
   std::vector<Message> messages_;                // Ready::messages
   std::vector<Message> messages_after_persist_;  // Ready::messages_after_persist

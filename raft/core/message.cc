@@ -22,6 +22,10 @@ const char* message_type_name(MessageType type) {
       return "Heartbeat";
     case MessageType::kHeartbeatResponse:
       return "HeartbeatResponse";
+    case MessageType::kSnapshot:
+      return "Snapshot";
+    case MessageType::kSnapshotResponse:
+      return "SnapshotResponse";
   }
   RR_UNREACHABLE("unknown MessageType");
 }

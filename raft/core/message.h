@@ -13,6 +13,11 @@
 //                                                                    (index, term) to retry from
 //   kHeartbeat        -                            -        min(match, commit)
 //   kHeartbeatResponse -                           -        -        -
+//   kSnapshot         snapshot's index/term         -        -        -   (+ snapshot_* fields:
+//                     offset, total size, chunk length, bytes filled in by the leader's caller)
+//   kSnapshotResponse snapshot's index/term         -        -        reject: out of order;
+//                                                                     snapshot_offset = the
+//                                                                     next offset expected
 #pragma once
 
 #include <cstdint>
@@ -32,6 +37,8 @@ enum class MessageType : uint8_t {
   kAppendResponse,
   kHeartbeat,
   kHeartbeatResponse,
+  kSnapshot,
+  kSnapshotResponse,
 };
 
 const char* message_type_name(MessageType type);
@@ -51,6 +58,12 @@ struct Message {
   bool reject = false;
   LogIndex reject_hint_index{};
   Term reject_hint_term{};
+  // kSnapshot / kSnapshotResponse (snapshot.h).
+  uint64_t snapshot_offset = 0;
+  uint64_t snapshot_size_bytes = 0;
+  uint64_t snapshot_chunk_bytes = 0;  // set by the core: how many bytes this chunk carries
+  Payload snapshot_data{};            // filled in by the leader's caller before sending
+  std::vector<NodeId> snapshot_voters{};
 };
 
 // Sum of the entries' payload bytes (what batching limits count).

@@ -17,6 +17,12 @@
 //      with entry (index, term) is durable, call persisted_to(index, term): it means every
 //      entry up to `index` is durable. A report about an entry overwritten since is ignored.
 //      Hard state and entries of one Ready are written atomically (one WAL batch).
+//   0. Snapshots first (snapshot.h): write `snapshot_chunks` at their offsets; when `snapshot`
+//      is set, the incoming snapshot is complete: restore the state machine from it, and make
+//      storage drop every entry and record the snapshot before this Ready's hard state and
+//      entries (which continue after it). Chunks are durable before messages_after_persist
+//      leave. A kSnapshot message in `messages` leaves without bytes: fill snapshot_data
+//      from the latest snapshot given to Core::compact.
 //   6. `proposals` are the fates of batches proposed with a context (proposal.h): a committed
 //      one is in this Ready's committed_entries or an earlier one's; answer after applying.
 #pragma once
@@ -28,6 +34,7 @@
 #include "raft/core/entry.h"
 #include "raft/core/message.h"
 #include "raft/core/proposal.h"
+#include "raft/core/snapshot.h"
 
 namespace ringraft::raft {
 
@@ -46,11 +53,14 @@ struct Ready {
   std::vector<Message> messages;
   std::vector<Message> messages_after_persist;
   std::vector<Entry> committed_entries;
-  std::vector<ProposalOutcome> proposals;
+  std::vector<ProposalOutcome> proposals{};
+  std::optional<SnapshotMeta> snapshot{};  // a follower's completed incoming snapshot: install
+  std::vector<SnapshotChunk> snapshot_chunks{};
 
   bool empty() const {
     return !hard_state.has_value() && entries.empty() && messages.empty() &&
-           messages_after_persist.empty() && committed_entries.empty() && proposals.empty();
+           messages_after_persist.empty() && committed_entries.empty() && proposals.empty() &&
+           !snapshot.has_value() && snapshot_chunks.empty();
   }
 };
 

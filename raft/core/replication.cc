@@ -15,6 +15,9 @@ bool Core::send_append(NodeId to, bool send_if_empty) {
   RR_ASSERT(role_ == Role::kLeader && to != config_.id);
   Progress& pr = progress_.at(to);
   if (pr.is_paused()) return false;
+  if (pr.state() == ProgressState::kSnapshot || pr.next() <= log_.snapshot_index()) {
+    return send_snapshot_chunk(to);  // the entries it needs were compacted away
+  }
   const LogIndex prev_index{pr.next().value() - 1};
   uint64_t bytes_max = config_.append_bytes_max;
   if (pr.state() == ProgressState::kReplicate) {
@@ -125,7 +128,11 @@ void Core::on_append_response(const Message& message) {
     return;
   }
   const bool was_paused = pr.is_paused();
-  if (!pr.maybe_update(message.log_index)) return;  // an older acknowledgement
+  // A probe answered at `match` itself (e.g. right after a snapshot) also shows where the logs
+  // agree, though it moves nothing forward.
+  const bool probe_answered =
+      pr.state() == ProgressState::kProbe && message.log_index == pr.match();
+  if (!pr.maybe_update(message.log_index) && !probe_answered) return;  // an older one
   if (pr.state() == ProgressState::kProbe) pr.become_replicate();
   if (maybe_commit()) {
     bcast_append();  // tells every follower the new commit index

@@ -1,5 +1,5 @@
 // Safety under seeded random drops, reordering, duplication, partitions, slow disks, crashes
-// that lose unsynced writes, and ticks: a
+// that lose unsynced writes, compactions (and so snapshot transfers), and ticks: a
 // small preview of the simulator (tests/sim/, not in this slice). Checks Raft's election safety,
 // log matching and state-machine safety (Raft §5.2, §5.3, §5.4.3) after every action, then liveness
 // once healed.
@@ -54,12 +54,14 @@ class SafetyChecker {
           << "nodes " << a << " and " << b << " applied different entries at " << i + 1;
     }
     // Log matching: same index and term => identical logs up to there.
+    // Compaction drops a prefix: compare only what both logs still hold.
     const auto& log_a = net_.node(a).log();
     const auto& log_b = net_.node(b).log();
     const uint64_t last = std::min(log_a.last_index(), log_b.last_index()).value();
-    for (uint64_t i = last; i >= 1; --i) {
+    const uint64_t first = std::max(log_a.first_index(), log_b.first_index()).value();
+    for (uint64_t i = last; i >= first; --i) {
       if (log_a.term_of(LogIndex{i}) != log_b.term_of(LogIndex{i})) continue;
-      for (uint64_t j = 1; j <= i; ++j) {
+      for (uint64_t j = first; j <= i; ++j) {
         ASSERT_EQ(log_a.view(LogIndex{j}, LogIndex{j})[0], log_b.view(LogIndex{j}, LogIndex{j})[0])
             << "log matching broken between nodes " << a << " and " << b << " at " << j;
       }
@@ -75,9 +77,15 @@ class SafetyChecker {
   std::map<uint64_t, LogIndex> commits_;
 };
 
-// Returns how many proposals the schedule made (a seed may make none: with slow disks holding
-// back votes, a cluster can stay leaderless for a whole schedule).
-uint64_t run_random_schedule(size_t node_count, uint64_t seed) {
+// What a schedule exercised (a seed may make no proposal: with slow disks holding back votes,
+// a cluster can stay leaderless for a whole schedule).
+struct ScheduleStats {
+  uint64_t proposals = 0;
+  uint64_t snapshot_chunks = 0;  // delivered
+};
+
+ScheduleStats run_random_schedule(size_t node_count, uint64_t seed) {
+  ScheduleStats stats;
   SCOPED_TRACE(::testing::Message() << "seed " << seed << ", " << node_count << " nodes");
   // Every seed also picks a configuration, so that small windows and batches (probe and
   // paused states, lost Appends) and each PreVote/CheckQuorum combination get exercised.
@@ -87,12 +95,13 @@ uint64_t run_random_schedule(size_t node_count, uint64_t seed) {
     config.append_entries_max = 1 + static_cast<uint32_t>(seed % 3);
     config.inflight_count_max = 1 + static_cast<uint32_t>(seed % 4);
     config.inflight_bytes_max = seed % 5 == 0 ? 64 : config.inflight_bytes_max;
+    config.snapshot_chunk_bytes_max = 16 + seed % 64;
   });
   SplitMix64 rng(seed);
   const auto drop_some = [&rng](const Message&) { return rng.below(100) < 10; };
   net.set_filter(drop_some);
   SafetyChecker checker(net);
-  uint64_t proposals = 0;
+  uint64_t& proposals = stats.proposals;
   for (int action = 0; action < 2000; ++action) {
     const uint64_t roll = rng.below(100);
     const uint64_t id = 1 + rng.below(node_count);
@@ -121,15 +130,22 @@ uint64_t run_random_schedule(size_t node_count, uint64_t seed) {
       } else if (roll == 54) {
         net.hold_durability(id);
       }
+    } else if (roll < 58) {
+      // The state machine snapshots everything it applied; lagging followers then need the
+      // snapshot, sent in small chunks.
+      if (net.storage(id).applied.size() > net.node(id).snapshot().index.value()) {
+        const Result<void> compacted = net.compact(id);
+        EXPECT_TRUE(compacted.ok()) << compacted.error().message();
+      }
     } else if (roll < 60) {
       // Reorder (deliver any queued message first) or duplicate it.
-      if (!net.queued().empty()) net.deliver_at(rng.below(net.queued().size()), roll < 55);
+      if (!net.queued().empty()) net.deliver_at(rng.below(net.queued().size()), roll < 59);
     } else {
       net.process_readies();
       net.deliver_queued();
     }
     checker.check();
-    if (::testing::Test::HasFatalFailure()) return proposals;
+    if (::testing::Test::HasFatalFailure()) return stats;
   }
   // Liveness once healed: within a few election rounds, some leader gets a fresh proposal
   // committed and applied on every node. (A proposal can be lost to a leader change, e.g.
@@ -167,7 +183,10 @@ uint64_t run_random_schedule(size_t node_count, uint64_t seed) {
   }
   ::testing::Test::RecordProperty("committed_seed_" + std::to_string(seed),
                                   std::to_string(net.node(1).log().committed().value()));
-  return proposals;
+  for (const Message& m : net.delivered()) {
+    stats.snapshot_chunks += m.type == MessageType::kSnapshot ? 1 : 0;
+  }
+  return stats;
 }
 
 // CI runs a fixed handful of seeds; RINGRAFT_SAFETY_SEEDS=N runs N per test (long mode).
@@ -177,21 +196,27 @@ uint64_t seed_count(uint64_t default_count) {
 }
 
 TEST(Safety, ThreeNodesUnderRandomFaults) {
-  uint64_t proposals = 0;
+  ScheduleStats total;
   for (uint64_t seed = 1; seed <= seed_count(12); ++seed) {
-    proposals += run_random_schedule(3, seed);
+    const ScheduleStats stats = run_random_schedule(3, seed);
+    total.proposals += stats.proposals;
+    total.snapshot_chunks += stats.snapshot_chunks;
     if (HasFatalFailure()) return;
   }
-  EXPECT_GT(proposals, 0u) << "the schedules should exercise replication";
+  EXPECT_GT(total.proposals, 0u) << "the schedules should exercise replication";
+  EXPECT_GT(total.snapshot_chunks, 0u) << "the schedules should exercise snapshot transfers";
 }
 
 TEST(Safety, FiveNodesUnderRandomFaults) {
-  uint64_t proposals = 0;
+  ScheduleStats total;
   for (uint64_t seed = 100; seed < 100 + seed_count(8); ++seed) {
-    proposals += run_random_schedule(5, seed);
+    const ScheduleStats stats = run_random_schedule(5, seed);
+    total.proposals += stats.proposals;
+    total.snapshot_chunks += stats.snapshot_chunks;
     if (HasFatalFailure()) return;
   }
-  EXPECT_GT(proposals, 0u) << "the schedules should exercise replication";
+  EXPECT_GT(total.proposals, 0u) << "the schedules should exercise replication";
+  EXPECT_GT(total.snapshot_chunks, 0u) << "the schedules should exercise snapshot transfers";
 }
 
 }  // namespace

@@ -32,5 +32,17 @@ TEST(Scenario, ReplicationWithHeldLeaderDurability) {
   testing::run_scenario(testdata("replication.txt"));
 }
 
+TEST(Scenario, LaggingFollowerInstallsTheLeadersSnapshotInChunks) {
+  testing::run_scenario(testdata("snapshot_install.txt"));
+}
+
+TEST(Scenario, LostSnapshotChunkIsResent) {
+  testing::run_scenario(testdata("snapshot_chunks_lost.txt"));
+}
+
+TEST(Scenario, CompactionWhileSendingRestartsTheTransferWithTheNewSnapshot) {
+  testing::run_scenario(testdata("snapshot_compact_while_sending.txt"));
+}
+
 }  // namespace
 }  // namespace ringraft::raft
