@@ -59,6 +59,9 @@ Core::Core(Config config, InitialState initial)
     snapshot_.voters = config_.voters;
   }
   match_scratch_.reserve(config_.voters.size());
+  round_scratch_.reserve(config_.voters.size());
+  // A lease can only rest on a round sent within the last election timeout.
+  round_sent_ticks_.assign(config_.election_ticks / config_.heartbeat_ticks + 2, 0);
   reset_randomized_election_timeout();
   check_invariants();
 }
@@ -78,6 +81,10 @@ void Core::reset(Term term) {
   votes_.clear();
   progress_.clear();
   uncommitted_bytes_ = 0;
+  pending_reads_.clear();
+  heartbeat_round_ = 0;
+  quorum_round_ = 0;
+  lease_until_tick_ = 0;
 }
 
 void Core::become_follower(Term term, NodeId leader) {
@@ -161,6 +168,12 @@ Result<void> Core::step(Message message) {
     case MessageType::kSnapshotResponse:
       on_snapshot_response(message);
       break;
+    case MessageType::kReadIndex:
+      on_read_index(message);
+      break;
+    case MessageType::kReadIndexResponse:
+      on_read_index_response(message);
+      break;
   }
   after_input();
   return {};
@@ -168,6 +181,7 @@ Result<void> Core::step(Message message) {
 
 void Core::tick() {
   RR_ASSERT_MSG(!ready_outstanding_, "tick() between ready() and advance()");
+  ++ticks_;
   if (role_ == Role::kLeader) {
     tick_heartbeat();
   } else {
@@ -326,7 +340,11 @@ void Core::send(Message message) {
   const bool leader_replication = message.type == MessageType::kAppend ||
                                   message.type == MessageType::kHeartbeat ||
                                   message.type == MessageType::kSnapshot;
-  if (leader_replication) {
+  const bool read_traffic =
+      message.type == MessageType::kReadIndex || message.type == MessageType::kReadIndexResponse;
+  if (read_traffic) {
+    messages_.push_back(std::move(message));  // depends on nothing this Ready persists
+  } else if (leader_replication) {
     // The leader's term and vote went out in an earlier Ready, ahead of its vote requests,
     // which only leave once durable: sending in parallel with this Ready's write is safe.
     RR_ASSERT(role_ == Role::kLeader && last_hard_state_.term == term_ &&
@@ -348,7 +366,8 @@ void Core::after_input() const {
 bool Core::has_ready() const {
   return hard_state() != last_hard_state_ || log_.has_unwritten() || !messages_.empty() ||
          !messages_after_persist_.empty() || log_.applicable_index() > log_.applied() ||
-         proposals_.has_resolved() || !snapshot_chunks_.empty() || snapshot_to_install_.has_value();
+         proposals_.has_resolved() || !snapshot_chunks_.empty() ||
+         snapshot_to_install_.has_value() || !read_states_.empty();
 }
 
 Ready Core::ready() {
@@ -359,6 +378,8 @@ Ready Core::ready() {
   snapshot_to_install_.reset();
   ready.snapshot_chunks = std::move(snapshot_chunks_);
   snapshot_chunks_.clear();
+  ready.read_states = std::move(read_states_);
+  read_states_.clear();
   // TODO(raft/replica): entries are copied into the Ready and into each Append; the engine
   // will pass the WAL's pre-encoded block instead (DESIGN "Encode once"). Safe meanwhile: it
   // costs copies, not correctness.
@@ -429,7 +450,15 @@ void Core::check_invariants() const {
       RR_ASSERT(progress_.at(config_.id).match() <= log_.durable_index());
       break;
   }
-  if (role_ != Role::kLeader) RR_ASSERT(progress_.empty() && uncommitted_bytes_ == 0);
+  if (role_ != Role::kLeader) {
+    RR_ASSERT(progress_.empty() && uncommitted_bytes_ == 0 && pending_reads_.empty());
+  }
+  RR_ASSERT(quorum_round_ <= heartbeat_round_);
+  RR_ASSERT(pending_reads_.size() <= config_.read_index_pending_max);
+  for (size_t i = 0; i < pending_reads_.size(); ++i) {
+    RR_ASSERT(pending_reads_[i].round <= heartbeat_round_ + 1);
+    if (i > 0) RR_ASSERT(pending_reads_[i - 1].round <= pending_reads_[i].round);
+  }
 }
 
 }  // namespace ringraft::raft

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <variant>
@@ -69,6 +70,13 @@ struct ProposalsFull {
 };
 using ProposeResult = std::variant<Proposed, NotLeader, ProposalsFull>;
 
+// read_index() took the read: its ReadState comes in a later Ready, or never if leadership
+// changes first (the caller retries after its own timeout).
+struct ReadQueued {};
+// The leader holds read_index_pending_max reads already: retry after the next heartbeat round.
+struct ReadsFull {};
+using ReadIndexResult = std::variant<ReadQueued, NotLeader, ReadsFull>;
+
 class Core {
  public:
   // Fails if the config is invalid.
@@ -84,6 +92,11 @@ class Core {
   // The same, and the batch's fate comes back with `context` in Ready::proposals (proposal.h).
   ProposeResult propose(std::vector<Payload> batch, uint64_t context);
   void persisted_to(LogIndex index, Term term);
+  // A linearizable read (Raft thesis §6.4): Ready::read_states will carry `context` with the
+  // index the state machine must reach before serving it. Reads are confirmed in batches, one
+  // heartbeat round for all reads that arrived before it; a follower forwards the read to its
+  // leader. With Config::lease_reads a leader within its lease answers without a round.
+  ReadIndexResult read_index(uint64_t context);
   // The caller's state machine snapshot covers the log up to `index` (<= applied) and is
   // `snapshot_size_bytes` long: entries up to `index` leave memory, and followers that need
   // them get the snapshot instead (snapshot.h). The caller may then drop them from storage.
@@ -144,6 +157,16 @@ class Core {
   void on_snapshot_response(const Message& message);
   void answer_snapshot(const Message& message, uint64_t next_offset, bool reject);
 
+  // Linearizable reads (read_index.cc).
+  void start_heartbeat_round();
+  void on_heartbeat_round_acked(NodeId peer, uint64_t round);
+  void release_reads();
+  void answer_read(NodeId from, uint64_t context, LogIndex index);
+  bool committed_in_term() const;
+  bool in_lease() const;
+  void on_read_index(const Message& message);
+  void on_read_index_response(const Message& message);
+
   // Replication (replication.cc).
   bool send_append(NodeId to, bool send_if_empty);
   void bcast_append();
@@ -184,6 +207,23 @@ class Core {
   Term receiving_term_;
   std::vector<SnapshotChunk> snapshot_chunks_;
   std::optional<SnapshotMeta> snapshot_to_install_;
+
+  // Reads (leader only but read_states_): reads waiting for a heartbeat round (`round`: the
+  // first round sent after the read arrived), the rounds sent this term, the highest one a
+  // quorum acknowledged, and for the lease each round's send time in a ring.
+  struct PendingRead {
+    NodeId from;  // kNoNode: this node's own caller
+    uint64_t context;
+    uint64_t round;
+  };
+  std::deque<PendingRead> pending_reads_;
+  uint64_t heartbeat_round_ = 0;
+  uint64_t quorum_round_ = 0;
+  uint64_t ticks_ = 0;  // this node's logical clock: tick() calls since it started
+  uint64_t lease_until_tick_ = 0;
+  std::vector<uint64_t> round_sent_ticks_;  // ring indexed by round % size
+  std::vector<uint64_t> round_scratch_;     // one slot per voter
+  std::vector<ReadState> read_states_;      // Ready::read_states
 
   std::vector<Message> messages_;                // Ready::messages
   std::vector<Message> messages_after_persist_;  // Ready::messages_after_persist

@@ -46,6 +46,12 @@ std::string describe(const Message& message) {
             "+" + number(message.snapshot_chunk_bytes) + "/" + number(message.snapshot_size_bytes);
       }
       break;
+    case MessageType::kReadIndex:
+      text += " context=" + number(message.context);
+      break;
+    case MessageType::kReadIndexResponse:
+      text += " index=" + number(message.log_index.value()) + " context=" + number(message.context);
+      break;
     case MessageType::kPreVoteResponse:
     case MessageType::kVoteResponse:
     case MessageType::kHeartbeatResponse:

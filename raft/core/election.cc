@@ -36,7 +36,7 @@ void Core::tick_heartbeat() {
   }
   if (heartbeat_elapsed_ >= config_.heartbeat_ticks) {
     heartbeat_elapsed_ = 0;
-    bcast_heartbeat();
+    start_heartbeat_round();
   }
 }
 

@@ -26,6 +26,10 @@ const char* message_type_name(MessageType type) {
       return "Snapshot";
     case MessageType::kSnapshotResponse:
       return "SnapshotResponse";
+    case MessageType::kReadIndex:
+      return "ReadIndex";
+    case MessageType::kReadIndexResponse:
+      return "ReadIndexResponse";
   }
   RR_UNREACHABLE("unknown MessageType");
 }

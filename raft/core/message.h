@@ -11,8 +11,10 @@
 //   kAppendResponse   accepted: last index matched -        -        reject: log_index = the
 //                     rejected: prev index refused                   refused prev index, hint =
 //                                                                    (index, term) to retry from
-//   kHeartbeat        -                            -        min(match, commit)
-//   kHeartbeatResponse -                           -        -        -
+//   kHeartbeat        -                            -        min(match, commit)   context =
+//   kHeartbeatResponse -                           -        -        -    the leader's round
+//   kReadIndex        -   (context = the follower's read)                  (read_index.cc)
+//   kReadIndexResponse read index                  -        -        -    context echoed
 //   kSnapshot         snapshot's index/term         -        -        -   (+ snapshot_* fields:
 //                     offset, total size, chunk length, bytes filled in by the leader's caller)
 //   kSnapshotResponse snapshot's index/term         -        -        reject: out of order;
@@ -39,6 +41,8 @@ enum class MessageType : uint8_t {
   kHeartbeatResponse,
   kSnapshot,
   kSnapshotResponse,
+  kReadIndex,
+  kReadIndexResponse,
 };
 
 const char* message_type_name(MessageType type);
@@ -64,6 +68,9 @@ struct Message {
   uint64_t snapshot_chunk_bytes = 0;  // set by the core: how many bytes this chunk carries
   Payload snapshot_data{};            // filled in by the leader's caller before sending
   std::vector<NodeId> snapshot_voters{};
+  // Heartbeats and their answers: the leader's heartbeat round; kReadIndex and its answer:
+  // the caller's read context.
+  uint64_t context = 0;
 };
 
 // Sum of the entries' payload bytes (what batching limits count).

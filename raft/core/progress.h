@@ -36,6 +36,8 @@ class Progress {
 
   // Set when any message arrives from the follower; CheckQuorum reads and clears it.
   bool recent_active = false;
+  // The latest heartbeat round of this term the follower answered (read_index.cc).
+  uint64_t heartbeat_round_acked = 0;
 
   void become_probe();
   void become_replicate();

@@ -23,6 +23,8 @@
 //      entries (which continue after it). Chunks are durable before messages_after_persist
 //      leave. A kSnapshot message in `messages` leaves without bytes: fill snapshot_data
 //      from the latest snapshot given to Core::compact.
+//   7. `read_states`: reads confirmed linearizable at `index` (read_index.cc): serve each once
+//      the state machine has applied `index`.
 //   6. `proposals` are the fates of batches proposed with a context (proposal.h): a committed
 //      one is in this Ready's committed_entries or an earlier one's; answer after applying.
 #pragma once
@@ -47,6 +49,13 @@ struct HardState {
   bool operator==(const HardState&) const = default;
 };
 
+// A read_index(context) confirmed: serve it once applied >= index.
+struct ReadState {
+  uint64_t context = 0;
+  LogIndex index;
+  bool operator==(const ReadState&) const = default;
+};
+
 struct Ready {
   std::optional<HardState> hard_state;  // set only when it changed
   std::vector<Entry> entries;
@@ -56,11 +65,12 @@ struct Ready {
   std::vector<ProposalOutcome> proposals{};
   std::optional<SnapshotMeta> snapshot{};  // a follower's completed incoming snapshot: install
   std::vector<SnapshotChunk> snapshot_chunks{};
+  std::vector<ReadState> read_states{};
 
   bool empty() const {
     return !hard_state.has_value() && entries.empty() && messages.empty() &&
            messages_after_persist.empty() && committed_entries.empty() && proposals.empty() &&
-           !snapshot.has_value() && snapshot_chunks.empty();
+           !snapshot.has_value() && snapshot_chunks.empty() && read_states.empty();
   }
 };
 

@@ -52,7 +52,11 @@ void Core::bcast_heartbeat() {
     // Never tell a follower to commit past what it is known to hold: its log beyond `match`
     // may still differ from ours.
     const LogIndex commit = std::min(progress_.at(voter).match(), log_.committed());
-    send(Message{.type = MessageType::kHeartbeat, .to = voter, .term = term_, .commit = commit});
+    send(Message{.type = MessageType::kHeartbeat,
+                 .to = voter,
+                 .term = term_,
+                 .commit = commit,
+                 .context = heartbeat_round_});
   }
 }
 
@@ -71,6 +75,7 @@ bool Core::maybe_commit() {
     uncommitted_bytes_ -= entry.size_bytes();
   }
   log_.commit_to(index);
+  release_reads();  // reads wait for the first commit of the term
   return true;
 }
 
@@ -153,7 +158,10 @@ void Core::on_heartbeat(const Message& message) {
   lead_ = message.from;
   // The leader sends min(match, commit), so everything up to it matches the leader's log.
   log_.commit_to(std::min(message.commit, log_.last_index()));
-  send(Message{.type = MessageType::kHeartbeatResponse, .to = message.from, .term = term_});
+  send(Message{.type = MessageType::kHeartbeatResponse,
+               .to = message.from,
+               .term = term_,
+               .context = message.context});
 }
 
 void Core::on_heartbeat_response(const Message& message) {
@@ -161,6 +169,7 @@ void Core::on_heartbeat_response(const Message& message) {
   Progress& pr = progress_.at(message.from);
   pr.recent_active = true;
   pr.on_heartbeat_response();
+  on_heartbeat_round_acked(message.from, message.context);
   if (pr.match() < log_.last_index()) send_append(message.from, true);
 }
 

@@ -53,6 +53,8 @@ void Network::process_ready(NodeId id) {
   storage.applied.insert(storage.applied.end(), ready.committed_entries.begin(),
                          ready.committed_entries.end());
   storage.proposals.insert(storage.proposals.end(), ready.proposals.begin(), ready.proposals.end());
+  storage.read_states.insert(storage.read_states.end(), ready.read_states.begin(),
+                             ready.read_states.end());
   for (Message& message : ready.messages) {
     if (message.type == MessageType::kSnapshot) fill_snapshot_chunk(storage, message);
     enqueue(std::move(message));

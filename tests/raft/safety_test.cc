@@ -1,7 +1,8 @@
 // Safety under seeded random drops, reordering, duplication, partitions, slow disks, crashes
-// that lose unsynced writes, compactions (and so snapshot transfers), and ticks: a
+// that lose unsynced writes, compactions (and so snapshot transfers), reads, and ticks: a
 // small preview of the simulator (tests/sim/, not in this slice). Checks Raft's election safety,
-// log matching and state-machine safety (Raft §5.2, §5.3, §5.4.3) after every action, then liveness
+// log matching and state-machine safety (Raft §5.2, §5.3, §5.4.3) and that reads are
+// linearizable after every action, then liveness
 // once healed.
 #include <gtest/gtest.h>
 
@@ -82,6 +83,7 @@ class SafetyChecker {
 struct ScheduleStats {
   uint64_t proposals = 0;
   uint64_t snapshot_chunks = 0;  // delivered
+  uint64_t reads = 0;            // confirmed
 };
 
 ScheduleStats run_random_schedule(size_t node_count, uint64_t seed) {
@@ -102,6 +104,8 @@ ScheduleStats run_random_schedule(size_t node_count, uint64_t seed) {
   net.set_filter(drop_some);
   SafetyChecker checker(net);
   uint64_t& proposals = stats.proposals;
+  std::vector<uint64_t> reads;            // by context: the highest commit index when asked
+  std::map<uint64_t, size_t> reads_seen;  // by node: read states checked so far
   for (int action = 0; action < 2000; ++action) {
     const uint64_t roll = rng.below(100);
     const uint64_t id = 1 + rng.below(node_count);
@@ -138,6 +142,20 @@ ScheduleStats run_random_schedule(size_t node_count, uint64_t seed) {
         EXPECT_TRUE(compacted.ok()) << compacted.error().message();
       }
     } else if (roll < 60) {
+      // A linearizable read must reflect every entry committed anywhere before it was asked.
+      uint64_t committed_max = 0;
+      for (uint64_t node = 1; node <= node_count; ++node) {
+        committed_max = std::max(committed_max, net.node(node).log().committed().value());
+      }
+      // Half of the reads go to a node that believes it leads, maybe a stale leader.
+      uint64_t reader = id;
+      for (uint64_t node = 1; node <= node_count && roll == 58; ++node) {
+        if (net.node(node).role() == Role::kLeader) reader = node;
+      }
+      if (std::holds_alternative<ReadQueued>(net.node(reader).read_index(reads.size()))) {
+        reads.push_back(committed_max);
+      }
+    } else if (roll < 62) {
       // Reorder (deliver any queued message first) or duplicate it.
       if (!net.queued().empty()) net.deliver_at(rng.below(net.queued().size()), roll < 59);
     } else {
@@ -145,6 +163,14 @@ ScheduleStats run_random_schedule(size_t node_count, uint64_t seed) {
       net.deliver_queued();
     }
     checker.check();
+    for (uint64_t node = 1; node <= node_count; ++node) {
+      const std::vector<ReadState>& states = net.storage(node).read_states;
+      for (size_t& i = reads_seen[node]; i < states.size(); ++i) {
+        EXPECT_GE(states[i].index.value(), reads.at(states[i].context))
+            << "read " << states[i].context << " on node " << node << " misses a commit";
+        ++stats.reads;
+      }
+    }
     if (::testing::Test::HasFatalFailure()) return stats;
   }
   // Liveness once healed: within a few election rounds, some leader gets a fresh proposal
@@ -201,8 +227,11 @@ TEST(Safety, ThreeNodesUnderRandomFaults) {
     const ScheduleStats stats = run_random_schedule(3, seed);
     total.proposals += stats.proposals;
     total.snapshot_chunks += stats.snapshot_chunks;
+    total.reads += stats.reads;
     if (HasFatalFailure()) return;
   }
+  EXPECT_GT(total.reads, 0u) << "the schedules should confirm reads";
+  RecordProperty("reads", std::to_string(total.reads));
   EXPECT_GT(total.proposals, 0u) << "the schedules should exercise replication";
   EXPECT_GT(total.snapshot_chunks, 0u) << "the schedules should exercise snapshot transfers";
 }
@@ -213,8 +242,11 @@ TEST(Safety, FiveNodesUnderRandomFaults) {
     const ScheduleStats stats = run_random_schedule(5, seed);
     total.proposals += stats.proposals;
     total.snapshot_chunks += stats.snapshot_chunks;
+    total.reads += stats.reads;
     if (HasFatalFailure()) return;
   }
+  EXPECT_GT(total.reads, 0u) << "the schedules should confirm reads";
+  RecordProperty("reads", std::to_string(total.reads));
   EXPECT_GT(total.proposals, 0u) << "the schedules should exercise replication";
   EXPECT_GT(total.snapshot_chunks, 0u) << "the schedules should exercise snapshot transfers";
 }

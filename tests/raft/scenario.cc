@@ -133,6 +133,12 @@ class ScenarioRunner {
       return;
     }
     if (command == "restart") return net().restart(arg(1, 0));
+    if (command == "read") {
+      const ReadIndexResult result = net().node(arg(1, 0)).read_index(arg(2, 0));
+      EXPECT_TRUE(std::holds_alternative<ReadQueued>(result)) << "read refused";
+      net().process_readies();
+      return;
+    }
     if (command == "hold") return net().hold_durability(arg(1, 0));
     if (command == "release") return net().release_durability(arg(1, 0));
     if (command == "expect") return expect(args);
@@ -170,6 +176,9 @@ class ScenarioRunner {
     const auto inflight_count =
         static_cast<uint32_t>(take("inflight_count_max", defaults.inflight_count_max));
     const uint64_t inflight_bytes = take("inflight_bytes_max", defaults.inflight_bytes_max);
+    const bool lease_reads = take("lease_reads", defaults.lease_reads) != 0;
+    const auto lease_drift_ticks =
+        static_cast<uint32_t>(take("lease_drift_ticks", defaults.lease_drift_ticks));
     const uint64_t chunk_bytes =
         take("snapshot_chunk_bytes_max", defaults.snapshot_chunk_bytes_max);
     ASSERT_TRUE(options.empty()) << "unknown cluster option " << options.begin()->first;
@@ -183,6 +192,8 @@ class ScenarioRunner {
       config.inflight_count_max = inflight_count;
       config.inflight_bytes_max = inflight_bytes;
       config.snapshot_chunk_bytes_max = chunk_bytes;
+      config.lease_reads = lease_reads;
+      config.lease_drift_ticks = lease_drift_ticks;
     });
     install_filter();
   }
@@ -234,6 +245,21 @@ class ScenarioRunner {
     ASSERT_GE(args.size(), 2u) << "expect what?";
     const std::string& what = args[1];
     if (what == "logs-equal") return expect_logs_equal();
+    if (what == "reads") {
+      ASSERT_EQ(args.size(), 4u) << "expect reads <node> <count>";
+      EXPECT_EQ(net().storage(number(args[2])).read_states.size(), number(args[3]));
+      return;
+    }
+    if (what == "read") {
+      ASSERT_EQ(args.size(), 5u) << "expect read <node> <context> <index>";
+      const std::vector<ReadState>& states = net().storage(number(args[2])).read_states;
+      const auto it = std::find_if(states.begin(), states.end(), [&](const ReadState& state) {
+        return state.context == number(args[3]);
+      });
+      ASSERT_NE(it, states.end()) << "no read state for context " << args[3];
+      EXPECT_EQ(it->index.value(), number(args[4]));
+      return;
+    }
     if (what == "progress") {
       ASSERT_EQ(args.size(), 5u) << "expect progress <leader> <peer> <state>";
       const Progress* pr = net().node(number(args[2])).progress(NodeId{number(args[3])});

@@ -5,6 +5,7 @@
 //   cluster nodes=3 [seed=1] [pre_vote=true] [check_quorum=true] [election_ticks=10]
 //           [heartbeat_ticks=1] [append_entries_max=64] [append_bytes_max=N]
 //           [inflight_count_max=256] [inflight_bytes_max=N] [snapshot_chunk_bytes_max=N]
+//           [lease_reads=false] [lease_drift_ticks=1]
 //   restore <node> term=T [vote=V] [commit=C] [log=t1,t2,...]
 //                                   restart a node from this hard state and log (entry i has
 //                                   term ti and a 1-byte payload)
@@ -20,6 +21,7 @@
 //   compact <node> [index]          snapshot the node's state machine at `index` (default:
 //                                   all applied) and compact its log there
 //   restart <node>                  crash and restart the node from its storage
+//   read <node> <context>           read_index(context) on the node (its Ready is processed)
 //   hold <node> | release <node>    hold back / report the node's durability
 //   expect role <node> <follower|pre-candidate|candidate|leader>
 //   expect term|commit|last-index|applied <node> <number>
@@ -30,6 +32,8 @@
 //   expect delivered <type> <count> messages of that type delivered so far
 //   expect rejections <node> <count> Append rejections the node sent so far
 //   expect snapshot-index <node> <n> the node's latest snapshot (taken or installed)
+//   expect reads <node> <count>     read states the node's caller received so far
+//   expect read <node> <context> <index>   the read state of that context has that index
 //   expect progress <leader> <peer> <probe|replicate|snapshot>
 #pragma once
 

@@ -44,5 +44,13 @@ TEST(Scenario, CompactionWhileSendingRestartsTheTransferWithTheNewSnapshot) {
   testing::run_scenario(testdata("snapshot_compact_while_sending.txt"));
 }
 
+TEST(Scenario, ReadIndexIsConfirmedByAQuorumAndNotAcrossAPartition) {
+  testing::run_scenario(testdata("read_index_partition.txt"));
+}
+
+TEST(Scenario, LeaseReadsAreAnsweredAtOnceUntilTheLeaseRunsOut) {
+  testing::run_scenario(testdata("lease_read.txt"));
+}
+
 }  // namespace
 }  // namespace ringraft::raft
