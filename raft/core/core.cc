@@ -82,6 +82,8 @@ void Core::reset(Term term) {
   progress_.clear();
   uncommitted_bytes_ = 0;
   pending_reads_.clear();
+  transferee_ = kNoNode;
+  transfer_elapsed_ = 0;
   heartbeat_round_ = 0;
   quorum_round_ = 0;
   lease_until_tick_ = 0;
@@ -174,6 +176,9 @@ Result<void> Core::step(Message message) {
     case MessageType::kReadIndexResponse:
       on_read_index_response(message);
       break;
+    case MessageType::kTimeoutNow:
+      on_timeout_now(message);
+      break;
   }
   after_input();
   return {};
@@ -209,6 +214,7 @@ ProposeResult Core::append_proposal(std::vector<Payload>&& batch, std::optional<
   RR_ASSERT_MSG(!ready_outstanding_, "propose() between ready() and advance()");
   RR_ASSERT_MSG(!batch.empty(), "propose() of an empty batch");
   if (role_ != Role::kLeader) return NotLeader{lead_};
+  if (transferee_ != kNoNode) return NotLeader{transferee_};  // handing over
   if (context.has_value() && proposals_.full()) return ProposalsFull{uncommitted_bytes_};
   uint64_t batch_bytes = 0;
   for (const Payload& payload : batch) batch_bytes += payload.size();
@@ -300,7 +306,7 @@ Result<void> Core::validate(const Message& message) const {
 bool Core::on_higher_term(const Message& message) {
   const bool vote_request =
       message.type == MessageType::kPreVoteRequest || message.type == MessageType::kVoteRequest;
-  if (vote_request && config_.check_quorum && lead_ != kNoNode &&
+  if (vote_request && !message.transfer && config_.check_quorum && lead_ != kNoNode &&
       election_elapsed_ < config_.election_ticks) {
     // We heard from a live leader within the minimum election timeout: the requester is
     // probably a node rejoining from a partition. Neither adopt its term nor vote.
@@ -452,6 +458,7 @@ void Core::check_invariants() const {
   }
   if (role_ != Role::kLeader) {
     RR_ASSERT(progress_.empty() && uncommitted_bytes_ == 0 && pending_reads_.empty());
+    RR_ASSERT(transferee_ == kNoNode);
   }
   RR_ASSERT(quorum_round_ <= heartbeat_round_);
   RR_ASSERT(pending_reads_.size() <= config_.read_index_pending_max);

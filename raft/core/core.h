@@ -97,6 +97,12 @@ class Core {
   // heartbeat round for all reads that arrived before it; a follower forwards the read to its
   // leader. With Config::lease_reads a leader within its lease answers without a round.
   ReadIndexResult read_index(uint64_t context);
+  // Hands leadership to voter `to` (thesis §3.10): proposals are refused (NotLeader with `to`
+  // as the hint) while it catches up and campaigns; the leader gives up after an election
+  // timeout. Refused (kInvalidInput) on a non-leader, for itself or a non-voter.
+  Result<void> transfer_leader(NodeId to);
+  // The target of a transfer under way, or kNoNode.
+  NodeId transferee() const { return transferee_; }
   // The caller's state machine snapshot covers the log up to `index` (<= applied) and is
   // `snapshot_size_bytes` long: entries up to `index` leave memory, and followers that need
   // them get the snapshot instead (snapshot.h). The caller may then drop them from storage.
@@ -145,7 +151,7 @@ class Core {
   // Elections (election.cc).
   void tick_election();
   void tick_heartbeat();
-  void start_election(bool pre_vote);
+  void start_election(bool pre_vote, bool transfer = false);
   void reset_randomized_election_timeout();
   bool quorum_active();
   void on_vote_request(const Message& message);
@@ -166,6 +172,11 @@ class Core {
   bool in_lease() const;
   void on_read_index(const Message& message);
   void on_read_index_response(const Message& message);
+
+  // Leadership transfer (transfer.cc).
+  bool maybe_send_timeout_now();
+  void tick_transfer();
+  void on_timeout_now(const Message& message);
 
   // Replication (replication.cc).
   bool send_append(NodeId to, bool send_if_empty);
@@ -224,6 +235,10 @@ class Core {
   std::vector<uint64_t> round_sent_ticks_;  // ring indexed by round % size
   std::vector<uint64_t> round_scratch_;     // one slot per voter
   std::vector<ReadState> read_states_;      // Ready::read_states
+
+  // Leader only: the target of a transfer under way, and ticks since it began.
+  NodeId transferee_ = kNoNode;
+  uint32_t transfer_elapsed_ = 0;
 
   std::vector<Message> messages_;                // Ready::messages
   std::vector<Message> messages_after_persist_;  // Ready::messages_after_persist

@@ -52,6 +52,7 @@ std::string describe(const Message& message) {
     case MessageType::kReadIndexResponse:
       text += " index=" + number(message.log_index.value()) + " context=" + number(message.context);
       break;
+    case MessageType::kTimeoutNow:
     case MessageType::kPreVoteResponse:
     case MessageType::kVoteResponse:
     case MessageType::kHeartbeatResponse:

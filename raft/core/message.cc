@@ -30,6 +30,8 @@ const char* message_type_name(MessageType type) {
       return "ReadIndex";
     case MessageType::kReadIndexResponse:
       return "ReadIndexResponse";
+    case MessageType::kTimeoutNow:
+      return "TimeoutNow";
   }
   RR_UNREACHABLE("unknown MessageType");
 }

@@ -15,6 +15,7 @@
 //   kHeartbeatResponse -                           -        -        -    the leader's round
 //   kReadIndex        -   (context = the follower's read)                  (read_index.cc)
 //   kReadIndexResponse read index                  -        -        -    context echoed
+//   kTimeoutNow       -   (the leader hands over: campaign now; transfer.cc)
 //   kSnapshot         snapshot's index/term         -        -        -   (+ snapshot_* fields:
 //                     offset, total size, chunk length, bytes filled in by the leader's caller)
 //   kSnapshotResponse snapshot's index/term         -        -        reject: out of order;
@@ -43,6 +44,7 @@ enum class MessageType : uint8_t {
   kSnapshotResponse,
   kReadIndex,
   kReadIndexResponse,
+  kTimeoutNow,
 };
 
 const char* message_type_name(MessageType type);
@@ -71,6 +73,9 @@ struct Message {
   // Heartbeats and their answers: the leader's heartbeat round; kReadIndex and its answer:
   // the caller's read context.
   uint64_t context = 0;
+  // kVoteRequest: the candidate campaigns because its leader handed over (TimeoutNow), so a
+  // follower answers it even if it heard from that leader within the election timeout.
+  bool transfer = false;
 };
 
 // Sum of the entries' payload bytes (what batching limits count).

@@ -139,6 +139,7 @@ void Core::on_append_response(const Message& message) {
       pr.state() == ProgressState::kProbe && message.log_index == pr.match();
   if (!pr.maybe_update(message.log_index) && !probe_answered) return;  // an older one
   if (pr.state() == ProgressState::kProbe) pr.become_replicate();
+  if (message.from == transferee_) maybe_send_timeout_now();  // caught up: hand over
   if (maybe_commit()) {
     bcast_append();  // tells every follower the new commit index
   } else if (was_paused) {

@@ -1,5 +1,6 @@
 // Safety under seeded random drops, reordering, duplication, partitions, slow disks, crashes
-// that lose unsynced writes, compactions (and so snapshot transfers), reads, and ticks: a
+// that lose unsynced writes, compactions (and so snapshot transfers), reads, leadership
+// transfers, and ticks: a
 // small preview of the simulator (tests/sim/, not in this slice). Checks Raft's election safety,
 // log matching and state-machine safety (Raft §5.2, §5.3, §5.4.3) and that reads are
 // linearizable after every action, then liveness
@@ -154,6 +155,12 @@ ScheduleStats run_random_schedule(size_t node_count, uint64_t seed) {
       }
       if (std::holds_alternative<ReadQueued>(net.node(reader).read_index(reads.size()))) {
         reads.push_back(committed_max);
+      }
+    } else if (roll < 61) {
+      // Hand leadership to a random node (refused if it is the leader itself).
+      const NodeId leader = net.leader();
+      if (leader != kNoNode && leader != NodeId{id}) {
+        EXPECT_TRUE(net.node(leader.value()).transfer_leader(NodeId{id}).ok());
       }
     } else if (roll < 62) {
       // Reorder (deliver any queued message first) or duplicate it.

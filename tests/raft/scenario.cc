@@ -133,6 +133,17 @@ class ScenarioRunner {
       return;
     }
     if (command == "restart") return net().restart(arg(1, 0));
+    if (command == "transfer") {
+      const Result<void> started = net().node(arg(1, 0)).transfer_leader(NodeId{arg(2, 0)});
+      EXPECT_TRUE(started.ok()) << started.error().message();
+      net().process_readies();
+      return;
+    }
+    if (command == "propose-refused") {
+      const ProposeResult result = net().node(arg(1, 0)).propose(batch_of(1, 8));
+      EXPECT_TRUE(std::holds_alternative<NotLeader>(result)) << "proposal accepted";
+      return;
+    }
     if (command == "read") {
       const ReadIndexResult result = net().node(arg(1, 0)).read_index(arg(2, 0));
       EXPECT_TRUE(std::holds_alternative<ReadQueued>(result)) << "read refused";

@@ -21,6 +21,8 @@
 //   compact <node> [index]          snapshot the node's state machine at `index` (default:
 //                                   all applied) and compact its log there
 //   restart <node>                  crash and restart the node from its storage
+//   transfer <leader> <target>      transfer_leader(target) (the leader's Ready is processed)
+//   propose-refused <node>          a proposal is refused with NotLeader
 //   read <node> <context>           read_index(context) on the node (its Ready is processed)
 //   hold <node> | release <node>    hold back / report the node's durability
 //   expect role <node> <follower|pre-candidate|candidate|leader>

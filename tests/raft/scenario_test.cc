@@ -52,5 +52,9 @@ TEST(Scenario, LeaseReadsAreAnsweredAtOnceUntilTheLeaseRunsOut) {
   testing::run_scenario(testdata("lease_read.txt"));
 }
 
+TEST(Scenario, LeadershipTransferCatchesTheTargetUpAndGivesUpAfterATimeout) {
+  testing::run_scenario(testdata("transfer.txt"));
+}
+
 }  // namespace
 }  // namespace ringraft::raft
