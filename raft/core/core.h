@@ -15,10 +15,10 @@
 // randomized timeouts), replication.cc the leader's Appends, the follower's answers and the
 // commit rule. Invariants: check_invariants(), run after every input in debug builds.
 //
-// snapshot.cc holds compaction and InstallSnapshot (chunked, resumable).
+// snapshot.cc compaction and InstallSnapshot (chunked, resumable), read_index.cc ReadIndex and
+// lease reads, transfer.cc leadership transfer, proposal.{h,cc} the contexts of proposals.
 //
-// Not in this slice: ReadIndex and lease reads, leadership transfer, learners, membership
-// changes.
+// Not in this slice: learners and membership changes (the voters are fixed by the Config).
 #pragma once
 
 #include <cstdint>

@@ -17,16 +17,17 @@
 //      with entry (index, term) is durable, call persisted_to(index, term): it means every
 //      entry up to `index` is durable. A report about an entry overwritten since is ignored.
 //      Hard state and entries of one Ready are written atomically (one WAL batch).
-//   0. Snapshots first (snapshot.h): write `snapshot_chunks` at their offsets; when `snapshot`
-//      is set, the incoming snapshot is complete: restore the state machine from it, and make
-//      storage drop every entry and record the snapshot before this Ready's hard state and
-//      entries (which continue after it). Chunks are durable before messages_after_persist
-//      leave. A kSnapshot message in `messages` leaves without bytes: fill snapshot_data
-//      from the latest snapshot given to Core::compact.
-//   7. `read_states`: reads confirmed linearizable at `index` (read_index.cc): serve each once
-//      the state machine has applied `index`.
-//   6. `proposals` are the fates of batches proposed with a context (proposal.h): a committed
+//   6. Snapshots come first (snapshot.h): write `snapshot_chunks` at their offsets; when
+//      `snapshot` is set, the incoming snapshot is complete: restore the state machine from
+//      it, and make storage drop every entry and record the snapshot, before this Ready's hard
+//      state and entries (which continue after it). Chunks are durable before
+//      messages_after_persist leave. A kSnapshot message in `messages` leaves without bytes:
+//      fill snapshot_data from the latest snapshot given to Core::compact. `messages` also
+//      carry ReadIndex traffic, which depends on nothing unpersisted.
+//   7. `proposals` are the fates of batches proposed with a context (proposal.h): a committed
 //      one is in this Ready's committed_entries or an earlier one's; answer after applying.
+//   8. `read_states`: reads confirmed linearizable at `index` (read_index.cc): serve each once
+//      the state machine has applied `index`.
 #pragma once
 
 #include <optional>
