@@ -40,6 +40,20 @@ struct Config {
   // propose(batch, context) answers ProposalsFull.
   uint32_t proposal_contexts_max = 65536;
 
+  // InstallSnapshot moves a snapshot in chunks of at most this many bytes, one in flight per
+  // follower.
+  uint64_t snapshot_chunk_bytes_max = uint64_t{1} << 20;
+
+  // Linearizable reads (read_index.cc). The leader holds at most read_index_pending_max reads
+  // waiting for a heartbeat round; read_index() answers ReadsFull beyond it.
+  uint32_t read_index_pending_max = 4096;
+  // Lease reads: the leader answers a read at once, without a heartbeat round, while a quorum
+  // acknowledged a heartbeat sent less than election_ticks - lease_drift_ticks ago. Safe only
+  // with check_quorum (followers then refuse votes for election_ticks after hearing from the
+  // leader) and clocks whose rates differ by less than the drift margin.
+  bool lease_reads = false;
+  uint32_t lease_drift_ticks = 1;
+
   // PreVote (Raft thesis §9.6): a candidate first asks whether it could win, without bumping
   // its term, so a node rejoining from a partition does not depose a healthy leader.
   bool pre_vote = true;

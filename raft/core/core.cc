@@ -26,10 +26,19 @@ const char* role_name(Role role) {
 Result<Core> Core::create(Config config, InitialState initial) {
   Result<void> valid = config.validate();
   if (!valid) return valid.error();
-  if (initial.hard_state.commit.value() > initial.entries.size()) {
+  const LogIndex snapshot_index =
+      initial.snapshot.has_value() ? initial.snapshot->index : LogIndex{0};
+  if (initial.hard_state.commit.value() > snapshot_index.value() + initial.entries.size()) {
     return Error(ErrorCode::kInvalidInput, "raft initial state: commit index " +
                                                std::to_string(initial.hard_state.commit.value()) +
                                                " is beyond the last entry");
+  }
+  for (size_t i = 0; i < initial.entries.size(); ++i) {
+    if (initial.entries[i].index.value() != snapshot_index.value() + 1 + i) {
+      return Error(ErrorCode::kInvalidInput,
+                   "raft initial state: entries do not follow the snapshot index " +
+                       std::to_string(snapshot_index.value()) + " contiguously");
+    }
   }
   return Core(std::move(config), std::move(initial));
 }
@@ -39,10 +48,20 @@ Core::Core(Config config, InitialState initial)
       rng_(config_.seed ^ (config_.id.value() * 0x9e3779b97f4a7c15ULL)),
       term_(initial.hard_state.term),
       vote_(initial.hard_state.vote),
-      log_(std::move(initial.entries), initial.hard_state.commit),
+      log_(std::move(initial.entries), initial.hard_state.commit,
+           initial.snapshot.has_value() ? initial.snapshot->index : LogIndex{0},
+           initial.snapshot.has_value() ? initial.snapshot->term : Term{0}),
       proposals_(config_.proposal_contexts_max),
       last_hard_state_(initial.hard_state) {
+  if (initial.snapshot.has_value()) {
+    snapshot_ = std::move(*initial.snapshot);
+  } else {
+    snapshot_.voters = config_.voters;
+  }
   match_scratch_.reserve(config_.voters.size());
+  round_scratch_.reserve(config_.voters.size());
+  // A lease can only rest on a round sent within the last election timeout.
+  round_sent_ticks_.assign(config_.election_ticks / config_.heartbeat_ticks + 2, 0);
   reset_randomized_election_timeout();
   check_invariants();
 }
@@ -62,6 +81,12 @@ void Core::reset(Term term) {
   votes_.clear();
   progress_.clear();
   uncommitted_bytes_ = 0;
+  pending_reads_.clear();
+  transferee_ = kNoNode;
+  transfer_elapsed_ = 0;
+  heartbeat_round_ = 0;
+  quorum_round_ = 0;
+  lease_until_tick_ = 0;
 }
 
 void Core::become_follower(Term term, NodeId leader) {
@@ -139,6 +164,21 @@ Result<void> Core::step(Message message) {
     case MessageType::kHeartbeatResponse:
       on_heartbeat_response(message);
       break;
+    case MessageType::kSnapshot:
+      on_snapshot(std::move(message));
+      break;
+    case MessageType::kSnapshotResponse:
+      on_snapshot_response(message);
+      break;
+    case MessageType::kReadIndex:
+      on_read_index(message);
+      break;
+    case MessageType::kReadIndexResponse:
+      on_read_index_response(message);
+      break;
+    case MessageType::kTimeoutNow:
+      on_timeout_now(message);
+      break;
   }
   after_input();
   return {};
@@ -146,6 +186,7 @@ Result<void> Core::step(Message message) {
 
 void Core::tick() {
   RR_ASSERT_MSG(!ready_outstanding_, "tick() between ready() and advance()");
+  ++ticks_;
   if (role_ == Role::kLeader) {
     tick_heartbeat();
   } else {
@@ -173,6 +214,7 @@ ProposeResult Core::append_proposal(std::vector<Payload>&& batch, std::optional<
   RR_ASSERT_MSG(!ready_outstanding_, "propose() between ready() and advance()");
   RR_ASSERT_MSG(!batch.empty(), "propose() of an empty batch");
   if (role_ != Role::kLeader) return NotLeader{lead_};
+  if (transferee_ != kNoNode) return NotLeader{transferee_};  // handing over
   if (context.has_value() && proposals_.full()) return ProposalsFull{uncommitted_bytes_};
   uint64_t batch_bytes = 0;
   for (const Payload& payload : batch) batch_bytes += payload.size();
@@ -233,6 +275,22 @@ Result<void> Core::validate(const Message& message) const {
       previous_term = entry.term;
     }
   }
+  if (message.type == MessageType::kSnapshot) {
+    if (message.log_index == LogIndex{0} || message.log_term == Term{0} ||
+        message.log_term > message.term) {
+      return invalid("snapshot index or term out of range");
+    }
+    if (message.snapshot_data.size() != message.snapshot_chunk_bytes ||
+        message.snapshot_offset > message.snapshot_size_bytes ||
+        message.snapshot_chunk_bytes > message.snapshot_size_bytes - message.snapshot_offset) {
+      return invalid("snapshot chunk outside the snapshot, or of the wrong length");
+    }
+  }
+  if (message.type == MessageType::kSnapshotResponse && message.term == term_ &&
+      role_ == Role::kLeader && message.log_index == snapshot_.index &&
+      message.snapshot_offset > snapshot_.size_bytes) {
+    return invalid("acknowledges an offset beyond the snapshot's size");
+  }
   // An acknowledgement of the current term answers an Append this leader sent, and this
   // leader's log only grows during its term.
   if (message.type == MessageType::kAppendResponse && message.term == term_ &&
@@ -248,7 +306,7 @@ Result<void> Core::validate(const Message& message) const {
 bool Core::on_higher_term(const Message& message) {
   const bool vote_request =
       message.type == MessageType::kPreVoteRequest || message.type == MessageType::kVoteRequest;
-  if (vote_request && config_.check_quorum && lead_ != kNoNode &&
+  if (vote_request && !message.transfer && config_.check_quorum && lead_ != kNoNode &&
       election_elapsed_ < config_.election_ticks) {
     // We heard from a live leader within the minimum election timeout: the requester is
     // probably a node rejoining from a partition. Neither adopt its term nor vote.
@@ -258,15 +316,17 @@ bool Core::on_higher_term(const Message& message) {
   if (message.type == MessageType::kPreVoteResponse && !message.reject) {
     return true;  // a grant for our own pre-vote carries the term we would campaign at
   }
-  const bool from_leader =
-      message.type == MessageType::kAppend || message.type == MessageType::kHeartbeat;
+  const bool from_leader = message.type == MessageType::kAppend ||
+                           message.type == MessageType::kHeartbeat ||
+                           message.type == MessageType::kSnapshot;
   become_follower(message.term, from_leader ? message.from : kNoNode);
   return true;
 }
 
 void Core::on_lower_term(const Message& message) {
-  const bool from_leader =
-      message.type == MessageType::kAppend || message.type == MessageType::kHeartbeat;
+  const bool from_leader = message.type == MessageType::kAppend ||
+                           message.type == MessageType::kHeartbeat ||
+                           message.type == MessageType::kSnapshot;
   if (from_leader && (config_.check_quorum || config_.pre_vote)) {
     // A stale leader (e.g. cut off, then back): with PreVote or CheckQuorum our term may be
     // ahead of it without it ever hearing of the new term, so tell it; it steps down.
@@ -283,9 +343,14 @@ void Core::send(Message message) {
   RR_ASSERT(message.to != config_.id && message.to != kNoNode);
   RR_ASSERT(message.term != Term{0});
   message.from = config_.id;
-  const bool leader_replication =
-      message.type == MessageType::kAppend || message.type == MessageType::kHeartbeat;
-  if (leader_replication) {
+  const bool leader_replication = message.type == MessageType::kAppend ||
+                                  message.type == MessageType::kHeartbeat ||
+                                  message.type == MessageType::kSnapshot;
+  const bool read_traffic =
+      message.type == MessageType::kReadIndex || message.type == MessageType::kReadIndexResponse;
+  if (read_traffic) {
+    messages_.push_back(std::move(message));  // depends on nothing this Ready persists
+  } else if (leader_replication) {
     // The leader's term and vote went out in an earlier Ready, ahead of its vote requests,
     // which only leave once durable: sending in parallel with this Ready's write is safe.
     RR_ASSERT(role_ == Role::kLeader && last_hard_state_.term == term_ &&
@@ -307,13 +372,20 @@ void Core::after_input() const {
 bool Core::has_ready() const {
   return hard_state() != last_hard_state_ || log_.has_unwritten() || !messages_.empty() ||
          !messages_after_persist_.empty() || log_.applicable_index() > log_.applied() ||
-         proposals_.has_resolved();
+         proposals_.has_resolved() || !snapshot_chunks_.empty() ||
+         snapshot_to_install_.has_value() || !read_states_.empty();
 }
 
 Ready Core::ready() {
   RR_ASSERT_MSG(!ready_outstanding_, "ready() twice without advance()");
   Ready ready;
   if (hard_state() != last_hard_state_) ready.hard_state = hard_state();
+  ready.snapshot = std::move(snapshot_to_install_);
+  snapshot_to_install_.reset();
+  ready.snapshot_chunks = std::move(snapshot_chunks_);
+  snapshot_chunks_.clear();
+  ready.read_states = std::move(read_states_);
+  read_states_.clear();
   // TODO(raft/replica): entries are copied into the Ready and into each Append; the engine
   // will pass the WAL's pre-encoded block instead (DESIGN "Encode once"). Safe meanwhile: it
   // costs copies, not correctness.
@@ -384,7 +456,16 @@ void Core::check_invariants() const {
       RR_ASSERT(progress_.at(config_.id).match() <= log_.durable_index());
       break;
   }
-  if (role_ != Role::kLeader) RR_ASSERT(progress_.empty() && uncommitted_bytes_ == 0);
+  if (role_ != Role::kLeader) {
+    RR_ASSERT(progress_.empty() && uncommitted_bytes_ == 0 && pending_reads_.empty());
+    RR_ASSERT(transferee_ == kNoNode);
+  }
+  RR_ASSERT(quorum_round_ <= heartbeat_round_);
+  RR_ASSERT(pending_reads_.size() <= config_.read_index_pending_max);
+  for (size_t i = 0; i < pending_reads_.size(); ++i) {
+    RR_ASSERT(pending_reads_[i].round <= heartbeat_round_ + 1);
+    if (i > 0) RR_ASSERT(pending_reads_[i - 1].round <= pending_reads_[i].round);
+  }
 }
 
 }  // namespace ringraft::raft

@@ -15,11 +15,14 @@
 // randomized timeouts), replication.cc the leader's Appends, the follower's answers and the
 // commit rule. Invariants: check_invariants(), run after every input in debug builds.
 //
-// Not in this slice: ReadIndex and lease reads, leadership transfer, learners, membership
-// changes, snapshots.
+// snapshot.cc compaction and InstallSnapshot (chunked, resumable), read_index.cc ReadIndex and
+// lease reads, transfer.cc leadership transfer, proposal.{h,cc} the contexts of proposals.
+//
+// Not in this slice: learners and membership changes (the voters are fixed by the Config).
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <variant>
@@ -34,6 +37,7 @@
 #include "raft/core/progress.h"
 #include "raft/core/random.h"
 #include "raft/core/ready.h"
+#include "raft/core/snapshot.h"
 
 namespace ringraft::raft {
 
@@ -44,13 +48,16 @@ const char* role_name(Role role);
 // What a node restarts from: the last persisted hard state and log.
 struct InitialState {
   HardState hard_state;
-  std::vector<Entry> entries;  // durable, starting at index 1
+  std::vector<Entry> entries;  // durable, starting at index 1 (or after the snapshot)
+  // The latest snapshot the caller holds (its state machine was restored from it); entries
+  // then start at snapshot->index + 1.
+  std::optional<SnapshotMeta> snapshot{};
 };
 
 struct Proposed {
   LogIndex first;
   LogIndex last;
-  Term term;  // with [first, last]: what the caller matches committed entries against
+  Term term{};  // with [first, last]: what the caller matches committed entries against
 };
 // This node is not the leader; leader_hint is the leader it knows of (kNoNode if none).
 struct NotLeader {
@@ -62,6 +69,13 @@ struct ProposalsFull {
   uint64_t uncommitted_bytes;
 };
 using ProposeResult = std::variant<Proposed, NotLeader, ProposalsFull>;
+
+// read_index() took the read: its ReadState comes in a later Ready, or never if leadership
+// changes first (the caller retries after its own timeout).
+struct ReadQueued {};
+// The leader holds read_index_pending_max reads already: retry after the next heartbeat round.
+struct ReadsFull {};
+using ReadIndexResult = std::variant<ReadQueued, NotLeader, ReadsFull>;
 
 class Core {
  public:
@@ -78,6 +92,22 @@ class Core {
   // The same, and the batch's fate comes back with `context` in Ready::proposals (proposal.h).
   ProposeResult propose(std::vector<Payload> batch, uint64_t context);
   void persisted_to(LogIndex index, Term term);
+  // A linearizable read (Raft thesis §6.4): Ready::read_states will carry `context` with the
+  // index the state machine must reach before serving it. Reads are confirmed in batches, one
+  // heartbeat round for all reads that arrived before it; a follower forwards the read to its
+  // leader. With Config::lease_reads a leader within its lease answers without a round.
+  ReadIndexResult read_index(uint64_t context);
+  // Hands leadership to voter `to` (thesis §3.10): proposals are refused (NotLeader with `to`
+  // as the hint) while it catches up and campaigns; the leader gives up after an election
+  // timeout. Refused (kInvalidInput) on a non-leader, for itself or a non-voter.
+  Result<void> transfer_leader(NodeId to);
+  // The target of a transfer under way, or kNoNode.
+  NodeId transferee() const { return transferee_; }
+  // The caller's state machine snapshot covers the log up to `index` (<= applied) and is
+  // `snapshot_size_bytes` long: entries up to `index` leave memory, and followers that need
+  // them get the snapshot instead (snapshot.h). The caller may then drop them from storage.
+  // Refused (kInvalidInput) when `index` is not above the last compaction or not applied.
+  Result<void> compact(LogIndex index, uint64_t snapshot_size_bytes);
 
   bool has_ready() const;
   Ready ready();
@@ -91,6 +121,8 @@ class Core {
   HardState hard_state() const { return HardState{term_, vote_, log_.committed()}; }
   const RaftLog& log() const { return log_; }
   const Config& config() const { return config_; }
+  // The latest compaction point (index 0 when the log was never compacted).
+  const SnapshotMeta& snapshot() const { return snapshot_; }
   // The leader's view of `peer`; nullptr on a non-leader or for an unknown peer.
   const Progress* progress(NodeId peer) const;
   uint32_t randomized_election_ticks() const { return randomized_election_ticks_; }
@@ -119,11 +151,32 @@ class Core {
   // Elections (election.cc).
   void tick_election();
   void tick_heartbeat();
-  void start_election(bool pre_vote);
+  void start_election(bool pre_vote, bool transfer = false);
   void reset_randomized_election_timeout();
   bool quorum_active();
   void on_vote_request(const Message& message);
   void on_vote_response(const Message& message);
+
+  // Snapshots (snapshot.cc).
+  bool send_snapshot_chunk(NodeId to);
+  void on_snapshot(Message message);
+  void on_snapshot_response(const Message& message);
+  void answer_snapshot(const Message& message, uint64_t next_offset, bool reject);
+
+  // Linearizable reads (read_index.cc).
+  void start_heartbeat_round();
+  void on_heartbeat_round_acked(NodeId peer, uint64_t round);
+  void release_reads();
+  void answer_read(NodeId from, uint64_t context, LogIndex index);
+  bool committed_in_term() const;
+  bool in_lease() const;
+  void on_read_index(const Message& message);
+  void on_read_index_response(const Message& message);
+
+  // Leadership transfer (transfer.cc).
+  bool maybe_send_timeout_now();
+  void tick_transfer();
+  void on_timeout_now(const Message& message);
 
   // Replication (replication.cc).
   bool send_append(NodeId to, bool send_if_empty);
@@ -155,6 +208,37 @@ class Core {
   uint32_t election_elapsed_ = 0;
   uint32_t heartbeat_elapsed_ = 0;
   uint32_t randomized_election_ticks_ = 0;
+
+  // Snapshots: the latest compaction point; a follower's incoming transfer (the snapshot and
+  // the next offset it expects) and what its next Ready hands over.
+  SnapshotMeta snapshot_;
+  std::optional<SnapshotMeta> receiving_snapshot_;
+  uint64_t receiving_offset_ = 0;
+  NodeId receiving_from_;
+  Term receiving_term_;
+  std::vector<SnapshotChunk> snapshot_chunks_;
+  std::optional<SnapshotMeta> snapshot_to_install_;
+
+  // Reads (leader only but read_states_): reads waiting for a heartbeat round (`round`: the
+  // first round sent after the read arrived), the rounds sent this term, the highest one a
+  // quorum acknowledged, and for the lease each round's send time in a ring.
+  struct PendingRead {
+    NodeId from;  // kNoNode: this node's own caller
+    uint64_t context;
+    uint64_t round;
+  };
+  std::deque<PendingRead> pending_reads_;
+  uint64_t heartbeat_round_ = 0;
+  uint64_t quorum_round_ = 0;
+  uint64_t ticks_ = 0;  // this node's logical clock: tick() calls since it started
+  uint64_t lease_until_tick_ = 0;
+  std::vector<uint64_t> round_sent_ticks_;  // ring indexed by round % size
+  std::vector<uint64_t> round_scratch_;     // one slot per voter
+  std::vector<ReadState> read_states_;      // Ready::read_states
+
+  // Leader only: the target of a transfer under way, and ticks since it began.
+  NodeId transferee_ = kNoNode;
+  uint32_t transfer_elapsed_ = 0;
 
   std::vector<Message> messages_;                // Ready::messages
   std::vector<Message> messages_after_persist_;  // Ready::messages_after_persist

@@ -37,6 +37,22 @@ std::string describe(const Message& message) {
     case MessageType::kHeartbeat:
       text += " commit=" + number(message.commit.value());
       break;
+    case MessageType::kSnapshot:
+    case MessageType::kSnapshotResponse:
+      text += " snapshot=" + number(message.log_index.value()) + "/" +
+              number(message.log_term.value()) + " offset=" + number(message.snapshot_offset);
+      if (message.type == MessageType::kSnapshot) {
+        text +=
+            "+" + number(message.snapshot_chunk_bytes) + "/" + number(message.snapshot_size_bytes);
+      }
+      break;
+    case MessageType::kReadIndex:
+      text += " context=" + number(message.context);
+      break;
+    case MessageType::kReadIndexResponse:
+      text += " index=" + number(message.log_index.value()) + " context=" + number(message.context);
+      break;
+    case MessageType::kTimeoutNow:
     case MessageType::kPreVoteResponse:
     case MessageType::kVoteResponse:
     case MessageType::kHeartbeatResponse:

@@ -25,6 +25,7 @@ void Core::tick_heartbeat() {
   RR_ASSERT(role_ == Role::kLeader);
   ++heartbeat_elapsed_;
   ++election_elapsed_;
+  tick_transfer();
   if (election_elapsed_ >= config_.election_ticks) {
     election_elapsed_ = 0;
     if (config_.check_quorum && !quorum_active()) {
@@ -36,7 +37,7 @@ void Core::tick_heartbeat() {
   }
   if (heartbeat_elapsed_ >= config_.heartbeat_ticks) {
     heartbeat_elapsed_ = 0;
-    bcast_heartbeat();
+    start_heartbeat_round();
   }
 }
 
@@ -51,7 +52,7 @@ bool Core::quorum_active() {
   return active >= config_.voters.size() / 2 + 1;
 }
 
-void Core::start_election(bool pre_vote) {
+void Core::start_election(bool pre_vote, bool transfer) {
   RR_ASSERT(role_ != Role::kLeader);
   Term vote_term;
   MessageType request_type;
@@ -84,7 +85,8 @@ void Core::start_election(bool pre_vote) {
                  .to = voter,
                  .term = vote_term,
                  .log_index = log_.last_index(),
-                 .log_term = log_.last_term()});
+                 .log_term = log_.last_term(),
+                 .transfer = transfer});
   }
 }
 

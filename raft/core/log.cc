@@ -6,29 +6,34 @@
 
 namespace ringraft::raft {
 
-RaftLog::RaftLog(std::vector<Entry> entries, LogIndex committed) : entries_(std::move(entries)) {
-  committed_ = committed;
+RaftLog::RaftLog(std::vector<Entry> entries, LogIndex committed)
+    : RaftLog(std::move(entries), committed, LogIndex{0}, Term{0}) {}
+
+RaftLog::RaftLog(std::vector<Entry> entries, LogIndex committed, LogIndex snapshot_index,
+                 Term snapshot_term)
+    : entries_(std::move(entries)), snapshot_index_(snapshot_index), snapshot_term_(snapshot_term) {
+  committed_ = std::max(committed, snapshot_index);
   written_index_ = last_index();
   durable_index_ = last_index();
-  applied_ = LogIndex{0};
+  applied_ = snapshot_index;
   RR_ASSERT_MSG(committed_ <= last_index(), "restored commit index beyond the restored log");
   check_invariants();
 }
 
 const Entry& RaftLog::at(LogIndex index) const {
-  RR_ASSERT(index.value() >= 1 && index <= last_index());
-  return entries_[index.value() - 1];
+  RR_ASSERT(index >= first_index() && index <= last_index());
+  return entries_[index.value() - first_index().value()];
 }
 
 std::optional<Term> RaftLog::term_at(LogIndex index) const {
-  if (index == LogIndex{0}) return Term{0};
-  if (index > last_index()) return std::nullopt;
+  if (index == snapshot_index_) return snapshot_term_;
+  if (index < snapshot_index_ || index > last_index()) return std::nullopt;
   return at(index).term;
 }
 
 Term RaftLog::term_of(LogIndex index) const {
   const std::optional<Term> found = term_at(index);
-  RR_ASSERT_MSG(found.has_value(), "term_of an index beyond the last index");
+  RR_ASSERT_MSG(found.has_value(), "term_of an index compacted away or beyond the last index");
   return *found;
 }
 
@@ -69,7 +74,7 @@ void RaftLog::append(std::vector<Entry>&& entries) {
 
 void RaftLog::truncate_from(LogIndex index) {
   RR_ASSERT(index > committed_ && index <= last_index());
-  entries_.resize(index.value() - 1);
+  entries_.resize(index.value() - first_index().value());
   const LogIndex kept{index.value() - 1};
   written_index_ = std::min(written_index_, kept);
   durable_index_ = std::min(durable_index_, kept);
@@ -77,12 +82,12 @@ void RaftLog::truncate_from(LogIndex index) {
 
 LogIndex RaftLog::find_conflict_by_term(LogIndex index, Term term) const {
   index = std::min(index, last_index());
-  while (index > LogIndex{0} && at(index).term > term) index = LogIndex{index.value() - 1};
+  while (index > snapshot_index_ && at(index).term > term) index = LogIndex{index.value() - 1};
   return index;
 }
 
 std::vector<Entry> RaftLog::slice(LogIndex from, uint32_t count_max, uint64_t bytes_max) const {
-  RR_ASSERT(from.value() >= 1 && from.value() <= last_index().value() + 1);
+  RR_ASSERT(from >= first_index() && from.value() <= last_index().value() + 1);
   std::vector<Entry> out;
   uint64_t total_bytes = 0;
   for (uint64_t i = from.value(); i <= last_index().value() && out.size() < count_max; ++i) {
@@ -96,8 +101,9 @@ std::vector<Entry> RaftLog::slice(LogIndex from, uint32_t count_max, uint64_t by
 
 std::span<const Entry> RaftLog::view(LogIndex from, LogIndex to) const {
   if (to < from) return {};
-  RR_ASSERT(from.value() >= 1 && to <= last_index());
-  return std::span<const Entry>(entries_).subspan(from.value() - 1, to.value() - from.value() + 1);
+  RR_ASSERT(from >= first_index() && to <= last_index());
+  return std::span<const Entry>(entries_).subspan(from.value() - first_index().value(),
+                                                  to.value() - from.value() + 1);
 }
 
 void RaftLog::commit_to(LogIndex index) {
@@ -129,15 +135,36 @@ void RaftLog::applied_to(LogIndex index) {
   applied_ = index;
 }
 
+void RaftLog::compact(LogIndex index) {
+  RR_ASSERT_MSG(index > snapshot_index_ && index <= applied_, "compaction of unapplied entries");
+  const Term term = term_of(index);
+  const auto dropped = static_cast<std::ptrdiff_t>(index.value() - snapshot_index_.value());
+  entries_.erase(entries_.begin(), entries_.begin() + dropped);
+  snapshot_index_ = index;
+  snapshot_term_ = term;
+}
+
+void RaftLog::restore(LogIndex index, Term term) {
+  RR_ASSERT_MSG(index > committed_, "a snapshot at or below the commit index adds nothing");
+  entries_.clear();
+  snapshot_index_ = index;
+  snapshot_term_ = term;
+  committed_ = index;
+  written_index_ = index;
+  durable_index_ = index;
+  applied_ = index;
+}
+
 void RaftLog::check_invariants() const {
+  RR_ASSERT(snapshot_index_ <= applied_);
   RR_ASSERT(applied_ <= committed_);
   RR_ASSERT(committed_ <= last_index());
   RR_ASSERT(applied_ <= durable_index_);
   RR_ASSERT(durable_index_ <= written_index_);
   RR_ASSERT(written_index_ <= last_index());
-  Term previous{0};
+  Term previous = snapshot_term_;
   for (size_t i = 0; i < entries_.size(); ++i) {
-    RR_ASSERT(entries_[i].index.value() == i + 1);
+    RR_ASSERT(entries_[i].index.value() == snapshot_index_.value() + i + 1);
     RR_ASSERT(entries_[i].term >= previous);
     previous = entries_[i].term;
   }

@@ -10,8 +10,13 @@
 // - applied: the last entry handed out to apply; only durable, committed entries are applied.
 //
 // Invariants: applied <= committed <= last; applied <= durable <= written <= last; entry i sits
-// at position i - 1 and terms never decrease. This slice keeps every entry in memory (no
-// compaction or snapshots yet), so first_index is always 1 and term_at(0) is 0.
+// sits at position i - first_index and terms never decrease.
+//
+// Compaction: entries up to snapshot_index are gone, replaced by a state machine snapshot that
+// the caller holds; the log keeps the term of the snapshot index (for the Append consistency
+// check and for up-to-date votes), so term_at(snapshot_index) answers and anything below it
+// is nullopt. Without a snapshot, snapshot_index is 0 and term_at(0) is 0.
+// snapshot_index <= applied: only applied entries are compacted.
 #pragma once
 
 #include <cstdint>
@@ -29,12 +34,20 @@ class RaftLog {
   RaftLog() = default;
   // Restart from storage: `entries` are durable, starting at index 1.
   RaftLog(std::vector<Entry> entries, LogIndex committed);
+  // Restart from a snapshot at (snapshot_index, snapshot_term) and the durable entries after
+  // it; the state machine restored from the snapshot counts as applied up to its index.
+  RaftLog(std::vector<Entry> entries, LogIndex committed, LogIndex snapshot_index,
+          Term snapshot_term);
 
-  LogIndex last_index() const { return LogIndex{entries_.size()}; }
-  Term last_term() const { return entries_.empty() ? Term{0} : entries_.back().term; }
-  // The term of entry `index`; Term{0} for index 0; nullopt beyond the last index.
+  LogIndex snapshot_index() const { return snapshot_index_; }
+  Term snapshot_term() const { return snapshot_term_; }
+  LogIndex first_index() const { return LogIndex{snapshot_index_.value() + 1}; }
+  LogIndex last_index() const { return LogIndex{snapshot_index_.value() + entries_.size()}; }
+  Term last_term() const { return entries_.empty() ? snapshot_term_ : entries_.back().term; }
+  // The term of entry `index`: the snapshot's term at the snapshot index, nullopt below it
+  // (compacted) and beyond the last index.
   std::optional<Term> term_at(LogIndex index) const;
-  // The term of entry `index`, which must be in [0, last_index()].
+  // The term of entry `index`, which must be in [snapshot_index(), last_index()].
   Term term_of(LogIndex index) const;
   bool match_term(LogIndex index, Term term) const;
   // Raft §5.4.1: a candidate whose last entry is (last_index, last_term) is at least as
@@ -75,13 +88,21 @@ class RaftLog {
   LogIndex applicable_index() const;
   void applied_to(LogIndex index);
 
+  // Drops entries up to `index` (<= applied), whose state the caller's snapshot now holds.
+  void compact(LogIndex index);
+  // A follower installs a leader's snapshot at (index, term) above its commit index: every
+  // entry goes, and the snapshot stands for a committed, durable, applied log up to index.
+  void restore(LogIndex index, Term term);
+
   void check_invariants() const;
 
  private:
   const Entry& at(LogIndex index) const;
   void truncate_from(LogIndex index);
 
-  std::vector<Entry> entries_;  // entry i at entries_[i - 1]
+  std::vector<Entry> entries_;  // entry i at entries_[i - first_index()]
+  LogIndex snapshot_index_;
+  Term snapshot_term_;
   LogIndex committed_;
   LogIndex written_index_;
   LogIndex durable_index_;

@@ -22,6 +22,16 @@ const char* message_type_name(MessageType type) {
       return "Heartbeat";
     case MessageType::kHeartbeatResponse:
       return "HeartbeatResponse";
+    case MessageType::kSnapshot:
+      return "Snapshot";
+    case MessageType::kSnapshotResponse:
+      return "SnapshotResponse";
+    case MessageType::kReadIndex:
+      return "ReadIndex";
+    case MessageType::kReadIndexResponse:
+      return "ReadIndexResponse";
+    case MessageType::kTimeoutNow:
+      return "TimeoutNow";
   }
   RR_UNREACHABLE("unknown MessageType");
 }

@@ -6,7 +6,9 @@
 //   time and waits (probe_sent) for the answer, walking `next` back with the follower's hints.
 // - Replicate state: the logs match up to `match`; the leader streams Appends optimistically,
 //   advancing `next` as it sends, within the Inflights window.
-// (The snapshot state arrives with snapshots; not in this slice.)
+// - Snapshot state: the entries the follower needs were compacted away. The leader sends its
+//   snapshot in chunks, one in flight (probe_sent), resuming from the offset the follower last
+//   acknowledged; once the follower holds it, probe from the snapshot index on.
 //
 // Invariant: match <= next - 1.
 #pragma once
@@ -18,7 +20,7 @@
 
 namespace ringraft::raft {
 
-enum class ProgressState : uint8_t { kProbe, kReplicate };
+enum class ProgressState : uint8_t { kProbe, kReplicate, kSnapshot };
 
 const char* progress_state_name(ProgressState state);
 
@@ -34,9 +36,20 @@ class Progress {
 
   // Set when any message arrives from the follower; CheckQuorum reads and clears it.
   bool recent_active = false;
+  // The latest heartbeat round of this term the follower answered (read_index.cc).
+  uint64_t heartbeat_round_acked = 0;
 
   void become_probe();
   void become_replicate();
+  // Start (or restart, after a newer compaction) sending the snapshot at `snapshot_index`.
+  void become_snapshot(LogIndex snapshot_index);
+
+  // Snapshot state: the snapshot being sent and the next byte offset to send.
+  LogIndex pending_snapshot() const { return pending_snapshot_; }
+  uint64_t snapshot_offset() const { return snapshot_offset_; }
+  void sent_snapshot_chunk() { probe_sent_ = true; }
+  // The follower expects `offset` next (the chunk arrived, or it asks to resume from there).
+  void on_snapshot_response(uint64_t offset);
 
   // No Append should go out now: a probe awaits its answer, or the window is full.
   bool is_paused() const;
@@ -61,6 +74,8 @@ class Progress {
   LogIndex next_;
   bool probe_sent_ = false;
   Inflights inflights_;
+  LogIndex pending_snapshot_;
+  uint64_t snapshot_offset_ = 0;
 };
 
 }  // namespace ringraft::raft

@@ -14,6 +14,12 @@ LogIndex majority_index(std::span<LogIndex> match_indexes) {
   return match_indexes[match_indexes.size() / 2];
 }
 
+uint64_t majority_value(std::span<uint64_t> values) {
+  RR_ASSERT(!values.empty());
+  std::sort(values.begin(), values.end(), std::greater<>());
+  return values[values.size() / 2];
+}
+
 VoteResult tally_votes(std::span<const NodeId> voters, const std::map<NodeId, bool>& votes) {
   RR_ASSERT(!voters.empty());
   const size_t majority = voters.size() / 2 + 1;

@@ -15,6 +15,9 @@ namespace ringraft::raft {
 // Precondition: at least one voter.
 LogIndex majority_index(std::span<LogIndex> match_indexes);
 
+// The same rule over plain counters (e.g. the heartbeat rounds each voter acknowledged).
+uint64_t majority_value(std::span<uint64_t> values);
+
 enum class VoteResult : uint8_t { kPending, kWon, kLost };
 
 // `votes` maps a voter to whether it granted its vote; voters not in the map have not answered.

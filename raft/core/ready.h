@@ -17,8 +17,17 @@
 //      with entry (index, term) is durable, call persisted_to(index, term): it means every
 //      entry up to `index` is durable. A report about an entry overwritten since is ignored.
 //      Hard state and entries of one Ready are written atomically (one WAL batch).
-//   6. `proposals` are the fates of batches proposed with a context (proposal.h): a committed
+//   6. Snapshots come first (snapshot.h): write `snapshot_chunks` at their offsets; when
+//      `snapshot` is set, the incoming snapshot is complete: restore the state machine from
+//      it, and make storage drop every entry and record the snapshot, before this Ready's hard
+//      state and entries (which continue after it). Chunks are durable before
+//      messages_after_persist leave. A kSnapshot message in `messages` leaves without bytes:
+//      fill snapshot_data from the latest snapshot given to Core::compact. `messages` also
+//      carry ReadIndex traffic, which depends on nothing unpersisted.
+//   7. `proposals` are the fates of batches proposed with a context (proposal.h): a committed
 //      one is in this Ready's committed_entries or an earlier one's; answer after applying.
+//   8. `read_states`: reads confirmed linearizable at `index` (read_index.cc): serve each once
+//      the state machine has applied `index`.
 #pragma once
 
 #include <optional>
@@ -28,6 +37,7 @@
 #include "raft/core/entry.h"
 #include "raft/core/message.h"
 #include "raft/core/proposal.h"
+#include "raft/core/snapshot.h"
 
 namespace ringraft::raft {
 
@@ -40,17 +50,28 @@ struct HardState {
   bool operator==(const HardState&) const = default;
 };
 
+// A read_index(context) confirmed: serve it once applied >= index.
+struct ReadState {
+  uint64_t context = 0;
+  LogIndex index;
+  bool operator==(const ReadState&) const = default;
+};
+
 struct Ready {
   std::optional<HardState> hard_state;  // set only when it changed
   std::vector<Entry> entries;
   std::vector<Message> messages;
   std::vector<Message> messages_after_persist;
   std::vector<Entry> committed_entries;
-  std::vector<ProposalOutcome> proposals;
+  std::vector<ProposalOutcome> proposals{};
+  std::optional<SnapshotMeta> snapshot{};  // a follower's completed incoming snapshot: install
+  std::vector<SnapshotChunk> snapshot_chunks{};
+  std::vector<ReadState> read_states{};
 
   bool empty() const {
     return !hard_state.has_value() && entries.empty() && messages.empty() &&
-           messages_after_persist.empty() && committed_entries.empty() && proposals.empty();
+           messages_after_persist.empty() && committed_entries.empty() && proposals.empty() &&
+           !snapshot.has_value() && snapshot_chunks.empty() && read_states.empty();
   }
 };
 

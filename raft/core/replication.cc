@@ -15,6 +15,9 @@ bool Core::send_append(NodeId to, bool send_if_empty) {
   RR_ASSERT(role_ == Role::kLeader && to != config_.id);
   Progress& pr = progress_.at(to);
   if (pr.is_paused()) return false;
+  if (pr.state() == ProgressState::kSnapshot || pr.next() <= log_.snapshot_index()) {
+    return send_snapshot_chunk(to);  // the entries it needs were compacted away
+  }
   const LogIndex prev_index{pr.next().value() - 1};
   uint64_t bytes_max = config_.append_bytes_max;
   if (pr.state() == ProgressState::kReplicate) {
@@ -49,7 +52,11 @@ void Core::bcast_heartbeat() {
     // Never tell a follower to commit past what it is known to hold: its log beyond `match`
     // may still differ from ours.
     const LogIndex commit = std::min(progress_.at(voter).match(), log_.committed());
-    send(Message{.type = MessageType::kHeartbeat, .to = voter, .term = term_, .commit = commit});
+    send(Message{.type = MessageType::kHeartbeat,
+                 .to = voter,
+                 .term = term_,
+                 .commit = commit,
+                 .context = heartbeat_round_});
   }
 }
 
@@ -68,6 +75,7 @@ bool Core::maybe_commit() {
     uncommitted_bytes_ -= entry.size_bytes();
   }
   log_.commit_to(index);
+  release_reads();  // reads wait for the first commit of the term
   return true;
 }
 
@@ -125,8 +133,13 @@ void Core::on_append_response(const Message& message) {
     return;
   }
   const bool was_paused = pr.is_paused();
-  if (!pr.maybe_update(message.log_index)) return;  // an older acknowledgement
+  // A probe answered at `match` itself (e.g. right after a snapshot) also shows where the logs
+  // agree, though it moves nothing forward.
+  const bool probe_answered =
+      pr.state() == ProgressState::kProbe && message.log_index == pr.match();
+  if (!pr.maybe_update(message.log_index) && !probe_answered) return;  // an older one
   if (pr.state() == ProgressState::kProbe) pr.become_replicate();
+  if (message.from == transferee_) maybe_send_timeout_now();  // caught up: hand over
   if (maybe_commit()) {
     bcast_append();  // tells every follower the new commit index
   } else if (was_paused) {
@@ -146,7 +159,10 @@ void Core::on_heartbeat(const Message& message) {
   lead_ = message.from;
   // The leader sends min(match, commit), so everything up to it matches the leader's log.
   log_.commit_to(std::min(message.commit, log_.last_index()));
-  send(Message{.type = MessageType::kHeartbeatResponse, .to = message.from, .term = term_});
+  send(Message{.type = MessageType::kHeartbeatResponse,
+               .to = message.from,
+               .term = term_,
+               .context = message.context});
 }
 
 void Core::on_heartbeat_response(const Message& message) {
@@ -154,6 +170,7 @@ void Core::on_heartbeat_response(const Message& message) {
   Progress& pr = progress_.at(message.from);
   pr.recent_active = true;
   pr.on_heartbeat_response();
+  on_heartbeat_round_acked(message.from, message.context);
   if (pr.match() < log_.last_index()) send_append(message.from, true);
 }
 

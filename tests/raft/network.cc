@@ -23,7 +23,7 @@ void Network::build(std::vector<InitialState> initial, uint64_t seed, const Conf
     config.voters = voters;
     config.seed = seed;
     if (tweak) tweak(config);
-    Storage storage{initial[i - 1].hard_state, initial[i - 1].entries, {}, {}};
+    Storage storage{initial[i - 1].hard_state, initial[i - 1].entries, {}};
     Result<Core> core = Core::create(std::move(config), std::move(initial[i - 1]));
     EXPECT_TRUE(core.ok()) << core.error().message();
     cores_.emplace(NodeId{i}, std::move(core).value());
@@ -40,18 +40,25 @@ void Network::process_ready(NodeId id) {
   if (!core.has_ready()) return;
   Ready ready = core.ready();
   Storage& storage = storage_.at(id);
+  install_snapshot(storage, ready);
   if (ready.hard_state.has_value()) storage.hard_state = *ready.hard_state;
   if (!ready.entries.empty()) {
     // Storage drops everything from the first new index on, then appends (ready.h).
+    const uint64_t base = storage.snapshot.has_value() ? storage.snapshot->index.value() : 0;
     storage.entries.resize(
-        std::min(storage.entries.size(), ready.entries.front().index.value() - 1));
-    EXPECT_EQ(storage.entries.size() + 1, ready.entries.front().index.value());
+        std::min(storage.entries.size(), ready.entries.front().index.value() - 1 - base));
+    EXPECT_EQ(base + storage.entries.size() + 1, ready.entries.front().index.value());
     storage.entries.insert(storage.entries.end(), ready.entries.begin(), ready.entries.end());
   }
   storage.applied.insert(storage.applied.end(), ready.committed_entries.begin(),
                          ready.committed_entries.end());
   storage.proposals.insert(storage.proposals.end(), ready.proposals.begin(), ready.proposals.end());
-  for (Message& message : ready.messages) enqueue(std::move(message));
+  storage.read_states.insert(storage.read_states.end(), ready.read_states.begin(),
+                             ready.read_states.end());
+  for (Message& message : ready.messages) {
+    if (message.type == MessageType::kSnapshot) fill_snapshot_chunk(storage, message);
+    enqueue(std::move(message));
+  }
   core.advance(ready);
 
   std::optional<std::pair<LogIndex, Term>> durable;
@@ -67,6 +74,58 @@ void Network::process_ready(NodeId id) {
   }
   for (Message& message : ready.messages_after_persist) enqueue(std::move(message));
   if (durable.has_value()) core.persisted_to(durable->first, durable->second);
+}
+
+// The follower's side of ready.h item 0: chunks first, then the completed snapshot.
+void Network::install_snapshot(Storage& storage, Ready& ready) {
+  for (SnapshotChunk& chunk : ready.snapshot_chunks) {
+    if (chunk.offset == 0) storage.receiving_data.clear();
+    EXPECT_EQ(chunk.offset, storage.receiving_data.size()) << "snapshot chunk out of order";
+    storage.receiving_data.insert(storage.receiving_data.end(), chunk.data.begin(),
+                                  chunk.data.end());
+  }
+  if (!ready.snapshot.has_value()) return;
+  EXPECT_EQ(storage.receiving_data.size(), ready.snapshot->size_bytes);
+  storage.snapshot = *ready.snapshot;
+  storage.snapshot_data = std::move(storage.receiving_data);
+  storage.receiving_data.clear();
+  storage.entries.clear();
+  storage.applied = decode_applied(storage.snapshot_data);
+  EXPECT_EQ(storage.applied.size(), ready.snapshot->index.value());
+}
+
+void Network::fill_snapshot_chunk(const Storage& storage, Message& message) {
+  ASSERT_TRUE(storage.snapshot.has_value() && storage.snapshot->index == message.log_index)
+      << "a snapshot chunk of a snapshot this node does not hold";
+  const auto begin =
+      storage.snapshot_data.begin() + static_cast<std::ptrdiff_t>(message.snapshot_offset);
+  message.snapshot_data.assign(begin,
+                               begin + static_cast<std::ptrdiff_t>(message.snapshot_chunk_bytes));
+}
+
+Result<void> Network::compact(uint64_t id, uint64_t index) {
+  Storage& storage = storage_.at(NodeId{id});
+  if (index == 0) index = storage.applied.size();
+  if (index > storage.applied.size()) {
+    return Error(ErrorCode::kInvalidInput, "compact beyond the applied entries");
+  }
+  Payload data = encode_applied(std::span<const Entry>(storage.applied).first(index));
+  Result<void> compacted = node(id).compact(LogIndex{index}, data.size());
+  if (!compacted) return compacted;
+  const SnapshotMeta meta = node(id).snapshot();
+  const auto drop_compacted = [&](Storage& target) {
+    const uint64_t base = target.snapshot.has_value() ? target.snapshot->index.value() : 0;
+    const uint64_t dropped = std::min<uint64_t>(index - base, target.entries.size());
+    target.entries.erase(target.entries.begin(),
+                         target.entries.begin() + static_cast<std::ptrdiff_t>(dropped));
+    target.snapshot = meta;
+    target.snapshot_data = data;
+  };
+  drop_compacted(storage);
+  const auto held = held_.find(NodeId{id});
+  if (held != held_.end()) drop_compacted(held->second.durable_storage);
+  process_ready(NodeId{id});
+  return {};
 }
 
 void Network::process_readies() {
@@ -177,12 +236,15 @@ void Network::restart(uint64_t id) {
     held_.erase(held);
   }
   Config config = cores_.at(node).config();
-  Result<Core> core =
-      Core::create(std::move(config), InitialState{storage.hard_state, storage.entries});
+  Result<Core> core = Core::create(
+      std::move(config), InitialState{storage.hard_state, storage.entries, storage.snapshot});
   ASSERT_TRUE(core.ok()) << core.error().message();
   cores_.erase(node);
   cores_.emplace(node, std::move(core).value());
+  // The state machine restarts from the snapshot, or empty.
   storage.applied.clear();
+  if (storage.snapshot.has_value()) storage.applied = decode_applied(storage.snapshot_data);
+  storage.receiving_data.clear();
 }
 
 void Network::restore(uint64_t id, InitialState state) {
@@ -228,6 +290,50 @@ NodeId Network::leader() const {
     }
   }
   return found;
+}
+
+namespace {
+
+void put_u64(Payload& out, uint64_t value) {
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<std::byte>(value >> (8 * i)));
+}
+
+uint64_t get_u64(const Payload& in, size_t& at) {
+  RR_ASSERT(at + 8 <= in.size());
+  uint64_t value = 0;
+  for (int i = 0; i < 8; ++i) value |= std::to_integer<uint64_t>(in[at + i]) << (8 * i);
+  at += 8;
+  return value;
+}
+
+}  // namespace
+
+Payload encode_applied(std::span<const Entry> applied) {
+  Payload out;
+  for (const Entry& entry : applied) {
+    put_u64(out, entry.term.value());
+    put_u64(out, entry.index.value());
+    put_u64(out, entry.payload.size());
+    out.insert(out.end(), entry.payload.begin(), entry.payload.end());
+  }
+  return out;
+}
+
+std::vector<Entry> decode_applied(const Payload& data) {
+  std::vector<Entry> applied;
+  size_t at = 0;
+  while (at < data.size()) {
+    Entry entry;
+    entry.term = Term{get_u64(data, at)};
+    entry.index = LogIndex{get_u64(data, at)};
+    const uint64_t size_bytes = get_u64(data, at);
+    RR_ASSERT(at + size_bytes <= data.size());
+    const auto begin = data.begin() + static_cast<std::ptrdiff_t>(at);
+    entry.payload.assign(begin, begin + static_cast<std::ptrdiff_t>(size_bytes));
+    at += size_bytes;
+    applied.push_back(std::move(entry));
+  }
+  return applied;
 }
 
 Payload payload_of(uint64_t size_bytes, uint8_t fill) {

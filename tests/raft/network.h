@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <ostream>
+#include <span>
 #include <vector>
 
 #include "raft/core/core.h"
@@ -25,11 +26,16 @@ void PrintTo(StrongInt<Tag, Rep> value, std::ostream* out) {
 namespace ringraft::raft::testing {
 
 // What a node's stable storage and state machine hold.
+// The state machine is the list of applied entries; a snapshot is that list encoded.
 struct Storage {
   HardState hard_state;
-  std::vector<Entry> entries;              // persisted log, entry i at [i - 1]
-  std::vector<Entry> applied;              // committed entries handed out to apply, in order
-  std::vector<ProposalOutcome> proposals;  // Ready::proposals, in order
+  std::vector<Entry> entries;  // persisted log after the snapshot: entry i at [i - 1 - snapshot]
+  std::vector<Entry> applied;  // committed entries handed out to apply, in order
+  std::vector<ProposalOutcome> proposals{};  // Ready::proposals, in order
+  std::optional<SnapshotMeta> snapshot{};    // the latest snapshot taken or installed
+  Payload snapshot_data{};
+  Payload receiving_data{};              // an incoming snapshot's chunks so far
+  std::vector<ReadState> read_states{};  // Ready::read_states, in order
 };
 
 class Network {
@@ -68,6 +74,10 @@ class Network {
   // Replace a node's storage with `state`, then restart it from there (test set-up).
   void restore(uint64_t id, InitialState state);
 
+  // The node's state machine takes a snapshot of its first `index` applied entries and the
+  // core compacts its log up to there (index 0: everything applied). Returns the core's answer.
+  Result<void> compact(uint64_t id, uint64_t index = 0);
+
   // Faults. A message is dropped if a fault covers it when it is sent or when it arrives.
   void isolate(uint64_t id);
   void heal();
@@ -89,6 +99,8 @@ class Network {
  private:
   void build(std::vector<InitialState> initial, uint64_t seed, const ConfigTweak& tweak);
   void process_ready(NodeId id);
+  void install_snapshot(Storage& storage, Ready& ready);
+  void fill_snapshot_chunk(const Storage& storage, Message& message);
   void enqueue(Message message);
   bool is_dropped(const Message& message) const;
 
@@ -106,6 +118,10 @@ class Network {
   };
   std::map<NodeId, Held> held_;
 };
+
+// The snapshot encoding of a state machine (a list of applied entries), and back.
+Payload encode_applied(std::span<const Entry> applied);
+std::vector<Entry> decode_applied(const Payload& data);
 
 Payload payload_of(uint64_t size_bytes, uint8_t fill = 0xab);
 std::vector<Payload> batch_of(size_t count, uint64_t size_bytes);

@@ -1,7 +1,9 @@
 // Safety under seeded random drops, reordering, duplication, partitions, slow disks, crashes
-// that lose unsynced writes, and ticks: a
+// that lose unsynced writes, compactions (and so snapshot transfers), reads, leadership
+// transfers, and ticks: a
 // small preview of the simulator (tests/sim/, not in this slice). Checks Raft's election safety,
-// log matching and state-machine safety (Raft §5.2, §5.3, §5.4.3) after every action, then liveness
+// log matching and state-machine safety (Raft §5.2, §5.3, §5.4.3) and that reads are
+// linearizable after every action, then liveness
 // once healed.
 #include <gtest/gtest.h>
 
@@ -54,12 +56,14 @@ class SafetyChecker {
           << "nodes " << a << " and " << b << " applied different entries at " << i + 1;
     }
     // Log matching: same index and term => identical logs up to there.
+    // Compaction drops a prefix: compare only what both logs still hold.
     const auto& log_a = net_.node(a).log();
     const auto& log_b = net_.node(b).log();
     const uint64_t last = std::min(log_a.last_index(), log_b.last_index()).value();
-    for (uint64_t i = last; i >= 1; --i) {
+    const uint64_t first = std::max(log_a.first_index(), log_b.first_index()).value();
+    for (uint64_t i = last; i >= first; --i) {
       if (log_a.term_of(LogIndex{i}) != log_b.term_of(LogIndex{i})) continue;
-      for (uint64_t j = 1; j <= i; ++j) {
+      for (uint64_t j = first; j <= i; ++j) {
         ASSERT_EQ(log_a.view(LogIndex{j}, LogIndex{j})[0], log_b.view(LogIndex{j}, LogIndex{j})[0])
             << "log matching broken between nodes " << a << " and " << b << " at " << j;
       }
@@ -75,9 +79,16 @@ class SafetyChecker {
   std::map<uint64_t, LogIndex> commits_;
 };
 
-// Returns how many proposals the schedule made (a seed may make none: with slow disks holding
-// back votes, a cluster can stay leaderless for a whole schedule).
-uint64_t run_random_schedule(size_t node_count, uint64_t seed) {
+// What a schedule exercised (a seed may make no proposal: with slow disks holding back votes,
+// a cluster can stay leaderless for a whole schedule).
+struct ScheduleStats {
+  uint64_t proposals = 0;
+  uint64_t snapshot_chunks = 0;  // delivered
+  uint64_t reads = 0;            // confirmed
+};
+
+ScheduleStats run_random_schedule(size_t node_count, uint64_t seed) {
+  ScheduleStats stats;
   SCOPED_TRACE(::testing::Message() << "seed " << seed << ", " << node_count << " nodes");
   // Every seed also picks a configuration, so that small windows and batches (probe and
   // paused states, lost Appends) and each PreVote/CheckQuorum combination get exercised.
@@ -87,12 +98,15 @@ uint64_t run_random_schedule(size_t node_count, uint64_t seed) {
     config.append_entries_max = 1 + static_cast<uint32_t>(seed % 3);
     config.inflight_count_max = 1 + static_cast<uint32_t>(seed % 4);
     config.inflight_bytes_max = seed % 5 == 0 ? 64 : config.inflight_bytes_max;
+    config.snapshot_chunk_bytes_max = 16 + seed % 64;
   });
   SplitMix64 rng(seed);
   const auto drop_some = [&rng](const Message&) { return rng.below(100) < 10; };
   net.set_filter(drop_some);
   SafetyChecker checker(net);
-  uint64_t proposals = 0;
+  uint64_t& proposals = stats.proposals;
+  std::vector<uint64_t> reads;            // by context: the highest commit index when asked
+  std::map<uint64_t, size_t> reads_seen;  // by node: read states checked so far
   for (int action = 0; action < 2000; ++action) {
     const uint64_t roll = rng.below(100);
     const uint64_t id = 1 + rng.below(node_count);
@@ -121,15 +135,50 @@ uint64_t run_random_schedule(size_t node_count, uint64_t seed) {
       } else if (roll == 54) {
         net.hold_durability(id);
       }
+    } else if (roll < 58) {
+      // The state machine snapshots everything it applied; lagging followers then need the
+      // snapshot, sent in small chunks.
+      if (net.storage(id).applied.size() > net.node(id).snapshot().index.value()) {
+        const Result<void> compacted = net.compact(id);
+        EXPECT_TRUE(compacted.ok()) << compacted.error().message();
+      }
     } else if (roll < 60) {
+      // A linearizable read must reflect every entry committed anywhere before it was asked.
+      uint64_t committed_max = 0;
+      for (uint64_t node = 1; node <= node_count; ++node) {
+        committed_max = std::max(committed_max, net.node(node).log().committed().value());
+      }
+      // Half of the reads go to a node that believes it leads, maybe a stale leader.
+      uint64_t reader = id;
+      for (uint64_t node = 1; node <= node_count && roll == 58; ++node) {
+        if (net.node(node).role() == Role::kLeader) reader = node;
+      }
+      if (std::holds_alternative<ReadQueued>(net.node(reader).read_index(reads.size()))) {
+        reads.push_back(committed_max);
+      }
+    } else if (roll < 61) {
+      // Hand leadership to a random node (refused if it is the leader itself).
+      const NodeId leader = net.leader();
+      if (leader != kNoNode && leader != NodeId{id}) {
+        EXPECT_TRUE(net.node(leader.value()).transfer_leader(NodeId{id}).ok());
+      }
+    } else if (roll < 62) {
       // Reorder (deliver any queued message first) or duplicate it.
-      if (!net.queued().empty()) net.deliver_at(rng.below(net.queued().size()), roll < 55);
+      if (!net.queued().empty()) net.deliver_at(rng.below(net.queued().size()), roll < 59);
     } else {
       net.process_readies();
       net.deliver_queued();
     }
     checker.check();
-    if (::testing::Test::HasFatalFailure()) return proposals;
+    for (uint64_t node = 1; node <= node_count; ++node) {
+      const std::vector<ReadState>& states = net.storage(node).read_states;
+      for (size_t& i = reads_seen[node]; i < states.size(); ++i) {
+        EXPECT_GE(states[i].index.value(), reads.at(states[i].context))
+            << "read " << states[i].context << " on node " << node << " misses a commit";
+        ++stats.reads;
+      }
+    }
+    if (::testing::Test::HasFatalFailure()) return stats;
   }
   // Liveness once healed: within a few election rounds, some leader gets a fresh proposal
   // committed and applied on every node. (A proposal can be lost to a leader change, e.g.
@@ -167,7 +216,10 @@ uint64_t run_random_schedule(size_t node_count, uint64_t seed) {
   }
   ::testing::Test::RecordProperty("committed_seed_" + std::to_string(seed),
                                   std::to_string(net.node(1).log().committed().value()));
-  return proposals;
+  for (const Message& m : net.delivered()) {
+    stats.snapshot_chunks += m.type == MessageType::kSnapshot ? 1 : 0;
+  }
+  return stats;
 }
 
 // CI runs a fixed handful of seeds; RINGRAFT_SAFETY_SEEDS=N runs N per test (long mode).
@@ -177,21 +229,33 @@ uint64_t seed_count(uint64_t default_count) {
 }
 
 TEST(Safety, ThreeNodesUnderRandomFaults) {
-  uint64_t proposals = 0;
+  ScheduleStats total;
   for (uint64_t seed = 1; seed <= seed_count(12); ++seed) {
-    proposals += run_random_schedule(3, seed);
+    const ScheduleStats stats = run_random_schedule(3, seed);
+    total.proposals += stats.proposals;
+    total.snapshot_chunks += stats.snapshot_chunks;
+    total.reads += stats.reads;
     if (HasFatalFailure()) return;
   }
-  EXPECT_GT(proposals, 0u) << "the schedules should exercise replication";
+  EXPECT_GT(total.reads, 0u) << "the schedules should confirm reads";
+  RecordProperty("reads", std::to_string(total.reads));
+  EXPECT_GT(total.proposals, 0u) << "the schedules should exercise replication";
+  EXPECT_GT(total.snapshot_chunks, 0u) << "the schedules should exercise snapshot transfers";
 }
 
 TEST(Safety, FiveNodesUnderRandomFaults) {
-  uint64_t proposals = 0;
+  ScheduleStats total;
   for (uint64_t seed = 100; seed < 100 + seed_count(8); ++seed) {
-    proposals += run_random_schedule(5, seed);
+    const ScheduleStats stats = run_random_schedule(5, seed);
+    total.proposals += stats.proposals;
+    total.snapshot_chunks += stats.snapshot_chunks;
+    total.reads += stats.reads;
     if (HasFatalFailure()) return;
   }
-  EXPECT_GT(proposals, 0u) << "the schedules should exercise replication";
+  EXPECT_GT(total.reads, 0u) << "the schedules should confirm reads";
+  RecordProperty("reads", std::to_string(total.reads));
+  EXPECT_GT(total.proposals, 0u) << "the schedules should exercise replication";
+  EXPECT_GT(total.snapshot_chunks, 0u) << "the schedules should exercise snapshot transfers";
 }
 
 }  // namespace

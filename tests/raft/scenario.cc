@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -17,7 +18,9 @@ namespace {
 struct DropRule {
   NodeId from;
   NodeId to;
-  std::string type;  // empty: every type
+  std::string type;    // empty: every type
+  uint64_t remaining;  // drops left; 0: every matching message, for good
+  bool spent = false;
 };
 
 class ScenarioRunner {
@@ -120,8 +123,31 @@ class ScenarioRunner {
       return;
     }
     if (command == "drop") {
-      drops_->push_back(
-          DropRule{NodeId{arg(1, 0)}, NodeId{arg(2, 0)}, args.size() > 3 ? args[3] : ""});
+      drops_->push_back(DropRule{NodeId{arg(1, 0)}, NodeId{arg(2, 0)},
+                                 args.size() > 3 ? args[3] : "", arg(4, 0)});
+      return;
+    }
+    if (command == "compact") {
+      const Result<void> compacted = net().compact(arg(1, 0), arg(2, 0));
+      EXPECT_TRUE(compacted.ok()) << compacted.error().message();
+      return;
+    }
+    if (command == "restart") return net().restart(arg(1, 0));
+    if (command == "transfer") {
+      const Result<void> started = net().node(arg(1, 0)).transfer_leader(NodeId{arg(2, 0)});
+      EXPECT_TRUE(started.ok()) << started.error().message();
+      net().process_readies();
+      return;
+    }
+    if (command == "propose-refused") {
+      const ProposeResult result = net().node(arg(1, 0)).propose(batch_of(1, 8));
+      EXPECT_TRUE(std::holds_alternative<NotLeader>(result)) << "proposal accepted";
+      return;
+    }
+    if (command == "read") {
+      const ReadIndexResult result = net().node(arg(1, 0)).read_index(arg(2, 0));
+      EXPECT_TRUE(std::holds_alternative<ReadQueued>(result)) << "read refused";
+      net().process_readies();
       return;
     }
     if (command == "hold") return net().hold_durability(arg(1, 0));
@@ -161,6 +187,11 @@ class ScenarioRunner {
     const auto inflight_count =
         static_cast<uint32_t>(take("inflight_count_max", defaults.inflight_count_max));
     const uint64_t inflight_bytes = take("inflight_bytes_max", defaults.inflight_bytes_max);
+    const bool lease_reads = take("lease_reads", defaults.lease_reads) != 0;
+    const auto lease_drift_ticks =
+        static_cast<uint32_t>(take("lease_drift_ticks", defaults.lease_drift_ticks));
+    const uint64_t chunk_bytes =
+        take("snapshot_chunk_bytes_max", defaults.snapshot_chunk_bytes_max);
     ASSERT_TRUE(options.empty()) << "unknown cluster option " << options.begin()->first;
     net_ = std::make_unique<Network>(nodes, seed, [&](Config& config) {
       config.pre_vote = pre_vote;
@@ -171,6 +202,9 @@ class ScenarioRunner {
       config.append_bytes_max = bytes_max;
       config.inflight_count_max = inflight_count;
       config.inflight_bytes_max = inflight_bytes;
+      config.snapshot_chunk_bytes_max = chunk_bytes;
+      config.lease_reads = lease_reads;
+      config.lease_drift_ticks = lease_drift_ticks;
     });
     install_filter();
   }
@@ -204,11 +238,15 @@ class ScenarioRunner {
 
   void install_filter() {
     net().set_filter([drops = drops_](const Message& m) {
-      for (const DropRule& rule : *drops) {
-        if (rule.from == m.from && rule.to == m.to &&
-            (rule.type.empty() || rule.type == message_type_name(m.type))) {
-          return true;
+      for (DropRule& rule : *drops) {
+        if (rule.spent || rule.from != m.from || rule.to != m.to ||
+            (!rule.type.empty() && rule.type != message_type_name(m.type))) {
+          continue;
         }
+        // A counted rule drops the first `remaining` messages it sees (a message is seen
+        // first when sent; one that passed is not looked at by this rule again).
+        if (rule.remaining > 0 && --rule.remaining == 0) rule.spent = true;
+        return true;
       }
       return false;
     });
@@ -217,10 +255,27 @@ class ScenarioRunner {
   void expect(const std::vector<std::string>& args) {
     ASSERT_GE(args.size(), 2u) << "expect what?";
     const std::string& what = args[1];
-    if (what == "logs-equal") {
-      for (uint64_t id = 2; id <= net().size(); ++id) {
-        EXPECT_EQ(net().storage(id).entries, net().storage(1).entries) << "node " << id;
-      }
+    if (what == "logs-equal") return expect_logs_equal();
+    if (what == "reads") {
+      ASSERT_EQ(args.size(), 4u) << "expect reads <node> <count>";
+      EXPECT_EQ(net().storage(number(args[2])).read_states.size(), number(args[3]));
+      return;
+    }
+    if (what == "read") {
+      ASSERT_EQ(args.size(), 5u) << "expect read <node> <context> <index>";
+      const std::vector<ReadState>& states = net().storage(number(args[2])).read_states;
+      const auto it = std::find_if(states.begin(), states.end(), [&](const ReadState& state) {
+        return state.context == number(args[3]);
+      });
+      ASSERT_NE(it, states.end()) << "no read state for context " << args[3];
+      EXPECT_EQ(it->index.value(), number(args[4]));
+      return;
+    }
+    if (what == "progress") {
+      ASSERT_EQ(args.size(), 5u) << "expect progress <leader> <peer> <state>";
+      const Progress* pr = net().node(number(args[2])).progress(NodeId{number(args[3])});
+      ASSERT_NE(pr, nullptr) << "node " << args[2] << " is not the leader";
+      EXPECT_EQ(progress_state_name(pr->state()), args[4]);
       return;
     }
     if (what == "one-leader") {
@@ -266,8 +321,29 @@ class ScenarioRunner {
       EXPECT_EQ(core.leader().value(), number(want));
     } else if (what == "vote") {
       EXPECT_EQ(core.vote().value(), number(want));
+    } else if (what == "snapshot-index") {
+      EXPECT_EQ(core.snapshot().index.value(), number(want));
     } else {
       FAIL() << "unknown expectation '" << what << "'";
+    }
+  }
+
+  // Every node's persisted log ends at the same index, and wherever two nodes both still hold
+  // an entry (compaction drops a prefix), it is the same entry.
+  void expect_logs_equal() {
+    const auto base = [&](uint64_t id) {
+      const Storage& storage = net().storage(id);
+      return storage.snapshot.has_value() ? storage.snapshot->index.value() : 0;
+    };
+    const uint64_t last_1 = base(1) + net().storage(1).entries.size();
+    for (uint64_t id = 2; id <= net().size(); ++id) {
+      const std::vector<Entry>& entries = net().storage(id).entries;
+      EXPECT_EQ(base(id) + entries.size(), last_1) << "last index of node " << id;
+      const uint64_t from = std::max(base(1), base(id)) + 1;
+      for (uint64_t index = from; index <= std::min(last_1, base(id) + entries.size()); ++index) {
+        EXPECT_EQ(entries[index - base(id) - 1], net().storage(1).entries[index - base(1) - 1])
+            << "node " << id << " entry " << index;
+      }
     }
   }
 

@@ -4,7 +4,8 @@
 //
 //   cluster nodes=3 [seed=1] [pre_vote=true] [check_quorum=true] [election_ticks=10]
 //           [heartbeat_ticks=1] [append_entries_max=64] [append_bytes_max=N]
-//           [inflight_count_max=256] [inflight_bytes_max=N]
+//           [inflight_count_max=256] [inflight_bytes_max=N] [snapshot_chunk_bytes_max=N]
+//           [lease_reads=false] [lease_drift_ticks=1]
 //   restore <node> term=T [vote=V] [commit=C] [log=t1,t2,...]
 //                                   restart a node from this hard state and log (entry i has
 //                                   term ti and a 1-byte payload)
@@ -15,7 +16,14 @@
 //   deliver                         delivers the messages queued now, once
 //   stabilize                       delivers until nothing moves
 //   isolate <node> | heal           cut a node off / restore every link and drop every rule
-//   drop <from> <to> [<type>]       drop messages from -> to (of one type, e.g. Append)
+//   drop <from> <to> [<type>] [n]   drop messages from -> to (of one type, e.g. Append); with
+//                                   n, only the next n such messages
+//   compact <node> [index]          snapshot the node's state machine at `index` (default:
+//                                   all applied) and compact its log there
+//   restart <node>                  crash and restart the node from its storage
+//   transfer <leader> <target>      transfer_leader(target) (the leader's Ready is processed)
+//   propose-refused <node>          a proposal is refused with NotLeader
+//   read <node> <context>           read_index(context) on the node (its Ready is processed)
 //   hold <node> | release <node>    hold back / report the node's durability
 //   expect role <node> <follower|pre-candidate|candidate|leader>
 //   expect term|commit|last-index|applied <node> <number>
@@ -25,6 +33,10 @@
 //   expect one-leader               a leader exists and every node follows it in its term
 //   expect delivered <type> <count> messages of that type delivered so far
 //   expect rejections <node> <count> Append rejections the node sent so far
+//   expect snapshot-index <node> <n> the node's latest snapshot (taken or installed)
+//   expect reads <node> <count>     read states the node's caller received so far
+//   expect read <node> <context> <index>   the read state of that context has that index
+//   expect progress <leader> <peer> <probe|replicate|snapshot>
 #pragma once
 
 #include <string>

@@ -32,5 +32,29 @@ TEST(Scenario, ReplicationWithHeldLeaderDurability) {
   testing::run_scenario(testdata("replication.txt"));
 }
 
+TEST(Scenario, LaggingFollowerInstallsTheLeadersSnapshotInChunks) {
+  testing::run_scenario(testdata("snapshot_install.txt"));
+}
+
+TEST(Scenario, LostSnapshotChunkIsResent) {
+  testing::run_scenario(testdata("snapshot_chunks_lost.txt"));
+}
+
+TEST(Scenario, CompactionWhileSendingRestartsTheTransferWithTheNewSnapshot) {
+  testing::run_scenario(testdata("snapshot_compact_while_sending.txt"));
+}
+
+TEST(Scenario, ReadIndexIsConfirmedByAQuorumAndNotAcrossAPartition) {
+  testing::run_scenario(testdata("read_index_partition.txt"));
+}
+
+TEST(Scenario, LeaseReadsAreAnsweredAtOnceUntilTheLeaseRunsOut) {
+  testing::run_scenario(testdata("lease_read.txt"));
+}
+
+TEST(Scenario, LeadershipTransferCatchesTheTargetUpAndGivesUpAfterATimeout) {
+  testing::run_scenario(testdata("transfer.txt"));
+}
+
 }  // namespace
 }  // namespace ringraft::raft
