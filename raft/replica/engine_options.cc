@@ -24,6 +24,7 @@ Result<void> EngineOptions::validate() const {
   if (tick_interval < std::chrono::milliseconds(1)) {
     return bad("tick_interval below 1 ms: elections would depend on loop latency");
   }
+  if (proposal_timeout < Duration::zero()) return bad("proposal_timeout is negative");
   if (proposals_pending_max == 0) return bad("proposals_pending_max must be >= 1");
   if (wal.directory.empty()) return bad("wal.directory is empty");
   Result<void> wal_valid = wal::validate(wal);
@@ -32,6 +33,11 @@ Result<void> EngineOptions::validate() const {
   config.id = node;
   config.voters = voters;
   return config.validate();
+}
+
+uint64_t EngineOptions::proposal_timeout_ticks() const {
+  if (proposal_timeout <= Duration::zero()) return 0;
+  return static_cast<uint64_t>((proposal_timeout + tick_interval - Duration(1)) / tick_interval);
 }
 
 }  // namespace ringraft::replica

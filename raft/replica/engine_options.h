@@ -34,8 +34,14 @@ struct EngineOptions {
   // Bound on proposals outstanding on the shard (queued, in the log and not yet applied).
   uint32_t proposals_pending_max = 16384;
   WhenFull when_full = WhenFull::kFailFast;
+  // A proposal without an outcome after this long ends as Failed{kTimedOut}: UNKNOWN, it may
+  // still commit (a leader cut off from its quorum cannot tell). Zero: wait for the outcome
+  // (it then ends when the partition heals or the engine closes). Counted in ticks.
+  Duration proposal_timeout = std::chrono::seconds(10);
 
   Result<void> validate() const;
+  // proposal_timeout in ticks, rounded up (0: no timeout).
+  uint64_t proposal_timeout_ticks() const;
 };
 
 }  // namespace ringraft::replica

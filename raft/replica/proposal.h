@@ -29,6 +29,7 @@ enum class FailReason : uint8_t {
   kWalFailed,     // the shard's WAL failed (disk full, I/O error): nothing more is accepted
   kFull,          // too many proposals pending on the shard, or the leader's uncommitted bound
   kInvalid,       // an empty command, one larger than a WAL batch, or an unknown group
+  kTimedOut,      // no outcome within proposal_timeout: UNKNOWN, it may still commit
 };
 const char* fail_reason_name(FailReason reason);
 struct Failed {
@@ -43,6 +44,7 @@ struct Proposal {
   ConstByteSpan command;  // borrowed until the proposal is handed to the core
   LogIndex index;         // set once the core accepted it
   Term term;
+  uint64_t deadline_tick = 0;  // the group's tick count at which it times out
   ProposeResult result = Failed{FailReason::kShuttingDown};
   std::coroutine_handle<> waiter;
   Proposal* next = nullptr;

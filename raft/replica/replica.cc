@@ -20,6 +20,8 @@ const char* fail_reason_name(FailReason reason) {
       return "full";
     case FailReason::kInvalid:
       return "invalid";
+    case FailReason::kTimedOut:
+      return "timed out, outcome unknown";
   }
   RR_UNREACHABLE("unknown FailReason");
 }
@@ -34,8 +36,11 @@ Result<void> StateMachine::restore(GroupId group, SnapshotReader& /*reader*/) {
                "group " + std::to_string(group.value()) + ": snapshots are not implemented yet");
 }
 
-Replica::Replica(GroupId group, raft::Core core)
-    : group_(group), core_(std::move(core)), written_index_(core_.log().last_index()) {}
+Replica::Replica(GroupId group, raft::Core core, uint64_t proposal_timeout_ticks)
+    : group_(group),
+      core_(std::move(core)),
+      timeout_ticks_(proposal_timeout_ticks),
+      written_index_(core_.log().last_index()) {}
 
 void Replica::flush_proposals(std::vector<Proposal*>& resolved) {
   if (queued_.empty()) return;
@@ -63,6 +68,7 @@ void Replica::flush_proposals(std::vector<Proposal*>& resolved) {
       proposal->index = index;
       proposal->term = core_.term();
       proposal->command = {};
+      proposal->deadline_tick = timeout_ticks_ == 0 ? UINT64_MAX : ticks_ + timeout_ticks_;
       index = LogIndex{index.value() + 1};
       pending_.push_back(proposal);
     }
@@ -129,6 +135,17 @@ void Replica::fail_all(FailReason reason, std::vector<Proposal*>& resolved) {
   while (!pending_.empty()) {
     Proposal* proposal = pending_.pop_front();
     proposal->result = Failed{reason};
+    resolved.push_back(proposal);
+  }
+}
+
+void Replica::tick(std::vector<Proposal*>& resolved) {
+  core_.tick();
+  ticks_++;
+  // Deadlines follow proposal order, which is pending_'s order: expired ones are a prefix.
+  while (!pending_.empty() && pending_.front()->deadline_tick <= ticks_) {
+    Proposal* proposal = pending_.pop_front();
+    proposal->result = Failed{FailReason::kTimedOut};
     resolved.push_back(proposal);
   }
 }

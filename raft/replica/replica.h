@@ -24,7 +24,8 @@ namespace ringraft::replica {
 
 class Replica {
  public:
-  Replica(GroupId group, raft::Core core);
+  // Proposals pending longer than proposal_timeout_ticks end as kTimedOut (0: never).
+  Replica(GroupId group, raft::Core core, uint64_t proposal_timeout_ticks);
 
   GroupId group() const { return group_; }
   raft::Core& core() { return core_; }
@@ -46,6 +47,9 @@ class Replica {
              std::vector<Proposal*>& resolved);
   // Ends every queued and pending proposal with `reason` (shutdown, WAL failure).
   void fail_all(FailReason reason, std::vector<Proposal*>& resolved);
+  // One tick of the core, and of the proposals' deadlines: pending proposals past theirs end
+  // as kTimedOut. Their outcome is unknown, not failed.
+  void tick(std::vector<Proposal*>& resolved);
 
   void check_invariants() const;
 
@@ -55,6 +59,8 @@ class Replica {
   GroupId group_;
   raft::Core core_;
   LogIndex applied_index_;
+  uint64_t ticks_ = 0;
+  uint64_t timeout_ticks_;
   LogIndex written_index_;
   ProposalList queued_;
   ProposalList pending_;

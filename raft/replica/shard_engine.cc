@@ -99,7 +99,8 @@ Task<Result<std::unique_ptr<ShardEngine>>> ShardEngine::open(Shard& shard,
     if (it != states.value().end()) initial = std::move(it->second);
     Result<raft::Core> core = raft::Core::create(group_config(options, group), std::move(initial));
     if (!core) co_return core.error();
-    replicas.push_back(std::make_unique<Replica>(group, std::move(core).value()));
+    replicas.push_back(std::make_unique<Replica>(group, std::move(core).value(),
+                                                 options.proposal_timeout_ticks()));
   }
   std::unique_ptr<ShardEngine> engine(
       new ShardEngine(shard, options, bus, state_machine, std::move(replicas)));
@@ -245,7 +246,7 @@ Task<void> ShardEngine::tick_loop() {
     const IoResult slept = co_await tick_timer_.wait_for(options_.tick_interval);
     if (closing_ || !slept.ok()) break;
     if (failure_) continue;
-    for (const auto& replica : replicas_) replica->core().tick();
+    for (const auto& replica : replicas_) replica->tick(resolved_);
   }
   tasks_live_--;
 }

@@ -217,6 +217,35 @@ TEST(Engine, PartitionedLeaderIsReplacedAndLosesNoAcknowledgedProposal) {
       cluster.reactor_config());
 }
 
+TEST(Engine, ProposalOnALeaderCutOffForGoodTimesOutAsUnknown) {
+  Cluster cluster(3, 1);
+  cluster.tune = [](EngineOptions& options) {
+    options.proposal_timeout = std::chrono::milliseconds(300);
+  };
+  run_on_reactor(
+      [&](Shard& here) -> Task<void> {
+        co_await cluster.start_all(here);
+        const GroupId group(1);
+        LogIndex last{0};
+        (void)co_await replicate(cluster, here, group, 0, 1, last);
+        const NodeId old_leader = co_await cluster.wait_leader(here, NodeId(1), group);
+        co_await cluster.wait_applied(here, old_leader, group, last);
+        cluster.network().isolate(old_leader, true);  // never healed
+        StartedProposal stranded;
+        stranded.command = "stranded";
+        co_await cluster.start_proposal(here, old_leader, group, stranded);
+        co_await wait(stranded.call);
+        const auto* failed = std::get_if<Failed>(&stranded.result);
+        EXPECT_TRUE(failed != nullptr && failed->reason == FailReason::kTimedOut)
+            << describe(stranded.result);
+        // The majority carries on meanwhile.
+        const NodeId other = old_leader == NodeId(1) ? NodeId(2) : NodeId(1);
+        EXPECT_NE(co_await cluster.wait_leader(here, other, group, old_leader), old_leader);
+        co_await cluster.stop_all(here);
+      },
+      cluster.reactor_config());
+}
+
 TEST(Engine, RestartedNodeRecoversItsLogFromTheWalAndCatchesUp) {
   Cluster cluster(3, 1);
   run_on_reactor(
@@ -431,6 +460,10 @@ TEST(EngineOptions, DefaultsWorkAndInvalidSettingsAreNamed) {
   bad = good;
   bad.proposals_pending_max = 0;
   expect_bad(bad, "proposals_pending_max");
+  bad = good;
+  bad.proposal_timeout = std::chrono::milliseconds(-1);
+  expect_bad(bad, "proposal_timeout");
+  EXPECT_EQ(good.proposal_timeout_ticks(), 1000u);  // 10 s of 10 ms ticks
   bad = good;
   bad.wal.directory.clear();
   expect_bad(bad, "wal.directory");
