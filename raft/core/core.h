@@ -101,6 +101,7 @@ class Core {
   // as the hint) while it catches up and campaigns; the leader gives up after an election
   // timeout. Refused (kInvalidInput) on a non-leader, for itself or a non-voter.
   Result<void> transfer_leader(NodeId to);
+  bool is_voter(NodeId node) const;
   // The target of a transfer under way, or kNoNode.
   NodeId transferee() const { return transferee_; }
   // The caller's state machine snapshot covers the log up to `index` (<= applied) and is

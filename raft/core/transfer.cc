@@ -19,7 +19,7 @@ Result<void> Core::transfer_leader(NodeId to) {
   };
   if (role_ != Role::kLeader) return refuse("not the leader");
   if (to == config_.id) return refuse("already the leader");
-  if (progress_.find(to) == progress_.end()) return refuse("not a voter");
+  if (!is_voter(to)) return refuse("not a voter");
   if (transferee_ == to) return {};  // under way
   transferee_ = to;
   transfer_elapsed_ = 0;
