@@ -48,8 +48,8 @@ void Core::tick_transfer() {
 }
 
 void Core::on_timeout_now(const Message& message) {
-  // Only a follower of the sender in its term campaigns; anything else is stale.
-  if (role_ != Role::kFollower || lead_ != message.from) return;
+  // Only a voter following the sender in its term campaigns; anything else is stale.
+  if (role_ != Role::kFollower || lead_ != message.from || !is_voter(config_.id)) return;
   start_election(/*pre_vote=*/false, /*transfer=*/true);
 }
 
