@@ -18,7 +18,9 @@
 // snapshot.cc compaction and InstallSnapshot (chunked, resumable), read_index.cc ReadIndex and
 // lease reads, transfer.cc leadership transfer, proposal.{h,cc} the contexts of proposals.
 //
-// Not in this slice: learners and membership changes (the voters are fixed by the Config).
+// Learners (Config::learners) receive the log, never vote, campaign or count toward a quorum.
+//
+// Not in this slice: membership changes (voters and learners are fixed by the Config).
 #pragma once
 
 #include <cstdint>
