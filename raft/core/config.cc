@@ -10,8 +10,23 @@ Result<void> Config::validate() const {
     return Error(ErrorCode::kInvalidInput, "raft config: " + std::move(what));
   };
   if (id == NodeId{0}) return invalid("id 0 is reserved for 'no node'");
-  if (std::find(voters.begin(), voters.end(), id) == voters.end()) {
-    return invalid("voters must include this node's id " + std::to_string(id.value()));
+  const auto listed = [](const std::vector<NodeId>& ids, NodeId node) {
+    return std::find(ids.begin(), ids.end(), node) != ids.end();
+  };
+  if (!listed(voters, id) && !listed(learners, id)) {
+    return invalid("voters or learners must include this node's id " + std::to_string(id.value()));
+  }
+  if (voters.empty()) return invalid("a group needs at least one voter");
+  for (size_t i = 0; i < learners.size(); ++i) {
+    if (learners[i] == NodeId{0}) return invalid("learner id 0 is reserved");
+    if (listed(voters, learners[i])) {
+      return invalid("node " + std::to_string(learners[i].value()) + " is voter and learner");
+    }
+    for (size_t j = i + 1; j < learners.size(); ++j) {
+      if (learners[i] == learners[j]) {
+        return invalid("learner " + std::to_string(learners[i].value()) + " is listed twice");
+      }
+    }
   }
   for (size_t i = 0; i < voters.size(); ++i) {
     if (voters[i] == NodeId{0}) return invalid("voter id 0 is reserved");

@@ -12,8 +12,12 @@ namespace ringraft::raft {
 
 struct Config {
   NodeId id;
-  // Every voter of the group, this node included. Membership changes are not in this slice.
+  // Every voter of the group, this node included unless it is a learner. Membership changes
+  // are not in this slice.
   std::vector<NodeId> voters;
+  // Learners receive the log but neither vote nor count toward any quorum (e.g. a node
+  // catching up before it may vote, or a read replica). Disjoint from voters; may hold `id`.
+  std::vector<NodeId> learners{};
 
   // A follower campaigns after a randomized timeout in [election_ticks, 2 * election_ticks)
   // without hearing from a leader (Raft §5.2). A leader sends heartbeats every heartbeat_ticks.

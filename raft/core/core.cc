@@ -2,6 +2,7 @@
 // to the handlers of election.cc and replication.cc, and the Ready/advance bookkeeping.
 #include "raft/core/core.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -57,6 +58,7 @@ Core::Core(Config config, InitialState initial)
     snapshot_ = std::move(*initial.snapshot);
   } else {
     snapshot_.voters = config_.voters;
+    snapshot_.learners = config_.learners;
   }
   match_scratch_.reserve(config_.voters.size());
   round_scratch_.reserve(config_.voters.size());
@@ -119,6 +121,10 @@ void Core::become_leader() {
   const LogIndex next{log_.last_index().value() + 1};
   for (NodeId voter : config_.voters) {
     progress_.emplace(voter,
+                      Progress(next, config_.inflight_count_max, config_.inflight_bytes_max));
+  }
+  for (NodeId learner : config_.learners) {
+    progress_.emplace(learner,
                       Progress(next, config_.inflight_count_max, config_.inflight_bytes_max));
   }
   // An empty entry of the new term: entries of earlier terms commit only once an entry of the
@@ -195,9 +201,13 @@ void Core::tick() {
   after_input();
 }
 
+bool Core::is_voter(NodeId node) const {
+  return std::find(config_.voters.begin(), config_.voters.end(), node) != config_.voters.end();
+}
+
 void Core::campaign() {
   RR_ASSERT_MSG(!ready_outstanding_, "campaign() between ready() and advance()");
-  if (role_ == Role::kLeader) return;
+  if (role_ == Role::kLeader || !is_voter(config_.id)) return;  // a learner never campaigns
   start_election(config_.pre_vote);
   after_input();
 }
@@ -260,6 +270,7 @@ Result<void> Core::validate(const Message& message) const {
   if (message.from == config_.id) return invalid("sent by this node to itself");
   bool known = false;
   for (NodeId voter : config_.voters) known = known || voter == message.from;
+  for (NodeId learner : config_.learners) known = known || learner == message.from;
   if (!known) return invalid("unknown sender");
   if (message.term == Term{0}) return invalid("term 0 (every message carries a term >= 1)");
   if (message.type == MessageType::kAppend) {
@@ -447,7 +458,7 @@ void Core::check_invariants() const {
     case Role::kLeader:
       RR_ASSERT(vote_ == config_.id && lead_ == config_.id);
       RR_ASSERT(uncommitted_bytes_ == uncommitted_bytes_of_term());
-      RR_ASSERT(progress_.size() == config_.voters.size());
+      RR_ASSERT(progress_.size() == config_.voters.size() + config_.learners.size());
       for (const auto& [peer, pr] : progress_) {
         pr.check_invariants();
         RR_ASSERT_MSG(pr.next().value() <= log_.last_index().value() + 1,

@@ -18,7 +18,9 @@
 // snapshot.cc compaction and InstallSnapshot (chunked, resumable), read_index.cc ReadIndex and
 // lease reads, transfer.cc leadership transfer, proposal.{h,cc} the contexts of proposals.
 //
-// Not in this slice: learners and membership changes (the voters are fixed by the Config).
+// Learners (Config::learners) receive the log, never vote, campaign or count toward a quorum.
+//
+// Not in this slice: membership changes (voters and learners are fixed by the Config).
 #pragma once
 
 #include <cstdint>
@@ -101,6 +103,7 @@ class Core {
   // as the hint) while it catches up and campaigns; the leader gives up after an election
   // timeout. Refused (kInvalidInput) on a non-leader, for itself or a non-voter.
   Result<void> transfer_leader(NodeId to);
+  bool is_voter(NodeId node) const;
   // The target of a transfer under way, or kNoNode.
   NodeId transferee() const { return transferee_; }
   // The caller's state machine snapshot covers the log up to `index` (<= applied) and is

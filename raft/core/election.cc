@@ -14,6 +14,7 @@ void Core::reset_randomized_election_timeout() {
 }
 
 void Core::tick_election() {
+  if (!is_voter(config_.id)) return;  // a learner follows whoever leads; it never campaigns
   ++election_elapsed_;
   if (election_elapsed_ >= randomized_election_ticks_) {
     election_elapsed_ = 0;
@@ -46,7 +47,7 @@ void Core::tick_heartbeat() {
 bool Core::quorum_active() {
   size_t active = 0;
   for (auto& [peer, pr] : progress_) {
-    if (peer == config_.id || pr.recent_active) ++active;
+    if (is_voter(peer) && (peer == config_.id || pr.recent_active)) ++active;
     pr.recent_active = false;
   }
   return active >= config_.voters.size() / 2 + 1;
@@ -97,8 +98,10 @@ void Core::on_vote_request(const Message& message) {
   // At most one vote per term (§5.2): repeat a vote already given to this candidate, or give
   // one if we have neither voted nor heard from a leader this term. A pre-vote for a later
   // term binds nothing, so it may be granted whatever we did in ours.
-  const bool can_vote = vote_ == message.from || (vote_ == kNoNode && lead_ == kNoNode) ||
-                        (pre_vote && message.term > term_);
+  // A learner has no vote; it answers so that the candidate is not left waiting.
+  const bool can_vote =
+      is_voter(config_.id) && (vote_ == message.from || (vote_ == kNoNode && lead_ == kNoNode) ||
+                               (pre_vote && message.term > term_));
   if (can_vote && log_.is_up_to_date(message.log_index, message.log_term)) {
     // Answer with the request's term: a pre-candidate only counts answers for the term it
     // would campaign at (for a real vote the two are equal by now).

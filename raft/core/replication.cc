@@ -41,19 +41,19 @@ bool Core::send_append(NodeId to, bool send_if_empty) {
 }
 
 void Core::bcast_append() {
-  for (NodeId voter : config_.voters) {
-    if (voter != config_.id) send_append(voter, true);
+  for (const auto& [peer, pr] : progress_) {  // voters and learners
+    if (peer != config_.id) send_append(peer, true);
   }
 }
 
 void Core::bcast_heartbeat() {
-  for (NodeId voter : config_.voters) {
-    if (voter == config_.id) continue;
+  for (const auto& [peer, pr] : progress_) {  // voters and learners
+    if (peer == config_.id) continue;
     // Never tell a follower to commit past what it is known to hold: its log beyond `match`
     // may still differ from ours.
-    const LogIndex commit = std::min(progress_.at(voter).match(), log_.committed());
+    const LogIndex commit = std::min(pr.match(), log_.committed());
     send(Message{.type = MessageType::kHeartbeat,
-                 .to = voter,
+                 .to = peer,
                  .term = term_,
                  .commit = commit,
                  .context = heartbeat_round_});

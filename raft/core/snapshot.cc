@@ -24,6 +24,7 @@ Result<void> Core::compact(LogIndex index, uint64_t snapshot_size_bytes) {
   snapshot_.term = log_.snapshot_term();
   snapshot_.size_bytes = snapshot_size_bytes;
   snapshot_.voters = config_.voters;
+  snapshot_.learners = config_.learners;
   if (role_ == Role::kLeader) {
     // The caller keeps only its latest snapshot: transfers of the older one start over.
     for (auto& [peer, pr] : progress_) {
@@ -93,8 +94,10 @@ void Core::on_snapshot(Message message) {
                              receiving_term_ == term_;
   if (!same_transfer) {
     if (message.snapshot_offset != 0) return answer_snapshot(message, 0, true);
-    receiving_snapshot_ =
-        SnapshotMeta{index, term, message.snapshot_size_bytes, std::move(message.snapshot_voters)};
+    // TODO(membership): learners travel in the snapshot once membership can change; until
+    // then they are the Config's.
+    receiving_snapshot_ = SnapshotMeta{index, term, message.snapshot_size_bytes,
+                                       std::move(message.snapshot_voters), config_.learners};
     receiving_offset_ = 0;
     receiving_from_ = lead_;
     receiving_term_ = term_;

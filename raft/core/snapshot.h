@@ -23,6 +23,7 @@ struct SnapshotMeta {
   Term term;       // that entry's term
   uint64_t size_bytes = 0;
   std::vector<NodeId> voters;  // the configuration as of `index`
+  std::vector<NodeId> learners{};
   bool operator==(const SnapshotMeta&) const = default;
 };
 

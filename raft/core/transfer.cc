@@ -19,7 +19,7 @@ Result<void> Core::transfer_leader(NodeId to) {
   };
   if (role_ != Role::kLeader) return refuse("not the leader");
   if (to == config_.id) return refuse("already the leader");
-  if (progress_.find(to) == progress_.end()) return refuse("not a voter");
+  if (!is_voter(to)) return refuse("not a voter");
   if (transferee_ == to) return {};  // under way
   transferee_ = to;
   transfer_elapsed_ = 0;
@@ -48,8 +48,8 @@ void Core::tick_transfer() {
 }
 
 void Core::on_timeout_now(const Message& message) {
-  // Only a follower of the sender in its term campaigns; anything else is stale.
-  if (role_ != Role::kFollower || lead_ != message.from) return;
+  // Only a voter following the sender in its term campaigns; anything else is stale.
+  if (role_ != Role::kFollower || lead_ != message.from || !is_voter(config_.id)) return;
   start_election(/*pre_vote=*/false, /*transfer=*/true);
 }
 

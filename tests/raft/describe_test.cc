@@ -27,6 +27,26 @@ TEST(Describe, MessagesReadAsOneStableLine) {
   EXPECT_EQ(describe(rejection), "2->1 AppendResponse term=3 index=5 hint=3/1 rejected");
 }
 
+TEST(Describe, SnapshotAndReadMessagesReadAsOneStableLine) {
+  const Message chunk{.type = MessageType::kSnapshot,
+                      .from = NodeId{1},
+                      .to = NodeId{3},
+                      .term = Term{2},
+                      .log_index = LogIndex{11},
+                      .log_term = Term{1},
+                      .snapshot_offset = 64,
+                      .snapshot_size_bytes = 344,
+                      .snapshot_chunk_bytes = 64};
+  EXPECT_EQ(describe(chunk), "1->3 Snapshot term=2 snapshot=11/1 offset=64+64/344");
+  const Message read{.type = MessageType::kReadIndexResponse,
+                     .from = NodeId{1},
+                     .to = NodeId{2},
+                     .term = Term{2},
+                     .log_index = LogIndex{7},
+                     .context = 42};
+  EXPECT_EQ(describe(read), "1->2 ReadIndexResponse term=2 index=7 context=42");
+}
+
 TEST(Describe, NodeStateReadsAsOneStableLine) {
   Config config;
   config.id = NodeId{1};

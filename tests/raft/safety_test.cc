@@ -99,6 +99,10 @@ ScheduleStats run_random_schedule(size_t node_count, uint64_t seed) {
     config.inflight_count_max = 1 + static_cast<uint32_t>(seed % 4);
     config.inflight_bytes_max = seed % 5 == 0 ? 64 : config.inflight_bytes_max;
     config.snapshot_chunk_bytes_max = 16 + seed % 64;
+    if (seed % 3 == 0 && config.voters.size() > 3) {  // the last node is a learner
+      config.learners.push_back(config.voters.back());
+      config.voters.pop_back();
+    }
   });
   SplitMix64 rng(seed);
   const auto drop_some = [&rng](const Message&) { return rng.below(100) < 10; };
@@ -159,7 +163,7 @@ ScheduleStats run_random_schedule(size_t node_count, uint64_t seed) {
     } else if (roll < 61) {
       // Hand leadership to a random node (refused if it is the leader itself).
       const NodeId leader = net.leader();
-      if (leader != kNoNode && leader != NodeId{id}) {
+      if (leader != kNoNode && leader != NodeId{id} && net.node(id).is_voter(NodeId{id})) {
         EXPECT_TRUE(net.node(leader.value()).transfer_leader(NodeId{id}).ok());
       }
     } else if (roll < 62) {

@@ -187,6 +187,7 @@ class ScenarioRunner {
     const auto inflight_count =
         static_cast<uint32_t>(take("inflight_count_max", defaults.inflight_count_max));
     const uint64_t inflight_bytes = take("inflight_bytes_max", defaults.inflight_bytes_max);
+    const uint64_t learners = take("learners", 0);
     const bool lease_reads = take("lease_reads", defaults.lease_reads) != 0;
     const auto lease_drift_ticks =
         static_cast<uint32_t>(take("lease_drift_ticks", defaults.lease_drift_ticks));
@@ -204,6 +205,10 @@ class ScenarioRunner {
       config.inflight_bytes_max = inflight_bytes;
       config.snapshot_chunk_bytes_max = chunk_bytes;
       config.lease_reads = lease_reads;
+      for (uint64_t i = 0; i < learners; ++i) {  // the last `learners` nodes
+        config.learners.insert(config.learners.begin(), config.voters.back());
+        config.voters.pop_back();
+      }
       config.lease_drift_ticks = lease_drift_ticks;
     });
     install_filter();

@@ -5,7 +5,7 @@
 //   cluster nodes=3 [seed=1] [pre_vote=true] [check_quorum=true] [election_ticks=10]
 //           [heartbeat_ticks=1] [append_entries_max=64] [append_bytes_max=N]
 //           [inflight_count_max=256] [inflight_bytes_max=N] [snapshot_chunk_bytes_max=N]
-//           [lease_reads=false] [lease_drift_ticks=1]
+//           [lease_reads=false] [lease_drift_ticks=1] [learners=0 (the last n nodes)]
 //   restore <node> term=T [vote=V] [commit=C] [log=t1,t2,...]
 //                                   restart a node from this hard state and log (entry i has
 //                                   term ti and a 1-byte payload)

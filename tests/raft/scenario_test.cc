@@ -56,5 +56,9 @@ TEST(Scenario, LeadershipTransferCatchesTheTargetUpAndGivesUpAfterATimeout) {
   testing::run_scenario(testdata("transfer.txt"));
 }
 
+TEST(Scenario, LearnerReceivesTheLogButNeverVotesOrCounts) {
+  testing::run_scenario(testdata("learner.txt"));
+}
+
 }  // namespace
 }  // namespace ringraft::raft

@@ -53,6 +53,21 @@ TEST(Transfer, LeaseEndsWhenTheHandoverStarts) {
   EXPECT_TRUE(net.storage(1).read_states.empty()) << "a lease read during a handover";
 }
 
+TEST(Transfer, LearnerIgnoresTimeoutNow) {
+  Network net(4, 1, [](Config& config) {
+    config.voters = {NodeId{1}, NodeId{2}, NodeId{3}};
+    config.learners = {NodeId{4}};
+  });
+  net.campaign(1);
+  const Message handover{.type = MessageType::kTimeoutNow,
+                         .from = NodeId{1},
+                         .to = NodeId{4},
+                         .term = net.node(1).term()};
+  ASSERT_TRUE(net.node(4).step(handover).ok());
+  EXPECT_EQ(net.node(4).role(), Role::kFollower);
+  EXPECT_EQ(net.node(4).term(), net.node(1).term());
+}
+
 TEST(Transfer, StaleTimeoutNowIsIgnored) {
   Network net(3);
   net.campaign(1);
