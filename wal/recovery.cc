@@ -87,12 +87,17 @@ struct ScanState {
   Seq expected_seq;  // the next batch's sequence number
   RecoveryReport* report = nullptr;
   const RecordVisitor* visitor = nullptr;
+  const LocatedRecordVisitor* located_visitor = nullptr;  // either this or visitor, or neither
+  Seq segment_first_seq;                                  // of the segment being scanned
 };
 
 Result<void> apply_record(const Record& record, ScanState& state, const std::string& path,
                           uint64_t batch_offset) {
-  const bool known = state.report->groups.contains(record.group);
   GroupRecovery& group = state.report->groups[record.group];
+  // Only entries or a snapshot mark give a group a log position to be contiguous with: after
+  // compaction (wal.h) a group's oldest surviving record may be a hard state or a truncate,
+  // followed by entries that continue a log whose start was released.
+  const bool known = group.entries_recovered > 0 || group.has_snapshot;
   switch (record.kind) {
     case RecordKind::kEntries: {
       if (record.entry_count == 0) break;
@@ -147,11 +152,19 @@ Result<uint64_t> scan_valid_prefix(ConstByteSpan bytes, const std::string& path,
     }
     RecordCursor cursor(decoded.value());
     Record record;
-    while (cursor.next(&record)) {
+    for (uint32_t ordinal = 0; cursor.next(&record); ordinal++) {
       if (Result<void> applied = apply_record(record, state, path, offset); !applied.ok()) {
         return applied.error();
       }
-      if (*state.visitor) (*state.visitor)(decoded.value().seq, record);
+      if (state.visitor != nullptr && *state.visitor) {
+        (*state.visitor)(decoded.value().seq, record);
+      }
+      if (state.located_visitor != nullptr && *state.located_visitor) {
+        const RecordLocation location{.segment_first_seq = state.segment_first_seq,
+                                      .batch_offset = offset,
+                                      .record_ordinal = ordinal};
+        (*state.located_visitor)(decoded.value().seq, record, location);
+      }
       state.report->records_recovered++;
     }
     state.report->batches_recovered++;
@@ -255,10 +268,9 @@ Task<Result<void>> recover_segment(Io& io, int fd, const RecoveryOptions& option
   co_return Result<void>{};
 }
 
-}  // namespace
-
-Task<Result<RecoveryReport>> recover(Io& io, const RecoveryOptions& options,
-                                     const RecordVisitor& visitor) {
+Task<Result<RecoveryReport>> recover_with(Io& io, const RecoveryOptions& options,
+                                          const RecordVisitor* visitor,
+                                          const LocatedRecordVisitor* located_visitor) {
   RR_ASSERT(options.fsyncs_in_flight_max >= 1);
   Result<std::vector<SegmentFile>> listed = list_segments(options.directory);
   if (!listed.ok()) co_return listed.error();
@@ -267,11 +279,15 @@ Task<Result<RecoveryReport>> recover(Io& io, const RecoveryOptions& options,
   if (segments.empty()) co_return report;
   Result<FileDescriptor> directory = co_await open_directory(io, options.directory);
   if (!directory.ok()) co_return directory.error();
-  ScanState state{
-      .expected_seq = segments.front().first_seq, .report = &report, .visitor = &visitor};
+  ScanState state;
+  state.expected_seq = segments.front().first_seq;
+  state.report = &report;
+  state.visitor = visitor;
+  state.located_visitor = located_visitor;
   std::vector<std::byte> bytes;  // one segment at a time, reused
   for (size_t i = 0; i < segments.size(); i++) {
     const SegmentFile& segment = segments[i];
+    state.segment_first_seq = segment.first_seq;
     if (segment.first_seq != state.expected_seq) {
       co_return corruption(segment.path, 0,
                            fmt::format("the segment starts at seq {} but the log before it ends "
@@ -291,6 +307,18 @@ Task<Result<RecoveryReport>> recover(Io& io, const RecoveryOptions& options,
     report.segments_scanned++;
   }
   co_return report;
+}
+
+}  // namespace
+
+Task<Result<RecoveryReport>> recover(Io& io, const RecoveryOptions& options,
+                                     const RecordVisitor& visitor) {
+  co_return co_await recover_with(io, options, &visitor, nullptr);
+}
+
+Task<Result<RecoveryReport>> recover(Io& io, const RecoveryOptions& options,
+                                     const LocatedRecordVisitor& visitor) {
+  co_return co_await recover_with(io, options, nullptr, &visitor);
 }
 
 }  // namespace ringraft::wal

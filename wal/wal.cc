@@ -58,6 +58,32 @@ Task<Result<std::unique_ptr<Wal>>> Wal::open(Shard& shard, const WalOptions& opt
 
 Task<Result<std::unique_ptr<Wal>>> Wal::open(Shard& shard, Io& io, const WalOptions& options,
                                              const WalPosition& position) {
+  co_return co_await open_indexed(shard, io, options, position, WalIndex());
+}
+
+Task<Result<std::unique_ptr<Wal>>> Wal::recover_and_open(Shard& shard, Io& io,
+                                                         const WalOptions& options,
+                                                         RecoveryReport* report) {
+  if (Result<void> valid = validate(options); !valid.ok()) co_return valid.error();
+  const RecoveryOptions recovery{.directory = options.directory,
+                                 .segment_bytes = options.segment_bytes,
+                                 .fsyncs_in_flight_max = options.fsyncs_in_flight_max,
+                                 .segment_bytes_limit = RecoveryOptions().segment_bytes_limit};
+  WalIndex index;
+  const LocatedRecordVisitor visitor = [&index](Seq seq, const Record& record,
+                                                const RecordLocation& location) {
+    index.on_recovered(seq, record, location);
+  };
+  Result<RecoveryReport> recovered = co_await recover(io, recovery, visitor);
+  if (!recovered.ok()) co_return recovered.error();
+  if (index.recovery_error()) co_return *index.recovery_error();
+  if (report != nullptr) *report = recovered.value();
+  co_return co_await open_indexed(shard, io, options, recovered.value().position, std::move(index));
+}
+
+Task<Result<std::unique_ptr<Wal>>> Wal::open_indexed(Shard& shard, Io& io,
+                                                     const WalOptions& options,
+                                                     const WalPosition& position, WalIndex index) {
   if (Result<void> valid = validate(options); !valid.ok()) co_return valid.error();
   RR_ASSERT(position.next_seq.value() > 0);
   Result<FileDescriptor> directory = co_await open_directory(io, options.directory);
@@ -77,20 +103,29 @@ Task<Result<std::unique_ptr<Wal>>> Wal::open(Shard& shard, Io& io, const WalOpti
   }
   if (!segment.ok()) co_return segment.error();
   std::unique_ptr<Wal> wal(new Wal(shard, io, options, std::move(segment).value(),
-                                   std::move(directory).value(), position.next_seq));
+                                   std::move(directory).value(), position.next_seq,
+                                   std::move(index)));
   if (fresh) wal->stats_.segments_created++;
   co_return std::move(wal);
 }
 
 Wal::Wal(Shard& shard, Io& io, const WalOptions& options, Segment segment, FileDescriptor directory,
-         Seq next_seq)
+         Seq next_seq, WalIndex index)
     : shard_(shard),
       io_(io),
       options_(options),
       directory_(std::move(directory)),
       segment_(std::move(segment)),
       written_seq_(next_seq.value() - 1),
-      durable_seq_(next_seq.value() - 1) {
+      durable_seq_(next_seq.value() - 1),
+      index_(std::move(index)),
+      cache_(options_.cache_bytes_max) {
+  // A segment without batches yet (fresh, or empty when recovered) is not in the index.
+  if (index_.segments().empty() || index_.segments().back().first_seq != segment_.first_seq) {
+    index_.on_segment(segment_.first_seq);
+  }
+  stats_.segments_retained = index_.segments().size();
+  stats_.oldest_pinned_segment_seq = index_.segments().front().first_seq;
   // One buffer fills while up to fsyncs_in_flight_max are in flight: all allocated now, none
   // on the append path.
   const uint32_t buffer_count = options_.fsyncs_in_flight_max + 1;
@@ -104,8 +139,10 @@ Wal::Wal(Shard& shard, Io& io, const WalOptions& options, Segment segment, FileD
 
 Wal::~Wal() {
   shard_.remove_before_sleep(before_sleep_hook_);
-  RR_ASSERT_MSG((waiters_head_ == nullptr && in_flight_count_ == 0) || shard_.stopping(),
-                "Wal destroyed with batches in flight or waiters: close() it first");
+  RR_ASSERT_MSG(
+      (waiters_head_ == nullptr && in_flight_count_ == 0 && reads_in_flight_ == 0 && !releasing_) ||
+          shard_.stopping(),
+      "Wal destroyed with batches, reads or a release in flight, or waiters: close() it first");
 }
 
 void Wal::start_filling(uint32_t buffer_index, Seq seq) {
@@ -144,25 +181,61 @@ Result<Seq> Wal::append_entries(GroupId group, Term term, LogIndex first_index,
                                 std::span<const uint32_t> entry_lengths, ConstByteSpan payload) {
   Result<Seq> admitted = admit(entries_record_bytes(entry_lengths.size(), payload.size()));
   if (!admitted.ok()) return admitted;
-  return appended(encoder_.add_entries(group, term, first_index, entry_lengths, payload));
+  if (entry_lengths.empty()) {  // an empty record: nothing to index
+    return appended(encoder_.add_entries(group, term, first_index, entry_lengths, payload));
+  }
+  if (!index_.accepts_entries(group, first_index)) {
+    const GroupLog* log = index_.group(group);
+    return Error(
+        ErrorCode::kInvalidInput,
+        fmt::format("group {}: entries at index {} would leave a gap or rewrite its "
+                    "snapshot (first index {}, last index {})",
+                    group.value(), first_index.value(), log ? log->first_index().value() : 0,
+                    log ? log->last_index().value() : 0));
+  }
+  const uint32_t ordinal = encoder_.record_count();
+  Result<Seq> seq =
+      appended(encoder_.add_entries(group, term, first_index, entry_lengths, payload));
+  if (!seq.ok()) return seq;
+  Extent extent;
+  extent.first_index = first_index;
+  extent.entry_count = static_cast<uint32_t>(entry_lengths.size());
+  extent.record_ordinal = ordinal;
+  extent.seq = seq.value();
+  extent.cache_position = cache_.insert(entry_lengths, payload);
+  index_.on_entries(group, term, extent);
+  return seq;
 }
 
 Result<Seq> Wal::append_hard_state(GroupId group, Term term, NodeId vote, LogIndex commit) {
   Result<Seq> admitted = admit(kHardStateRecordBytes);
   if (!admitted.ok()) return admitted;
-  return appended(encoder_.add_hard_state(group, term, vote, commit));
+  Result<Seq> seq = appended(encoder_.add_hard_state(group, term, vote, commit));
+  if (seq.ok()) index_.on_hard_state(group, seq.value());
+  return seq;
 }
 
 Result<Seq> Wal::append_snapshot_mark(GroupId group, LogIndex index, Term term) {
   Result<Seq> admitted = admit(kSnapshotMarkRecordBytes);
   if (!admitted.ok()) return admitted;
-  return appended(encoder_.add_snapshot_mark(group, index, term));
+  if (const GroupLog* log = index_.group(group); log && index < log->snapshot_index()) {
+    return Error(ErrorCode::kInvalidInput,
+                 fmt::format("group {}: snapshot mark at index {} is older than its snapshot at {}",
+                             group.value(), index.value(), log->snapshot_index().value()));
+  }
+  Result<Seq> seq = appended(encoder_.add_snapshot_mark(group, index, term));
+  if (!seq.ok()) return seq;
+  index_.on_snapshot(group, index, term, seq.value());
+  take_release_candidate();
+  return seq;
 }
 
 Result<Seq> Wal::append_truncate(GroupId group, LogIndex from_index) {
   Result<Seq> admitted = admit(kTruncateRecordBytes);
   if (!admitted.ok()) return admitted;
-  return appended(encoder_.add_truncate(group, from_index));
+  Result<Seq> seq = appended(encoder_.add_truncate(group, from_index));
+  if (seq.ok()) index_.on_truncate(group, from_index, seq.value());
+  return seq;
 }
 
 Wal::DurableAwaiter Wal::wait_durable(Seq seq) {
@@ -233,6 +306,7 @@ Task<void> Wal::flush_batch(uint32_t buffer_index, ConstByteSpan bytes, bool rol
   segment_.write_offset_bytes += bytes.size();
   RR_ASSERT(seq > written_seq_);
   written_seq_ = seq;
+  index_.on_batch(seq, offset);
   stats_.batches_written++;
   stats_.bytes_written += bytes.size();
   const LinkedPairAwaiter::Results results =
@@ -265,6 +339,8 @@ Task<Result<void>> Wal::roll_segment(Seq first_seq) {
   stats_.segments_created++;
   const int old_fd = segment_.fd.release();
   segment_ = std::move(next).value();
+  index_.on_segment(first_seq);
+  stats_.segments_retained++;
   const IoResult closed = co_await ops::close(io_, old_fd);
   if (!closed.ok()) {
     // Every batch of the old segment is already durable (rolls wait for that), so a failed
@@ -295,6 +371,7 @@ void Wal::complete_flush(uint32_t buffer_index, const Result<void>& result) {
     }
   }
   if constexpr (kCheckInvariants) check_invariants();
+  maybe_release_segments();
   wake_waiters();
 }
 
@@ -347,8 +424,9 @@ void Wal::wake_waiters() {
     waiter = next;
   }
   waiters_tail_ = kept_tail;
-  std::coroutine_handle<> idle =
-      in_flight_count_ == 0 ? std::exchange(idle_waiter_, {}) : std::coroutine_handle<>{};
+  std::coroutine_handle<> idle = in_flight_count_ == 0 && !releasing_
+                                     ? std::exchange(idle_waiter_, {})
+                                     : std::coroutine_handle<>{};
   // From here on only locals: any resume may end this Wal's life.
   while (ready_head != nullptr) {
     DurableAwaiter* next = ready_head->next_;
@@ -367,7 +445,7 @@ Task<Result<void>> Wal::close() {
   }
   struct IdleAwaiter {
     Wal& wal;
-    bool await_ready() const noexcept { return wal.in_flight_count_ == 0; }
+    bool await_ready() const noexcept { return wal.in_flight_count_ == 0 && !wal.releasing_; }
     void await_suspend(std::coroutine_handle<> waiter) noexcept { wal.idle_waiter_ = waiter; }
     void await_resume() const noexcept {}
   };
@@ -395,6 +473,9 @@ void Wal::check_invariants() const {
     RR_ASSERT(!state.in_flight || state.seq > durable_seq_);
   }
   RR_ASSERT(busy_count <= options_.fsyncs_in_flight_max && in_flight_count_ <= busy_count);
+  RR_ASSERT(!index_.segments().empty() && index_.segments().back().first_seq == segment_.first_seq);
+  index_.check_invariants();
+  cache_.check_invariants();
   RR_ASSERT(segment_.write_offset_bytes <= segment_.segment_bytes);
   RR_ASSERT(segment_.write_offset_bytes % kBatchAlignBytes == 0);
   RR_ASSERT(!rolling_ || in_flight_count_ == 1);
