@@ -1,6 +1,8 @@
 #include "wal/wal.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <utility>
 
@@ -89,6 +91,12 @@ Task<Result<std::unique_ptr<Wal>>> Wal::open_indexed(Shard& shard, Io& io,
   Result<FileDescriptor> directory = co_await open_directory(io, options.directory);
   if (!directory.ok()) co_return directory.error();
   const int directory_fd = directory.value().get();
+  // A segment prepared before a crash or a close: its name was never part of the log.
+  const std::string prepared(kPreparedSegmentName);
+  if (::unlinkat(directory_fd, prepared.c_str(), 0) != 0 && errno != ENOENT) {
+    co_return Error::from_errno(
+        errno, fmt::format("deleting the leftover {}/{}", options.directory, prepared));
+  }
   const bool fresh = !position.segment_first_seq.has_value();
   // Not a conditional expression with a co_await in each arm: GCC 12 miscompiles that
   // (the result's temporaries are destroyed twice).
@@ -333,8 +341,17 @@ Result<void> Wal::check_pair(uint32_t buffer_index, ConstByteSpan bytes, uint64_
 }
 
 Task<Result<void>> Wal::roll_segment(Seq first_seq) {
-  Result<Segment> next = co_await create_segment(io_, directory_.get(), options_.directory,
-                                                 first_seq, options_.segment_bytes);
+  Result<Segment> next = Error(ErrorCode::kNotFound, "no segment");
+  if (prepared_) {
+    next = std::move(*prepared_);
+    prepared_.reset();
+    Result<void> named = co_await name_prepared_segment(io_, directory_.get(), options_.directory,
+                                                        next.value(), first_seq);
+    if (!named.ok()) co_return named.error();
+  } else {
+    next = co_await create_segment(io_, directory_.get(), options_.directory, first_seq,
+                                   options_.segment_bytes);
+  }
   if (!next.ok()) co_return next.error();
   stats_.segments_created++;
   const int old_fd = segment_.fd.release();
@@ -372,6 +389,7 @@ void Wal::complete_flush(uint32_t buffer_index, const Result<void>& result) {
   }
   if constexpr (kCheckInvariants) check_invariants();
   maybe_release_segments();
+  maybe_prepare_segment();
   wake_waiters();
 }
 
@@ -424,9 +442,8 @@ void Wal::wake_waiters() {
     waiter = next;
   }
   waiters_tail_ = kept_tail;
-  std::coroutine_handle<> idle = in_flight_count_ == 0 && !releasing_
-                                     ? std::exchange(idle_waiter_, {})
-                                     : std::coroutine_handle<>{};
+  std::coroutine_handle<> idle =
+      this->idle() ? std::exchange(idle_waiter_, {}) : std::coroutine_handle<>{};
   // From here on only locals: any resume may end this Wal's life.
   while (ready_head != nullptr) {
     DurableAwaiter* next = ready_head->next_;
@@ -445,11 +462,19 @@ Task<Result<void>> Wal::close() {
   }
   struct IdleAwaiter {
     Wal& wal;
-    bool await_ready() const noexcept { return wal.in_flight_count_ == 0 && !wal.releasing_; }
+    bool await_ready() const noexcept { return wal.idle(); }
     void await_suspend(std::coroutine_handle<> waiter) noexcept { wal.idle_waiter_ = waiter; }
     void await_resume() const noexcept {}
   };
   co_await IdleAwaiter{*this};
+  if (prepared_) {
+    // Not needed any more; the next open would delete it anyway.
+    const IoResult closed = co_await ops::close(io_, prepared_->fd.release());
+    (void)closed;
+    prepared_.reset();
+    const std::string prepared(kPreparedSegmentName);
+    ::unlinkat(directory_.get(), prepared.c_str(), 0);
+  }
   if (segment_.fd.valid()) {
     const IoResult closed = co_await ops::close(io_, segment_.fd.release());
     if (!closed.ok() && !failure_) {
@@ -479,6 +504,36 @@ void Wal::check_invariants() const {
   RR_ASSERT(segment_.write_offset_bytes <= segment_.segment_bytes);
   RR_ASSERT(segment_.write_offset_bytes % kBatchAlignBytes == 0);
   RR_ASSERT(!rolling_ || in_flight_count_ == 1);
+}
+
+void Wal::resume_idle_waiter() {
+  if (idle() && idle_waiter_) std::exchange(idle_waiter_, {}).resume();
+}
+
+void Wal::maybe_prepare_segment() {
+  if (failure_ || closing_ || preparing_ || prepared_) return;
+  if (segment_.write_offset_bytes * 2 < segment_.segment_bytes) return;
+  preparing_ = true;
+  shard_.spawn(prepare_next_segment());
+}
+
+Task<void> Wal::prepare_next_segment() {
+  RR_ASSERT(preparing_ && !prepared_);
+  Result<Segment> prepared =
+      co_await prepare_segment(io_, directory_.get(), options_.directory, options_.segment_bytes);
+  preparing_ = false;
+  if (prepared.ok()) {
+    prepared_ = std::move(prepared).value();
+    stats_.segments_prepared++;
+  } else {
+    // Not fatal: the roll creates the segment itself, and fails the WAL if that fails too.
+    RR_LOG_WARN("WAL {}: preparing the next segment failed: {}", options_.directory,
+                prepared.error().message());
+    const std::string name(kPreparedSegmentName);
+    ::unlinkat(directory_.get(), name.c_str(), 0);
+  }
+  // Last: close() may be waiting for this, and may destroy the Wal when resumed.
+  resume_idle_waiter();
 }
 
 }  // namespace ringraft::wal

@@ -10,8 +10,12 @@
 // fdatasync (ops::write_fdatasync) at the segment's write offset, while later appends fill the
 // next buffer. When the pair completes, durable_seq advances and every waiter whose sequence
 // number is <= durable_seq resumes. When a batch does not fit in the current segment, the WAL
-// waits until nothing is in flight, creates the next segment (named by the batch's sequence
-// number) and writes there; so a batch in an older segment is always durable before a newer
+// waits until nothing is in flight, starts the next segment (named by the batch's sequence
+// number) and writes there. Once the current segment is half full, the next one is prepared
+// in the background (created, fallocated, fsynced under a temporary name), so the roll is a
+// rename and a directory fsync rather than a stall of group commit on fallocate and two fsyncs;
+// a prepare that failed or is still running leaves the roll to create the segment itself.
+// Either way, so a batch in an older segment is always durable before a newer
 // segment is written, which is what lets recovery call a bad batch in an older segment
 // corruption.
 //
@@ -98,6 +102,7 @@ struct WalStats {
   uint64_t fsyncs_completed = 0;      // successful fdatasyncs (== batches_durable today)
   uint64_t bytes_written = 0;         // padded batch bytes submitted
   uint64_t segments_created = 0;
+  uint64_t segments_prepared = 0;        // created ahead of their roll (see roll_segment)
   uint64_t segments_released = 0;        // deleted by compaction
   uint64_t segments_retained = 0;        // on disk now, the current one included
   Seq oldest_pinned_segment_seq;         // first seq of the oldest segment on disk
@@ -219,6 +224,10 @@ class Wal {
   void wake_waiters();
   Task<Result<void>> read_batch(int fd, const BatchPlace& place, std::vector<std::byte>& bytes,
                                 DecodedBatch* decoded);
+  bool idle() const { return in_flight_count_ == 0 && !releasing_ && !preparing_; }
+  void resume_idle_waiter();
+  void maybe_prepare_segment();
+  Task<void> prepare_next_segment();
   void take_release_candidate();
   void maybe_release_segments();
   Task<void> release_segments(Seq pin);
@@ -252,8 +261,10 @@ class Wal {
     Seq after;
   };
   std::optional<ReleaseCandidate> release_candidate_;
-  bool releasing_ = false;        // release_segments() is running
-  uint32_t reads_in_flight_ = 0;  // read_entries() calls between suspensions
+  bool releasing_ = false;           // release_segments() is running
+  std::optional<Segment> prepared_;  // the next segment, created ahead of its roll
+  bool preparing_ = false;           // prepare_next_segment() is running
+  uint32_t reads_in_flight_ = 0;     // read_entries() calls between suspensions
 };
 
 }  // namespace ringraft::wal

@@ -65,7 +65,7 @@ Task<void> Wal::release_segments(Seq pin) {
   }
   releasing_ = false;
   // Last: close() may be waiting for this release, and may destroy the Wal when resumed.
-  if (in_flight_count_ == 0 && idle_waiter_) std::exchange(idle_waiter_, {}).resume();
+  resume_idle_waiter();
 }
 
 }  // namespace ringraft::wal
