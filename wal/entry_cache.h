@@ -33,7 +33,7 @@ class EntryCache {
   // Same, from lengths already in the little-endian u32 block shape (a decoded record).
   uint64_t insert_block(uint32_t entry_count, ConstByteSpan lengths, ConstByteSpan payload);
   bool contains(uint64_t position) const {
-    return position != kNotCached && position >= oldest_position_;
+    return position != kNotCached && position >= oldest_position_ && position < next_position_;
   }
 
   // A cached record: its lengths (entry_count u32s) and payloads.
