@@ -188,10 +188,8 @@ Result<RecoveryReport> repair_from_segment(int directory_fd,
   return std::move(report);
 }
 
-}  // namespace
-
-Task<Result<RecoveryReport>> recover(Io& io, const RecoveryOptions& options,
-                                     const RecordVisitor& visitor) {
+Task<Result<RecoveryReport>> recover_located(Io& io, const RecoveryOptions& options,
+                                             const LocatedRecordVisitor& visitor) {
   RR_ASSERT(options.fsyncs_in_flight_max >= 1);
   RR_ASSERT_MSG(!(options.read_only && options.repair), "a repair writes");
   Result<std::vector<SegmentFile>> listed = list_segments(options.directory);
@@ -224,8 +222,9 @@ Task<Result<RecoveryReport>> recover(Io& io, const RecoveryOptions& options,
     Result<void> read = co_await read_segment(io, file.get(), options, segment.path, bytes);
     if (!read.ok()) co_return read.error();
     const bool last = i + 1 == segments.size();
-    const SegmentScan scan = scan_segment(bytes, segment.path, last, options.fsyncs_in_flight_max,
-                                          &expected_seq, &report, visitor);
+    const SegmentScan scan =
+        scan_segment(bytes, segment.path, segment.first_seq, last, options.fsyncs_in_flight_max,
+                     &expected_seq, &report, visitor);
     report.segments_scanned++;
     report.segments.push_back(SegmentRecovery{.path = segment.path,
                                               .first_seq = segment.first_seq,
@@ -247,6 +246,22 @@ Task<Result<RecoveryReport>> recover(Io& io, const RecoveryOptions& options,
     break;
   }
   co_return report;
+}
+
+}  // namespace
+
+Task<Result<RecoveryReport>> recover(Io& io, const RecoveryOptions& options,
+                                     const RecordVisitor& visitor) {
+  const LocatedRecordVisitor located = [&visitor](Seq seq, const Record& record,
+                                                  const RecordLocation&) {
+    if (visitor) visitor(seq, record);
+  };
+  co_return co_await recover_located(io, options, located);
+}
+
+Task<Result<RecoveryReport>> recover(Io& io, const RecoveryOptions& options,
+                                     const LocatedRecordVisitor& visitor) {
+  co_return co_await recover_located(io, options, visitor);
 }
 
 }  // namespace ringraft::wal

@@ -117,9 +117,22 @@ struct RecoveryReport {
 // caller discards what it was shown.
 using RecordVisitor = std::function<void(Seq seq, const Record& record)>;
 
+// Where a record was found: its segment, its batch's offset in that segment, the record's ordinal
+// in the batch. Together with the batch's seq this is enough to read the record back later.
+struct RecordLocation {
+  Seq segment_first_seq;
+  uint64_t batch_offset = 0;
+  uint32_t record_ordinal = 0;
+};
+using LocatedRecordVisitor =
+    std::function<void(Seq seq, const Record& record, const RecordLocation& location)>;
+
 // `options` and `visitor` are held by reference: await the task in the expression that calls
 // recover() (as every caller does), or keep both alive until it finishes.
 Task<Result<RecoveryReport>> recover(Io& io, const RecoveryOptions& options,
                                      const RecordVisitor& visitor = {});
+// The same, showing each record's location as well (for the WAL's read index).
+Task<Result<RecoveryReport>> recover(Io& io, const RecoveryOptions& options,
+                                     const LocatedRecordVisitor& visitor);
 
 }  // namespace ringraft::wal

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <optional>
 
 #include "common/assert.h"
 
@@ -28,35 +29,41 @@ bool all_zero(ConstByteSpan bytes) {
 }
 
 // Checks that applying the records of `batch` in order leaves no gap in any group's log
-// (entries after a group's first record must start at or before its last index + 1), without
-// applying them: a batch is applied whole or not at all, so a repair can cut before it.
+// (entries must start at or before the group's last index + 1), without applying them: a batch
+// is applied whole or not at all, so a repair can cut before it. Only entries or a snapshot mark
+// give a group a log position to be contiguous with: after compaction (wal.h) a group's oldest
+// surviving record may be a hard state or a truncate, followed by entries that continue a log
+// whose start was released.
 Result<void> check_batch_records(const DecodedBatch& batch, const RecoveryReport& report,
                                  const std::string& path, uint64_t batch_offset) {
-  std::map<GroupId, LogIndex> touched;  // last index of the groups this batch changed so far
+  // The last index of the groups this batch gave a position to so far.
+  std::map<GroupId, LogIndex> positioned;
   RecordCursor cursor(batch);
   Record record;
   while (cursor.next(&record)) {
-    auto found = touched.find(record.group);
-    const auto known = report.groups.find(record.group);
-    const bool seen_before = found != touched.end() || known != report.groups.end();
-    LogIndex last = found != touched.end()         ? found->second
-                    : known != report.groups.end() ? known->second.last_index
-                                                   : LogIndex(0);
+    std::optional<LogIndex> last;
+    if (const auto found = positioned.find(record.group); found != positioned.end()) {
+      last = found->second;
+    } else if (const auto known = report.groups.find(record.group);
+               known != report.groups.end() &&
+               (known->second.entries_recovered > 0 || known->second.has_snapshot)) {
+      last = known->second.last_index;
+    }
     if (record.kind == RecordKind::kEntries && record.entry_count > 0) {
-      if (seen_before && record.index.value() > last.value() + 1) {
+      if (last && record.index.value() > last->value() + 1) {
         return corruption_error(
             path, batch_offset,
             fmt::format("group {}: entries start at index {} but its log ends at {}",
-                        record.group.value(), record.index.value(), last.value()));
+                        record.group.value(), record.index.value(), last->value()));
       }
-      last = LogIndex(record.index.value() + record.entry_count - 1);
+      positioned[record.group] = LogIndex(record.index.value() + record.entry_count - 1);
     } else if (record.kind == RecordKind::kSnapshotMark) {
-      last = std::max(last, record.index);
-    } else if (record.kind == RecordKind::kTruncate) {
-      if (record.index.value() > 0 && record.index <= last)
-        last = LogIndex(record.index.value() - 1);
+      positioned[record.group] = std::max(last.value_or(LogIndex(0)), record.index);
+    } else if (record.kind == RecordKind::kTruncate && last) {
+      if (record.index.value() > 0 && record.index <= *last) {
+        positioned[record.group] = LogIndex(record.index.value() - 1);
+      }
     }
-    touched[record.group] = last;
   }
   return {};
 }
@@ -93,8 +100,9 @@ void apply_record(const Record& record, RecoveryReport& report) {
 
 // Applies the valid batches at the start of `bytes` into `scan` (end_offset, batches,
 // stop_reason; corruption when a batch leaves a gap in a group's log).
-void scan_valid_prefix(ConstByteSpan bytes, const std::string& path, Seq* expected_seq,
-                       RecoveryReport* report, const RecordVisitor& visitor, SegmentScan* scan) {
+void scan_valid_prefix(ConstByteSpan bytes, const std::string& path, Seq segment_first_seq,
+                       Seq* expected_seq, RecoveryReport* report,
+                       const LocatedRecordVisitor& visitor, SegmentScan* scan) {
   uint64_t offset = 0;
   while (bytes.size() - offset >= kBatchHeaderBytes &&
          !all_zero(bytes.subspan(offset, kBatchHeaderBytes))) {
@@ -116,9 +124,14 @@ void scan_valid_prefix(ConstByteSpan bytes, const std::string& path, Seq* expect
     }
     RecordCursor cursor(batch);
     Record record;
-    while (cursor.next(&record)) {
+    for (uint32_t ordinal = 0; cursor.next(&record); ordinal++) {
       apply_record(record, *report);
-      if (visitor) visitor(batch.seq, record);
+      if (visitor) {
+        visitor(batch.seq, record,
+                RecordLocation{.segment_first_seq = segment_first_seq,
+                               .batch_offset = offset,
+                               .record_ordinal = ordinal});
+      }
       report->records_recovered++;
     }
     report->batches_recovered++;
@@ -147,12 +160,12 @@ std::optional<std::pair<uint64_t, Seq>> find_later_batch(ConstByteSpan bytes, ui
 
 }  // namespace
 
-SegmentScan scan_segment(ConstByteSpan bytes, const std::string& path, bool last,
-                         uint32_t fsyncs_in_flight_max, Seq* expected_seq, RecoveryReport* report,
-                         const RecordVisitor& visitor) {
+SegmentScan scan_segment(ConstByteSpan bytes, const std::string& path, Seq segment_first_seq,
+                         bool last, uint32_t fsyncs_in_flight_max, Seq* expected_seq,
+                         RecoveryReport* report, const LocatedRecordVisitor& visitor) {
   RR_ASSERT(fsyncs_in_flight_max >= 1);
   SegmentScan scan;
-  scan_valid_prefix(bytes, path, expected_seq, report, visitor, &scan);
+  scan_valid_prefix(bytes, path, segment_first_seq, expected_seq, report, visitor, &scan);
   if (scan.corruption) return scan;
   const uint64_t end_offset = scan.end_offset;
   const std::string& stop_reason = scan.stop_reason;

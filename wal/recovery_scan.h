@@ -25,12 +25,13 @@ struct SegmentScan {
   std::optional<Error> corruption;
 };
 
-// Scans `bytes`, the whole of segment `path` (`last`: the newest segment), applying its valid
-// batches to `report` and `visitor` from `*expected_seq` on, which it advances. Reads only inside
-// `bytes`, whatever they hold (fuzzed: tests/fuzz/wal_recovery_fuzz.cc).
-SegmentScan scan_segment(ConstByteSpan bytes, const std::string& path, bool last,
-                         uint32_t fsyncs_in_flight_max, Seq* expected_seq, RecoveryReport* report,
-                         const RecordVisitor& visitor);
+// Scans `bytes`, the whole of segment `path` (`last`: the newest segment; `segment_first_seq`:
+// its name, for the records' locations), applying its valid batches to `report` and `visitor`
+// from `*expected_seq` on, which it advances. Reads only inside `bytes`, whatever they hold
+// (fuzzed: tests/fuzz/wal_recovery_fuzz.cc).
+SegmentScan scan_segment(ConstByteSpan bytes, const std::string& path, Seq segment_first_seq,
+                         bool last, uint32_t fsyncs_in_flight_max, Seq* expected_seq,
+                         RecoveryReport* report, const LocatedRecordVisitor& visitor);
 
 // The error recovery refuses corruption with: names the file, the offset, what was found, and
 // the way out (rebuild from peers, or cut the log with the repair option).

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <stdio.h>
 
 #include <charconv>
 
@@ -42,14 +43,15 @@ Task<Result<FileDescriptor>> open_directory(Io& io, const std::string& directory
   co_return FileDescriptor(fd.value);
 }
 
-Task<Result<Segment>> create_segment(Io& io, int directory_fd, const std::string& directory,
-                                     Seq first_seq, uint64_t segment_bytes) {
-  RR_ASSERT(segment_bytes > 0 && first_seq.value() > 0);
+namespace {
+
+// Creates `name` in the directory (O_EXCL), preallocates it and fsyncs the file.
+Task<Result<Segment>> create_full_size(Io& io, int directory_fd, const std::string& directory,
+                                       const std::string& name, uint64_t segment_bytes) {
+  RR_ASSERT(segment_bytes > 0);
   Segment segment;
-  segment.first_seq = first_seq;
   segment.segment_bytes = segment_bytes;
-  segment.path = directory + "/" + segment_file_name(first_seq);
-  const std::string name = segment_file_name(first_seq);
+  segment.path = directory + "/" + name;
   const IoResult fd = co_await ops::openat(io, directory_fd, name.c_str(),
                                            O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0644);
   if (!fd.ok()) co_return io_error(fd, fmt::format("creating WAL segment {}", segment.path));
@@ -62,13 +64,53 @@ Task<Result<Segment>> create_segment(Io& io, int directory_fd, const std::string
   const IoResult synced = co_await ops::fsync(io, fd.value);
   if (!synced.ok())
     co_return io_error(synced, fmt::format("fsync of new WAL segment {}", segment.path));
+  co_return segment;
+}
+
+Task<Result<void>> sync_directory(Io& io, int directory_fd, const std::string& directory) {
   const IoResult directory_synced = co_await ops::fsync(io, directory_fd);
   if (!directory_synced.ok()) {
     co_return io_error(
         directory_synced,
         fmt::format("fsync of WAL directory {} after creating a segment", directory));
   }
-  co_return segment;
+  co_return Result<void>{};
+}
+
+}  // namespace
+
+Task<Result<Segment>> create_segment(Io& io, int directory_fd, const std::string& directory,
+                                     Seq first_seq, uint64_t segment_bytes) {
+  RR_ASSERT(first_seq.value() > 0);
+  Result<Segment> segment = co_await create_full_size(io, directory_fd, directory,
+                                                      segment_file_name(first_seq), segment_bytes);
+  if (!segment.ok()) co_return segment.error();
+  segment.value().first_seq = first_seq;
+  Result<void> synced = co_await sync_directory(io, directory_fd, directory);
+  if (!synced.ok()) co_return synced.error();
+  co_return std::move(segment).value();
+}
+
+Task<Result<Segment>> prepare_segment(Io& io, int directory_fd, const std::string& directory,
+                                      uint64_t segment_bytes) {
+  co_return co_await create_full_size(io, directory_fd, directory,
+                                      std::string(kPreparedSegmentName), segment_bytes);
+}
+
+Task<Result<void>> name_prepared_segment(Io& io, int directory_fd, const std::string& directory,
+                                         Segment& segment, Seq first_seq) {
+  RR_ASSERT(first_seq.value() > 0 && segment.write_offset_bytes == 0);
+  const std::string name = segment_file_name(first_seq);
+  const std::string path = directory + "/" + name;
+  const std::string prepared(kPreparedSegmentName);
+  if (::renameat2(directory_fd, prepared.c_str(), directory_fd, name.c_str(), RENAME_NOREPLACE) !=
+      0) {
+    co_return Error::from_errno(
+        errno, fmt::format("creating WAL segment {} from the prepared {}", path, segment.path));
+  }
+  segment.first_seq = first_seq;
+  segment.path = path;
+  co_return co_await sync_directory(io, directory_fd, directory);
 }
 
 Task<Result<Segment>> open_segment(Io& io, int directory_fd, const std::string& directory,

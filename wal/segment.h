@@ -57,6 +57,21 @@ Task<Result<FileDescriptor>> open_directory(Io& io, const std::string& directory
 Task<Result<Segment>> create_segment(Io& io, int directory_fd, const std::string& directory,
                                      Seq first_seq, uint64_t segment_bytes);
 
+// The next segment is prepared ahead of time under this name (no seq yet: its first seq is only
+// known at the roll), so that a roll renames a full-size file instead of waiting for fallocate
+// and a file fsync. Recovery ignores the name; Wal::open deletes a leftover.
+inline constexpr std::string_view kPreparedSegmentName = "next-segment.wal.prepared";
+
+// Creates kPreparedSegmentName (it must not exist) at `segment_bytes` and fsyncs it. Its name
+// becomes durable only with name_prepared_segment's directory fsync.
+Task<Result<Segment>> prepare_segment(Io& io, int directory_fd, const std::string& directory,
+                                      uint64_t segment_bytes);
+// Renames a prepared segment to segment `first_seq` (never over an existing file: EEXIST) and
+// fsyncs the directory. The rename is a plain system call (no rename in the I/O seam; once per
+// segment).
+Task<Result<void>> name_prepared_segment(Io& io, int directory_fd, const std::string& directory,
+                                         Segment& segment, Seq first_seq);
+
 // Opens an existing segment for writing at `write_offset_bytes`.
 Task<Result<Segment>> open_segment(Io& io, int directory_fd, const std::string& directory,
                                    Seq first_seq, uint64_t segment_bytes,

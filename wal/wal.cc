@@ -1,6 +1,8 @@
 #include "wal/wal.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <utility>
 
@@ -58,11 +60,43 @@ Task<Result<std::unique_ptr<Wal>>> Wal::open(Shard& shard, const WalOptions& opt
 
 Task<Result<std::unique_ptr<Wal>>> Wal::open(Shard& shard, Io& io, const WalOptions& options,
                                              const WalPosition& position) {
+  co_return co_await open_indexed(shard, io, options, position, WalIndex());
+}
+
+Task<Result<std::unique_ptr<Wal>>> Wal::recover_and_open(Shard& shard, Io& io,
+                                                         const WalOptions& options,
+                                                         RecoveryReport* report) {
+  if (Result<void> valid = validate(options); !valid.ok()) co_return valid.error();
+  const RecoveryOptions recovery{.directory = options.directory,
+                                 .segment_bytes = options.segment_bytes,
+                                 .fsyncs_in_flight_max = options.fsyncs_in_flight_max,
+                                 .segment_bytes_limit = RecoveryOptions().segment_bytes_limit};
+  WalIndex index;
+  const LocatedRecordVisitor visitor = [&index](Seq seq, const Record& record,
+                                                const RecordLocation& location) {
+    index.on_recovered(seq, record, location);
+  };
+  Result<RecoveryReport> recovered = co_await recover(io, recovery, visitor);
+  if (!recovered.ok()) co_return recovered.error();
+  if (index.recovery_error()) co_return *index.recovery_error();
+  if (report != nullptr) *report = recovered.value();
+  co_return co_await open_indexed(shard, io, options, recovered.value().position, std::move(index));
+}
+
+Task<Result<std::unique_ptr<Wal>>> Wal::open_indexed(Shard& shard, Io& io,
+                                                     const WalOptions& options,
+                                                     const WalPosition& position, WalIndex index) {
   if (Result<void> valid = validate(options); !valid.ok()) co_return valid.error();
   RR_ASSERT(position.next_seq.value() > 0);
   Result<FileDescriptor> directory = co_await open_directory(io, options.directory);
   if (!directory.ok()) co_return directory.error();
   const int directory_fd = directory.value().get();
+  // A segment prepared before a crash or a close: its name was never part of the log.
+  const std::string prepared(kPreparedSegmentName);
+  if (::unlinkat(directory_fd, prepared.c_str(), 0) != 0 && errno != ENOENT) {
+    co_return Error::from_errno(
+        errno, fmt::format("deleting the leftover {}/{}", options.directory, prepared));
+  }
   const bool fresh = !position.segment_first_seq.has_value();
   // Not a conditional expression with a co_await in each arm: GCC 12 miscompiles that
   // (the result's temporaries are destroyed twice).
@@ -77,20 +111,29 @@ Task<Result<std::unique_ptr<Wal>>> Wal::open(Shard& shard, Io& io, const WalOpti
   }
   if (!segment.ok()) co_return segment.error();
   std::unique_ptr<Wal> wal(new Wal(shard, io, options, std::move(segment).value(),
-                                   std::move(directory).value(), position.next_seq));
+                                   std::move(directory).value(), position.next_seq,
+                                   std::move(index)));
   if (fresh) wal->stats_.segments_created++;
   co_return std::move(wal);
 }
 
 Wal::Wal(Shard& shard, Io& io, const WalOptions& options, Segment segment, FileDescriptor directory,
-         Seq next_seq)
+         Seq next_seq, WalIndex index)
     : shard_(shard),
       io_(io),
       options_(options),
       directory_(std::move(directory)),
       segment_(std::move(segment)),
       written_seq_(next_seq.value() - 1),
-      durable_seq_(next_seq.value() - 1) {
+      durable_seq_(next_seq.value() - 1),
+      index_(std::move(index)),
+      cache_(options_.cache_bytes_max) {
+  // A segment without batches yet (fresh, or empty when recovered) is not in the index.
+  if (index_.segments().empty() || index_.segments().back().first_seq != segment_.first_seq) {
+    index_.on_segment(segment_.first_seq);
+  }
+  stats_.segments_retained = index_.segments().size();
+  stats_.oldest_pinned_segment_seq = index_.segments().front().first_seq;
   // One buffer fills while up to fsyncs_in_flight_max are in flight: all allocated now, none
   // on the append path.
   const uint32_t buffer_count = options_.fsyncs_in_flight_max + 1;
@@ -104,8 +147,10 @@ Wal::Wal(Shard& shard, Io& io, const WalOptions& options, Segment segment, FileD
 
 Wal::~Wal() {
   shard_.remove_before_sleep(before_sleep_hook_);
-  RR_ASSERT_MSG((waiters_head_ == nullptr && in_flight_count_ == 0) || shard_.stopping(),
-                "Wal destroyed with batches in flight or waiters: close() it first");
+  RR_ASSERT_MSG(
+      (waiters_head_ == nullptr && in_flight_count_ == 0 && reads_in_flight_ == 0 && !releasing_) ||
+          shard_.stopping(),
+      "Wal destroyed with batches, reads or a release in flight, or waiters: close() it first");
 }
 
 void Wal::start_filling(uint32_t buffer_index, Seq seq) {
@@ -144,25 +189,61 @@ Result<Seq> Wal::append_entries(GroupId group, Term term, LogIndex first_index,
                                 std::span<const uint32_t> entry_lengths, ConstByteSpan payload) {
   Result<Seq> admitted = admit(entries_record_bytes(entry_lengths.size(), payload.size()));
   if (!admitted.ok()) return admitted;
-  return appended(encoder_.add_entries(group, term, first_index, entry_lengths, payload));
+  if (entry_lengths.empty()) {  // an empty record: nothing to index
+    return appended(encoder_.add_entries(group, term, first_index, entry_lengths, payload));
+  }
+  if (!index_.accepts_entries(group, first_index)) {
+    const GroupLog* log = index_.group(group);
+    return Error(
+        ErrorCode::kInvalidInput,
+        fmt::format("group {}: entries at index {} would leave a gap or rewrite its "
+                    "snapshot (first index {}, last index {})",
+                    group.value(), first_index.value(), log ? log->first_index().value() : 0,
+                    log ? log->last_index().value() : 0));
+  }
+  const uint32_t ordinal = encoder_.record_count();
+  Result<Seq> seq =
+      appended(encoder_.add_entries(group, term, first_index, entry_lengths, payload));
+  if (!seq.ok()) return seq;
+  Extent extent;
+  extent.first_index = first_index;
+  extent.entry_count = static_cast<uint32_t>(entry_lengths.size());
+  extent.record_ordinal = ordinal;
+  extent.seq = seq.value();
+  extent.cache_position = cache_.insert(entry_lengths, payload);
+  index_.on_entries(group, term, extent);
+  return seq;
 }
 
 Result<Seq> Wal::append_hard_state(GroupId group, Term term, NodeId vote, LogIndex commit) {
   Result<Seq> admitted = admit(kHardStateRecordBytes);
   if (!admitted.ok()) return admitted;
-  return appended(encoder_.add_hard_state(group, term, vote, commit));
+  Result<Seq> seq = appended(encoder_.add_hard_state(group, term, vote, commit));
+  if (seq.ok()) index_.on_hard_state(group, seq.value());
+  return seq;
 }
 
 Result<Seq> Wal::append_snapshot_mark(GroupId group, LogIndex index, Term term) {
   Result<Seq> admitted = admit(kSnapshotMarkRecordBytes);
   if (!admitted.ok()) return admitted;
-  return appended(encoder_.add_snapshot_mark(group, index, term));
+  if (const GroupLog* log = index_.group(group); log && index < log->snapshot_index()) {
+    return Error(ErrorCode::kInvalidInput,
+                 fmt::format("group {}: snapshot mark at index {} is older than its snapshot at {}",
+                             group.value(), index.value(), log->snapshot_index().value()));
+  }
+  Result<Seq> seq = appended(encoder_.add_snapshot_mark(group, index, term));
+  if (!seq.ok()) return seq;
+  index_.on_snapshot(group, index, term, seq.value());
+  take_release_candidate();
+  return seq;
 }
 
 Result<Seq> Wal::append_truncate(GroupId group, LogIndex from_index) {
   Result<Seq> admitted = admit(kTruncateRecordBytes);
   if (!admitted.ok()) return admitted;
-  return appended(encoder_.add_truncate(group, from_index));
+  Result<Seq> seq = appended(encoder_.add_truncate(group, from_index));
+  if (seq.ok()) index_.on_truncate(group, from_index, seq.value());
+  return seq;
 }
 
 Wal::DurableAwaiter Wal::wait_durable(Seq seq) {
@@ -233,6 +314,7 @@ Task<void> Wal::flush_batch(uint32_t buffer_index, ConstByteSpan bytes, bool rol
   segment_.write_offset_bytes += bytes.size();
   RR_ASSERT(seq > written_seq_);
   written_seq_ = seq;
+  index_.on_batch(seq, offset);
   stats_.batches_written++;
   stats_.bytes_written += bytes.size();
   const LinkedPairAwaiter::Results results =
@@ -259,12 +341,23 @@ Result<void> Wal::check_pair(uint32_t buffer_index, ConstByteSpan bytes, uint64_
 }
 
 Task<Result<void>> Wal::roll_segment(Seq first_seq) {
-  Result<Segment> next = co_await create_segment(io_, directory_.get(), options_.directory,
-                                                 first_seq, options_.segment_bytes);
+  Result<Segment> next = Error(ErrorCode::kNotFound, "no segment");
+  if (prepared_) {
+    next = std::move(*prepared_);
+    prepared_.reset();
+    Result<void> named = co_await name_prepared_segment(io_, directory_.get(), options_.directory,
+                                                        next.value(), first_seq);
+    if (!named.ok()) co_return named.error();
+  } else {
+    next = co_await create_segment(io_, directory_.get(), options_.directory, first_seq,
+                                   options_.segment_bytes);
+  }
   if (!next.ok()) co_return next.error();
   stats_.segments_created++;
   const int old_fd = segment_.fd.release();
   segment_ = std::move(next).value();
+  index_.on_segment(first_seq);
+  stats_.segments_retained++;
   const IoResult closed = co_await ops::close(io_, old_fd);
   if (!closed.ok()) {
     // Every batch of the old segment is already durable (rolls wait for that), so a failed
@@ -295,6 +388,8 @@ void Wal::complete_flush(uint32_t buffer_index, const Result<void>& result) {
     }
   }
   if constexpr (kCheckInvariants) check_invariants();
+  maybe_release_segments();
+  maybe_prepare_segment();
   wake_waiters();
 }
 
@@ -348,7 +443,7 @@ void Wal::wake_waiters() {
   }
   waiters_tail_ = kept_tail;
   std::coroutine_handle<> idle =
-      in_flight_count_ == 0 ? std::exchange(idle_waiter_, {}) : std::coroutine_handle<>{};
+      this->idle() ? std::exchange(idle_waiter_, {}) : std::coroutine_handle<>{};
   // From here on only locals: any resume may end this Wal's life.
   while (ready_head != nullptr) {
     DurableAwaiter* next = ready_head->next_;
@@ -367,11 +462,19 @@ Task<Result<void>> Wal::close() {
   }
   struct IdleAwaiter {
     Wal& wal;
-    bool await_ready() const noexcept { return wal.in_flight_count_ == 0; }
+    bool await_ready() const noexcept { return wal.idle(); }
     void await_suspend(std::coroutine_handle<> waiter) noexcept { wal.idle_waiter_ = waiter; }
     void await_resume() const noexcept {}
   };
   co_await IdleAwaiter{*this};
+  if (prepared_) {
+    // Not needed any more; the next open would delete it anyway.
+    const IoResult closed = co_await ops::close(io_, prepared_->fd.release());
+    (void)closed;
+    prepared_.reset();
+    const std::string prepared(kPreparedSegmentName);
+    ::unlinkat(directory_.get(), prepared.c_str(), 0);
+  }
   if (segment_.fd.valid()) {
     const IoResult closed = co_await ops::close(io_, segment_.fd.release());
     if (!closed.ok() && !failure_) {
@@ -395,9 +498,42 @@ void Wal::check_invariants() const {
     RR_ASSERT(!state.in_flight || state.seq > durable_seq_);
   }
   RR_ASSERT(busy_count <= options_.fsyncs_in_flight_max && in_flight_count_ <= busy_count);
+  RR_ASSERT(!index_.segments().empty() && index_.segments().back().first_seq == segment_.first_seq);
+  index_.check_invariants();
+  cache_.check_invariants();
   RR_ASSERT(segment_.write_offset_bytes <= segment_.segment_bytes);
   RR_ASSERT(segment_.write_offset_bytes % kBatchAlignBytes == 0);
   RR_ASSERT(!rolling_ || in_flight_count_ == 1);
+}
+
+void Wal::resume_idle_waiter() {
+  if (idle() && idle_waiter_) std::exchange(idle_waiter_, {}).resume();
+}
+
+void Wal::maybe_prepare_segment() {
+  if (failure_ || closing_ || preparing_ || prepared_) return;
+  if (segment_.write_offset_bytes * 2 < segment_.segment_bytes) return;
+  preparing_ = true;
+  shard_.spawn(prepare_next_segment());
+}
+
+Task<void> Wal::prepare_next_segment() {
+  RR_ASSERT(preparing_ && !prepared_);
+  Result<Segment> prepared =
+      co_await prepare_segment(io_, directory_.get(), options_.directory, options_.segment_bytes);
+  preparing_ = false;
+  if (prepared.ok()) {
+    prepared_ = std::move(prepared).value();
+    stats_.segments_prepared++;
+  } else {
+    // Not fatal: the roll creates the segment itself, and fails the WAL if that fails too.
+    RR_LOG_WARN("WAL {}: preparing the next segment failed: {}", options_.directory,
+                prepared.error().message());
+    const std::string name(kPreparedSegmentName);
+    ::unlinkat(directory_.get(), name.c_str(), 0);
+  }
+  // Last: close() may be waiting for this, and may destroy the Wal when resumed.
+  resume_idle_waiter();
 }
 
 }  // namespace ringraft::wal

@@ -10,8 +10,12 @@
 // fdatasync (ops::write_fdatasync) at the segment's write offset, while later appends fill the
 // next buffer. When the pair completes, durable_seq advances and every waiter whose sequence
 // number is <= durable_seq resumes. When a batch does not fit in the current segment, the WAL
-// waits until nothing is in flight, creates the next segment (named by the batch's sequence
-// number) and writes there; so a batch in an older segment is always durable before a newer
+// waits until nothing is in flight, starts the next segment (named by the batch's sequence
+// number) and writes there. Once the current segment is half full, the next one is prepared
+// in the background (created, fallocated, fsynced under a temporary name), so the roll is a
+// rename and a directory fsync rather than a stall of group commit on fallocate and two fsyncs;
+// a prepare that failed or is still running leaves the roll to create the segment itself.
+// Either way, so a batch in an older segment is always durable before a newer
 // segment is written, which is what lets recovery call a bad batch in an older segment
 // corruption.
 //
@@ -31,6 +35,28 @@
 // over a contiguous prefix of completed batches; in-flight batches <= fsyncs_in_flight_max.
 // A Wal belongs to one shard and is used from that shard's thread only. close() it before
 // destroying it (destroying it with batches in flight is a bug, except during shutdown).
+//
+// Reads. Every append also feeds a WalIndex (wal_index.h: per group, where each entries record
+// lives and the terms as runs) and copies entries records into an EntryCache (entry_cache.h:
+// one FIFO ring of cache_bytes_max per WAL). read_entries() serves a range from the cache, and
+// what was evicted from its batch on disk (one openat per call, one or two reads per batch,
+// the batch's CRC checked again). recover_and_open() rebuilds the index from the segments, so
+// after a restart every retained index is readable (from disk; the cache starts empty).
+// Appends keep Raft's rules: entries at i replace i.. (and must not leave a gap or reach into
+// the snapshot: kInvalidInput), truncate(from) removes from.., a snapshot mark compacts.
+//
+// Compaction. Segments are released oldest first, as a prefix (recovery needs consecutive
+// seqs), and only whole: the oldest segment goes when every batch in it is older than every
+// group's pin (GroupLog::pin_seq): the group's latest hard state (its vote must survive), its
+// latest snapshot mark (the log's new start), and its oldest entries record still holding an
+// index above its snapshot. Records a group no longer needs (overwritten or truncated entries,
+// older hard states, entries at or below its snapshot) pin nothing. Releasing starts only once
+// the newest snapshot mark is durable, and the current segment is never released. Released
+// segments are deleted (unlink, then a directory fsync, one at a time, oldest first, so a crash
+// leaves a prefix removed), not recycled: a recycled file keeps old batches after the new
+// ones, which recovery must then tell from a torn tail, and recovery refuses non-zero bytes
+// after the last batch of an older segment. Each group's lag is visible: group_pinned_segments()
+// and WalStats::oldest_pinned_segment_seq.
 #pragma once
 
 #include <coroutine>
@@ -48,7 +74,11 @@
 #include "reactor/shard.h"
 #include "reactor/task.h"
 #include "wal/batch_format.h"
+#include "wal/entry_batch.h"
+#include "wal/entry_cache.h"
+#include "wal/recovery.h"
 #include "wal/segment.h"
+#include "wal/wal_index.h"
 
 namespace ringraft::wal {
 
@@ -57,6 +87,7 @@ struct WalOptions {
   uint64_t segment_bytes = kSegmentBytesDefault;
   uint32_t batch_bytes_max = 1u << 20;  // one turn's batch; a multiple of 8, <= segment_bytes
   uint32_t fsyncs_in_flight_max = 1;    // write+fdatasync pairs in flight at once
+  uint64_t cache_bytes_max = uint64_t{64} << 20;  // EntryCache ring; 0 disables the cache
   static constexpr uint32_t kFsyncsInFlightLimit = 16;
 };
 
@@ -71,6 +102,20 @@ struct WalStats {
   uint64_t fsyncs_completed = 0;      // successful fdatasyncs (== batches_durable today)
   uint64_t bytes_written = 0;         // padded batch bytes submitted
   uint64_t segments_created = 0;
+  uint64_t segments_prepared = 0;        // created ahead of their roll (see roll_segment)
+  uint64_t segments_released = 0;        // deleted by compaction
+  uint64_t segments_retained = 0;        // on disk now, the current one included
+  Seq oldest_pinned_segment_seq;         // first seq of the oldest segment on disk
+  uint64_t entries_read_from_cache = 0;  // by read_entries
+  uint64_t entries_read_from_disk = 0;
+  uint64_t batches_read_from_disk = 0;
+};
+
+// What one group holds back: the closed segments from the one holding its pin on (the current
+// segment not counted), and their bytes. A group that stops taking snapshots shows up here.
+struct GroupPinned {
+  uint64_t segments = 0;
+  uint64_t bytes = 0;
 };
 
 class Wal {
@@ -83,6 +128,11 @@ class Wal {
                                                  const WalPosition& position);
   static Task<Result<std::unique_ptr<Wal>>> open(Shard& shard, Io& io, const WalOptions& options,
                                                  const WalPosition& position);
+  // Recovers options.directory (recovery.h), rebuilds the read index from what it finds, and
+  // opens the WAL there. `report`, when given, receives recovery's report.
+  static Task<Result<std::unique_ptr<Wal>>> recover_and_open(Shard& shard, Io& io,
+                                                             const WalOptions& options,
+                                                             RecoveryReport* report = nullptr);
   ~Wal();
   Wal(const Wal&) = delete;
   Wal& operator=(const Wal&) = delete;
@@ -113,6 +163,24 @@ class Wal {
   };
   // Resumes once batch `seq` (returned by an append) is durable, or the WAL failed.
   DurableAwaiter wait_durable(Seq seq);
+
+  // Entries [first, min(last_max, last_index)] of `group`, as many as fit bytes_max payload
+  // bytes (at least one). Empty when first > last_index. Errors: kNotFound when `first` was
+  // compacted (first < first_index: send a snapshot instead) or the group is unknown; an I/O
+  // error or kInvalidInput (a record on disk that no longer checks out) from a disk read; the
+  // WAL's failure when an entry not yet written can no longer be. Entries appended but not yet
+  // written come from the cache, or wait for their batch to be durable if it was evicted. A
+  // concurrent overwrite may make what is returned stale; its term runs say which terms it had.
+  Task<Result<EntryBatch>> read_entries(GroupId group, LogIndex first, LogIndex last_max,
+                                        uint64_t bytes_max);
+  // The term of any retained index (snapshot index included), or nothing.
+  std::optional<Term> term_at(GroupId group, LogIndex index) const;
+  // The first readable index (snapshot index + 1) and the last index; 0/0 for an unknown group.
+  LogIndex first_index(GroupId group) const;
+  LogIndex last_index(GroupId group) const;
+  GroupPinned group_pinned(GroupId group) const;
+  const WalIndex& index() const { return index_; }
+  const EntryCache& cache() const { return cache_; }
 
   // Refuses new appends, writes what is buffered, waits for everything in flight and closes
   // the segment. Returns the WAL's failure if it failed.
@@ -145,7 +213,11 @@ class Wal {
   };
 
   Wal(Shard& shard, Io& io, const WalOptions& options, Segment segment, FileDescriptor directory,
-      Seq next_seq);
+      Seq next_seq, WalIndex index);
+  static Task<Result<std::unique_ptr<Wal>>> open_indexed(Shard& shard, Io& io,
+                                                         const WalOptions& options,
+                                                         const WalPosition& position,
+                                                         WalIndex index);
   Result<Seq> admit(size_t record_bytes) const;
   Result<Seq> appended(bool fitted);
   void before_sleep();
@@ -158,6 +230,15 @@ class Wal {
   void advance_durable();
   void fail(const Error& error);
   void wake_waiters();
+  Task<Result<void>> read_batch(int fd, const BatchPlace& place, std::vector<std::byte>& bytes,
+                                DecodedBatch* decoded);
+  bool idle() const { return in_flight_count_ == 0 && !releasing_ && !preparing_; }
+  void resume_idle_waiter();
+  void maybe_prepare_segment();
+  Task<void> prepare_next_segment();
+  void take_release_candidate();
+  void maybe_release_segments();
+  Task<void> release_segments(Seq pin);
 
   Shard& shard_;
   Io& io_;
@@ -179,6 +260,19 @@ class Wal {
   std::coroutine_handle<> idle_waiter_;  // close() waiting for in_flight_count_ == 0
   Shard::HookId before_sleep_hook_ = 0;
   WalStats stats_;
+  WalIndex index_;
+  EntryCache cache_;
+  // Compaction: segments ending at or before `pin` may go once batch `after` is durable (every
+  // record that set the pins is then durable; pins only move forward). Taken at each mark.
+  struct ReleaseCandidate {
+    Seq pin;
+    Seq after;
+  };
+  std::optional<ReleaseCandidate> release_candidate_;
+  bool releasing_ = false;           // release_segments() is running
+  std::optional<Segment> prepared_;  // the next segment, created ahead of its roll
+  bool preparing_ = false;           // prepare_next_segment() is running
+  uint32_t reads_in_flight_ = 0;     // read_entries() calls between suspensions
 };
 
 }  // namespace ringraft::wal

@@ -71,17 +71,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   wal::RecoveryReport report;
   ringraft::Seq expected_seq = first_seq(bytes);
   uint64_t records_shown = 0;
-  const wal::RecordVisitor visitor = [&](ringraft::Seq seq, const wal::Record& record) {
+  const wal::LocatedRecordVisitor visitor = [&](ringraft::Seq seq, const wal::Record& record,
+                                                const wal::RecordLocation&) {
     check(seq == expected_seq);  // records are shown before the scan moves past their batch
     records_shown += record.entry_count + 1;
   };
-  const wal::SegmentScan first = wal::scan_segment(bytes, "fuzz.wal", last, fsyncs_in_flight_max,
-                                                   &expected_seq, &report, visitor);
+  const wal::SegmentScan first =
+      wal::scan_segment(bytes, "fuzz.wal", ringraft::Seq(1), last, fsyncs_in_flight_max,
+                        &expected_seq, &report, visitor);
   check_scan(first, bytes.size());
   check(report.batches_recovered == first.batches);
   // The same bytes again as the next (last) segment: the summary carries over.
-  const wal::SegmentScan second = wal::scan_segment(bytes, "fuzz.wal", true, fsyncs_in_flight_max,
-                                                    &expected_seq, &report, visitor);
+  const wal::SegmentScan second =
+      wal::scan_segment(bytes, "fuzz.wal", ringraft::Seq(1), true, fsyncs_in_flight_max,
+                        &expected_seq, &report, visitor);
   check_scan(second, bytes.size());
   check(report.batches_recovered == first.batches + second.batches);
   return 0;

@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <vector>
 
 #include "tests/reactor/test_reactor.h"
 #include "tests/wal/wal_test_util.h"
+#include "wal/batch_format.h"
 #include "wal/recovery.h"
 
 namespace ringraft::wal {
@@ -191,6 +193,7 @@ TEST(RecoveryRepair, GapInAGroupLogIsCutBeforeTheWholeBatch) {
   TempDir dir;
   const WalOptions options = small_options(dir);
   std::vector<SeenRecord> shown;
+  uint64_t batch_two_offset = 0;
   run_on_reactor([&](Shard& shard) -> Task<void> {
     auto wal = (co_await recover_and_open(shard, shard.io(), options, nullptr)).value();
     const uint32_t length = 4;
@@ -198,13 +201,27 @@ TEST(RecoveryRepair, GapInAGroupLogIsCutBeforeTheWholeBatch) {
     (void)wal->append_entries(GroupId(1), Term(1), LogIndex(1), std::span(&length, 1),
                               ConstByteSpan(payload, 4));
     EXPECT_TRUE((co_await wal->wait_durable(Seq(1))).ok());
-    // Batch 2: a valid record for group 2, then entries for group 1 that leave a gap.
-    (void)wal->append_hard_state(GroupId(2), Term(1), NodeId(1), LogIndex(0));
-    Result<Seq> seq = wal->append_entries(GroupId(1), Term(1), LogIndex(5), std::span(&length, 1),
-                                          ConstByteSpan(payload, 4));
-    EXPECT_TRUE((co_await wal->wait_durable(seq.value())).ok());
+    batch_two_offset = wal->segment().write_offset_bytes;
     EXPECT_TRUE((co_await wal->close()).ok());
   });
+  // Batch 2, placed on disk directly (the writer refuses gaps): a valid record for group 2,
+  // then entries for group 1 that leave a gap.
+  {
+    std::vector<std::byte> buffer(4096);
+    BatchEncoder encoder(buffer);
+    encoder.begin(Seq(2));
+    const uint32_t length = 4;
+    const std::byte payload[4] = {};
+    ASSERT_TRUE(encoder.add_hard_state(GroupId(2), Term(1), NodeId(1), LogIndex(0)));
+    ASSERT_TRUE(encoder.add_entries(GroupId(1), Term(1), LogIndex(5), std::span(&length, 1),
+                                    ConstByteSpan(payload, 4)));
+    const ConstByteSpan batch = encoder.finish();
+    std::vector<std::byte> segment = read_file(first_segment(dir));
+    ASSERT_LE(batch_two_offset + batch.size(), segment.size());
+    std::copy(batch.begin(), batch.end(),
+              segment.begin() + static_cast<ptrdiff_t>(batch_two_offset));
+    testing::write_file(first_segment(dir), segment);
+  }
   EXPECT_FALSE(recover_directory(recovery_options(options)).ok());
   RecoveryOptions repair = recovery_options(options);
   repair.repair = true;
