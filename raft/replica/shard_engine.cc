@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 #include <utility>
+#include <variant>
 
 #include "common/assert.h"
 #include "common/log.h"
@@ -228,6 +229,40 @@ Task<void> ShardEngine::wait_applied(GroupId group, LogIndex index) {
   co_await StateAwaiter(*this, waiter);
 }
 
+Task<Result<LogIndex>> ShardEngine::read_index(GroupId group) {
+  Replica* replica = find(group);
+  if (replica == nullptr) {
+    co_return Error(ErrorCode::kNotFound,
+                    "read_index: group " + std::to_string(group.value()) + " is not on this shard");
+  }
+  if (closing_ || failure_) co_return Error(ErrorCode::kCancelled, "read_index: engine stopped");
+  PendingRead read;
+  read.group = group;
+  read.context = ++read_context_last_;
+  const raft::ReadIndexResult taken = replica->core().read_index(read.context);
+  if (std::holds_alternative<raft::NotLeader>(taken)) {
+    co_return Error(ErrorCode::kNotFound, "read_index: no leader known yet");
+  }
+  if (std::holds_alternative<raft::ReadsFull>(taken)) {
+    co_return Error(ErrorCode::kFull, "read_index: the leader holds its bound of reads");
+  }
+  // The core answers in a later Ready (collect_readies fills read.index), or never if
+  // leadership changes first: then the deadline ends the wait.
+  const uint64_t deadline = ticks_ + 2 * uint64_t{options_.raft.election_ticks};
+  reads_.push_back(&read);
+  StateWaiter waiter;
+  waiter.ready = [this, replica, &read, deadline] {
+    if (failure_ || ticks_ >= deadline) return true;
+    return read.index.has_value() && replica->applied_index() >= *read.index;
+  };
+  co_await StateAwaiter(*this, waiter);
+  std::erase(reads_, &read);
+  if (read.index.has_value() && replica->applied_index() >= *read.index) co_return *read.index;
+  co_return Error(ErrorCode::kCancelled,
+                  closing_ || failure_ ? "read_index: engine stopped"
+                                       : "read_index: no answer in time (leadership changed?)");
+}
+
 Task<NodeId> ShardEngine::wait_leader(GroupId group, NodeId other_than) {
   Replica* replica = find(group);
   RR_ASSERT_MSG(replica != nullptr, "wait_leader on an unknown group");
@@ -246,6 +281,7 @@ Task<void> ShardEngine::tick_loop() {
     const IoResult slept = co_await tick_timer_.wait_for(options_.tick_interval);
     if (closing_ || !slept.ok()) break;
     if (failure_) continue;
+    ticks_++;
     for (const auto& replica : replicas_) replica->tick(resolved_);
   }
   tasks_live_--;
@@ -321,6 +357,14 @@ void ShardEngine::collect_readies() {
     ready.messages.clear();
     replica->apply(ready.committed_entries, state_machine_, resolved_);
     ready.committed_entries.clear();
+    // ready.h item 8: the waiting read_index() resumes once applied reaches the index.
+    for (const raft::ReadState& state : ready.read_states) {
+      for (PendingRead* read : reads_) {
+        if (read->group == replica->group() && read->context == state.context) {
+          read->index = state.index;
+        }
+      }
+    }
     if (ready.hard_state.has_value() || !ready.entries.empty() ||
         !ready.messages_after_persist.empty()) {
       persist_.push(*replica, std::move(ready));

@@ -26,6 +26,7 @@
 #include <coroutine>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -73,6 +74,13 @@ class ShardEngine {
   // the network sends can crash the engine.
   Result<void> receive(NodeId from, const wire::Message& message);
 
+  // A linearizable read barrier (ReadIndex, Raft thesis §6.4): resolves with an index once
+  // `group`'s leader confirmed it is still leader and this node applied up to that index, so
+  // a read of the state machine now sees every write acknowledged before the call. Fails with
+  // kNotFound (unknown group, or no leader known: retry later), kFull (the leader holds its
+  // bound of reads), kCancelled (no answer within 2 election timeouts, e.g. leadership
+  // changed: retry; or the engine closed or failed).
+  Task<Result<LogIndex>> read_index(GroupId group);
   // Resume once `group` applied `index` (or the engine closed).
   Task<void> wait_applied(GroupId group, LogIndex index);
   // Resume once `group` knows a leader other than `other_than`; returns it (kNoNode if closed).
@@ -94,6 +102,12 @@ class ShardEngine {
   struct StateWaiter {
     std::function<bool()> ready;
     std::coroutine_handle<> handle;
+  };
+  // A read_index() call waiting for its ReadState (lives in the caller's coroutine frame).
+  struct PendingRead {
+    GroupId group;
+    uint64_t context = 0;
+    std::optional<LogIndex> index;
   };
   class ProposalAwaiter;
   class SpaceAwaiter;
@@ -136,6 +150,11 @@ class ShardEngine {
   std::vector<std::coroutine_handle<>> space_waiters_;
   std::vector<StateWaiter*> state_waiters_;
   std::vector<GroupMessage> inbound_scratch_;
+  // read_index() calls in flight: at most one per waiting caller, and the core bounds how
+  // many a leader queues (ReadsFull).
+  std::vector<PendingRead*> reads_;
+  uint64_t read_context_last_ = 0;
+  uint64_t ticks_ = 0;  // ticks since open: read deadlines
   EngineStats stats_;
 };
 

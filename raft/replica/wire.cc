@@ -23,6 +23,31 @@ Error invalid(NodeId from, const std::string& what) {
                "wire message from node " + std::to_string(from.value()) + ": " + what);
 }
 
+// A read context travels as 8 little-endian bytes (the schema keeps it opaque bytes).
+flatbuffers::Offset<flatbuffers::Vector<uint8_t>> create_context(
+    flatbuffers::FlatBufferBuilder& builder, uint64_t context) {
+  uint8_t bytes[sizeof(context)];
+  std::memcpy(bytes, &context, sizeof(context));
+  return builder.CreateVector(bytes, sizeof(bytes));
+}
+
+// An absent context is 0; any length but 8 is not one the engine sent.
+bool read_context(const flatbuffers::Vector<uint8_t>* bytes, uint64_t* context) {
+  *context = 0;
+  if (bytes == nullptr || bytes->size() == 0) return true;
+  if (bytes->size() != sizeof(*context)) return false;
+  std::memcpy(context, bytes->data(), sizeof(*context));
+  return true;
+}
+
+std::vector<NodeId> node_ids(const flatbuffers::Vector<uint64_t>* ids) {
+  std::vector<NodeId> nodes;
+  if (ids == nullptr) return nodes;
+  nodes.reserve(ids->size());
+  for (uint64_t id : *ids) nodes.push_back(NodeId{id});
+  return nodes;
+}
+
 }  // namespace
 
 // ---- encoding -------------------------------------------------------------------------------
@@ -42,6 +67,12 @@ void WireEncoder::encode(NodeId from, NodeId to, std::span<const GroupMessage> m
     if (is_heartbeat(message.message.type)) continue;
     if (message.message.type == MessageType::kAppend) {
       encode_append(from, to, message, sink);
+    } else if (message.message.type == MessageType::kSnapshot &&
+               message.message.snapshot_data.size() != message.message.snapshot_chunk_bytes) {
+      // snapshot.h: the leader's caller fills the chunk's bytes. One it could not fill (no
+      // snapshot readable) is dropped, not sent short: the core resends the chunk from the last
+      // acknowledged offset after the next heartbeat answer.
+      stats_.snapshot_chunks_unfilled++;
     } else {
       encode_one(from, to, message, sink);
     }
@@ -109,7 +140,7 @@ void WireEncoder::encode_one(NodeId from, NodeId to, const GroupMessage& message
       net::finish_message(
           builder_, from.value(), to.value(),
           wire::CreateVoteRequest(builder_, group, m.term.value(), from.value(),
-                                  m.log_index.value(), m.log_term.value(), pre_vote));
+                                  m.log_index.value(), m.log_term.value(), pre_vote, m.transfer));
       break;
     }
     case MessageType::kPreVoteResponse:
@@ -126,12 +157,58 @@ void WireEncoder::encode_one(NodeId from, NodeId to, const GroupMessage& message
           wire::CreateAppendResponse(builder_, group, m.term.value(), m.reject, m.log_index.value(),
                                      m.reject_hint_index.value(), m.reject_hint_term.value()));
       break;
+    case MessageType::kTimeoutNow:
+      net::finish_message(builder_, from.value(), to.value(),
+                          wire::CreateTimeoutNow(builder_, group, m.term.value()));
+      break;
+    case MessageType::kReadIndex: {
+      const auto context = create_context(builder_, m.context);
+      net::finish_message(builder_, from.value(), to.value(),
+                          wire::CreateReadIndexRequest(builder_, group, m.term.value(), context));
+      break;
+    }
+    case MessageType::kReadIndexResponse: {
+      const auto context = create_context(builder_, m.context);
+      net::finish_message(builder_, from.value(), to.value(),
+                          wire::CreateReadIndexResponse(builder_, group, m.term.value(),
+                                                        m.log_index.value(), m.reject, context));
+      break;
+    }
+    case MessageType::kSnapshot:
+      encode_snapshot(from, to, message);
+      break;
+    case MessageType::kSnapshotResponse:
+      net::finish_message(
+          builder_, from.value(), to.value(),
+          wire::CreateSnapshotResponse(builder_, group, m.term.value(), m.log_index.value(),
+                                       m.log_term.value(), m.snapshot_offset, m.reject));
+      break;
     case MessageType::kAppend:
     case MessageType::kHeartbeat:
     case MessageType::kHeartbeatResponse:
       RR_UNREACHABLE("encoded elsewhere");
   }
   emit(to, sink);
+}
+
+void WireEncoder::encode_snapshot(NodeId from, NodeId to, const GroupMessage& message) {
+  const raft::Message& m = message.message;
+  RR_ASSERT(m.snapshot_data.size() == m.snapshot_chunk_bytes);  // encode() dropped others
+  RR_ASSERT(m.snapshot_offset <= m.snapshot_size_bytes &&
+            m.snapshot_chunk_bytes <= m.snapshot_size_bytes - m.snapshot_offset);
+  id_scratch_.clear();
+  for (NodeId voter : m.snapshot_voters) id_scratch_.push_back(voter.value());
+  const auto voters = builder_.CreateVector(id_scratch_);
+  const auto data = builder_.CreateVector(reinterpret_cast<const uint8_t*>(m.snapshot_data.data()),
+                                          m.snapshot_data.size());
+  const bool done = m.snapshot_offset + m.snapshot_chunk_bytes == m.snapshot_size_bytes;
+  // Learners: raft::Message does not carry them yet (the core keeps its own until membership
+  // changes land), so the field stays absent.
+  net::finish_message(
+      builder_, from.value(), to.value(),
+      wire::CreateInstallSnapshot(builder_, message.group.value(), m.term.value(),
+                                  m.log_index.value(), m.log_term.value(), m.snapshot_offset, data,
+                                  done, m.snapshot_size_bytes, voters));
 }
 
 void WireEncoder::encode_heartbeats(NodeId from, NodeId to, std::span<const GroupMessage> messages,
@@ -143,12 +220,12 @@ void WireEncoder::encode_heartbeats(NodeId from, NodeId to, std::span<const Grou
     if (message.message.type != type) continue;
     stats_.heartbeats_coalesced++;
     if (type == MessageType::kHeartbeat) {
-      heartbeat_scratch_.push_back(wire::CreateGroupHeartbeat(builder_, message.group.value(),
-                                                              message.message.term.value(),
-                                                              message.message.commit.value()));
+      heartbeat_scratch_.push_back(
+          wire::CreateGroupHeartbeat(builder_, message.group.value(), message.message.term.value(),
+                                     message.message.commit.value(), message.message.context));
     } else {
       heartbeat_response_scratch_.push_back(wire::CreateGroupHeartbeatResponse(
-          builder_, message.group.value(), message.message.term.value()));
+          builder_, message.group.value(), message.message.term.value(), message.message.context));
     }
   }
   if (type == MessageType::kHeartbeat) {
@@ -206,6 +283,7 @@ Result<void> WireDecoder::decode(const wire::Message& message, std::vector<Group
                             r.group(), r.term());
       m.message.log_index = LogIndex{r.last_log_index()};
       m.message.log_term = Term{r.last_log_term()};
+      m.message.transfer = r.transfer();
       out.push_back(std::move(m));
       break;
     }
@@ -224,6 +302,7 @@ Result<void> WireDecoder::decode(const wire::Message& message, std::vector<Group
       for (const wire::GroupHeartbeat* g : *groups) {
         GroupMessage m = base(MessageType::kHeartbeat, g->group(), g->term());
         m.message.commit = LogIndex{g->commit()};
+        m.message.context = g->context();
         out.push_back(std::move(m));
       }
       break;
@@ -232,11 +311,54 @@ Result<void> WireDecoder::decode(const wire::Message& message, std::vector<Group
       const auto* groups = message.body_as_HeartbeatResponse()->groups();
       if (groups == nullptr) break;
       for (const wire::GroupHeartbeatResponse* g : *groups) {
-        out.push_back(base(MessageType::kHeartbeatResponse, g->group(), g->term()));
+        GroupMessage m = base(MessageType::kHeartbeatResponse, g->group(), g->term());
+        m.message.context = g->context();
+        out.push_back(std::move(m));
       }
       break;
     }
-    default:
+    case wire::Body::TimeoutNow: {
+      const wire::TimeoutNow& r = *message.body_as_TimeoutNow();
+      out.push_back(base(MessageType::kTimeoutNow, r.group(), r.term()));
+      break;
+    }
+    case wire::Body::ReadIndexRequest: {
+      const wire::ReadIndexRequest& r = *message.body_as_ReadIndexRequest();
+      GroupMessage m = base(MessageType::kReadIndex, r.group(), r.term());
+      if (!read_context(r.context(), &m.message.context)) {
+        result = invalid(from, "ReadIndex context is not 8 bytes");
+        break;
+      }
+      out.push_back(std::move(m));
+      break;
+    }
+    case wire::Body::ReadIndexResponse: {
+      const wire::ReadIndexResponse& r = *message.body_as_ReadIndexResponse();
+      GroupMessage m = base(MessageType::kReadIndexResponse, r.group(), r.term());
+      m.message.log_index = LogIndex{r.read_index()};
+      m.message.reject = r.reject();
+      if (!read_context(r.context(), &m.message.context)) {
+        result = invalid(from, "ReadIndex context is not 8 bytes");
+        break;
+      }
+      out.push_back(std::move(m));
+      break;
+    }
+    case wire::Body::InstallSnapshot:
+      result = decode_snapshot(from, to, *message.body_as_InstallSnapshot(), out);
+      break;
+    case wire::Body::SnapshotResponse: {
+      const wire::SnapshotResponse& r = *message.body_as_SnapshotResponse();
+      GroupMessage m = base(MessageType::kSnapshotResponse, r.group(), r.term());
+      m.message.log_index = LogIndex{r.snapshot_index()};
+      m.message.log_term = Term{r.snapshot_term()};
+      m.message.snapshot_offset = r.next_offset_bytes();
+      m.message.reject = r.reject();
+      out.push_back(std::move(m));
+      break;
+    }
+    case wire::Body::Handshake:
+    case wire::Body::NONE:
       stats_.unsupported_bodies++;
       return Error(ErrorCode::kUnsupported, std::string("wire message body ") +
                                                 wire::EnumNameBody(message.body_type()) +
@@ -291,6 +413,43 @@ Result<void> WireDecoder::decode_append(NodeId from, NodeId to, const wire::Appe
                                             raft::Payload(payload_at, payload_at + length_bytes)});
     payload_at += length_bytes;
   }
+  out.push_back(std::move(m));
+  return {};
+}
+
+Result<void> WireDecoder::decode_snapshot(NodeId from, NodeId to,
+                                          const wire::InstallSnapshot& snapshot,
+                                          std::vector<GroupMessage>& out) {
+  const auto* data = snapshot.data();
+  const uint64_t chunk_bytes = data == nullptr ? 0 : data->size();
+  // The core trusts offset + chunk <= size (it sizes its snapshot file by it): refuse here.
+  if (snapshot.offset_bytes() > snapshot.size_bytes() ||
+      chunk_bytes > snapshot.size_bytes() - snapshot.offset_bytes()) {
+    return invalid(from, "snapshot chunk beyond the snapshot's size");
+  }
+  if (snapshot.done() != (snapshot.offset_bytes() + chunk_bytes == snapshot.size_bytes())) {
+    return invalid(from, "snapshot chunk's done flag disagrees with its size");
+  }
+  if (snapshot.snapshot_index() == 0 || snapshot.voters() == nullptr ||
+      snapshot.voters()->size() == 0) {
+    return invalid(from, "snapshot without an index or voters");
+  }
+  GroupMessage m{GroupId{snapshot.group()}, raft::Message{}};
+  m.message.type = MessageType::kSnapshot;
+  m.message.from = from;
+  m.message.to = to;
+  m.message.term = Term{snapshot.term()};
+  m.message.log_index = LogIndex{snapshot.snapshot_index()};
+  m.message.log_term = Term{snapshot.snapshot_term()};
+  m.message.snapshot_offset = snapshot.offset_bytes();
+  m.message.snapshot_size_bytes = snapshot.size_bytes();
+  m.message.snapshot_chunk_bytes = chunk_bytes;
+  if (data != nullptr) {
+    const auto* bytes = reinterpret_cast<const std::byte*>(data->data());
+    m.message.snapshot_data.assign(bytes, bytes + chunk_bytes);
+  }
+  m.message.snapshot_voters = node_ids(snapshot.voters());
+  // learners: ignored until raft::Message carries them (see encode_snapshot).
   out.push_back(std::move(m));
   return {};
 }

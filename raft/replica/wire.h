@@ -9,6 +9,10 @@
 //     entry_count x u32 little-endian lengths, then the concatenated payloads. The block carries
 //     one term (entries_term), so an Append whose entries span several terms is split into one
 //     AppendEntries per term run, each chained on the previous one's last (index, term).
+//   - Heartbeats and their responses carry the leader's round (Message::context) per group.
+//   - A read context (kReadIndex, kReadIndexResponse) travels as 8 little-endian bytes.
+//   - A kSnapshot chunk carries the bytes its caller filled in (snapshot.h); InstallSnapshot's
+//     `done` is derived (offset + chunk == size) and checked on decode.
 //   - Everything else maps one to one.
 // One FlatBufferBuilder is reused for every message, so a warm encoder does not allocate.
 //
@@ -47,9 +51,10 @@ class WireSink {
 };
 
 struct WireEncoderStats {
-  uint64_t messages_encoded = 0;      // FlatBuffers handed to the sink
-  uint64_t heartbeats_coalesced = 0;  // group heartbeats (and responses) carried in them
-  uint64_t term_run_splits = 0;       // extra AppendEntries made by multi-term Appends
+  uint64_t messages_encoded = 0;          // FlatBuffers handed to the sink
+  uint64_t heartbeats_coalesced = 0;      // group heartbeats (and responses) carried in them
+  uint64_t term_run_splits = 0;           // extra AppendEntries made by multi-term Appends
+  uint64_t snapshot_chunks_unfilled = 0;  // kSnapshot dropped: bytes not filled in (snapshot.h)
 };
 
 class WireEncoder {
@@ -63,6 +68,7 @@ class WireEncoder {
  private:
   void encode_append(NodeId from, NodeId to, const GroupMessage& message, WireSink& sink);
   void encode_one(NodeId from, NodeId to, const GroupMessage& message, WireSink& sink);
+  void encode_snapshot(NodeId from, NodeId to, const GroupMessage& message);
   void encode_heartbeats(NodeId from, NodeId to, std::span<const GroupMessage> messages,
                          raft::MessageType type, WireSink& sink);
   void emit(NodeId to, WireSink& sink);
@@ -70,26 +76,29 @@ class WireEncoder {
   flatbuffers::FlatBufferBuilder builder_;
   std::vector<flatbuffers::Offset<wire::GroupHeartbeat>> heartbeat_scratch_;
   std::vector<flatbuffers::Offset<wire::GroupHeartbeatResponse>> heartbeat_response_scratch_;
+  std::vector<uint64_t> id_scratch_;  // a snapshot's voters as raw ids
   WireEncoderStats stats_;
 };
 
 struct WireDecoderStats {
   uint64_t messages_decoded = 0;
   uint64_t invalid_messages = 0;    // refused by decode() (kInvalidInput)
-  uint64_t unsupported_bodies = 0;  // valid schema members this slice does not handle
+  uint64_t unsupported_bodies = 0;  // valid schema members that are not Raft messages
 };
 
 class WireDecoder {
  public:
   // Appends the core messages carried by `message` to `out` (which it does not clear). On
-  // error nothing is appended. Bodies the engine does not handle yet (snapshots, ReadIndex,
-  // TimeoutNow, Handshake) are refused with kUnsupported.
+  // error nothing is appended. A Handshake (the transport's, never the engine's) is refused
+  // with kUnsupported.
   Result<void> decode(const wire::Message& message, std::vector<GroupMessage>& out);
   const WireDecoderStats& stats() const { return stats_; }
 
  private:
   Result<void> decode_append(NodeId from, NodeId to, const wire::AppendEntries& append,
                              std::vector<GroupMessage>& out);
+  Result<void> decode_snapshot(NodeId from, NodeId to, const wire::InstallSnapshot& snapshot,
+                               std::vector<GroupMessage>& out);
 
   WireDecoderStats stats_;
 };

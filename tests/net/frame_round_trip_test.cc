@@ -112,6 +112,7 @@ TEST(FrameRoundTrip, EachMessageKeepsItsFields) {
   EXPECT_EQ(vote->last_log_index(), 44u);
   EXPECT_EQ(vote->last_log_term(), 7u);
   EXPECT_TRUE(vote->pre_vote());
+  EXPECT_TRUE(vote->transfer());
 
   const auto* granted = message_of(samples, wire::Body::VoteResponse, &keep).body_as_VoteResponse();
   EXPECT_EQ(granted->term(), 8u);
@@ -125,6 +126,7 @@ TEST(FrameRoundTrip, EachMessageKeepsItsFields) {
     EXPECT_EQ(group->group(), i + 1u);
     EXPECT_EQ(group->term(), 101u + i);
     EXPECT_EQ(group->commit(), 1001u + i);
+    EXPECT_EQ(group->context(), 2001u + i);
   }
 
   const auto* heartbeat_response =
@@ -132,6 +134,7 @@ TEST(FrameRoundTrip, EachMessageKeepsItsFields) {
   ASSERT_EQ(heartbeat_response->groups()->size(), 50u);
   EXPECT_EQ(heartbeat_response->groups()->Get(49)->group(), 50u);
   EXPECT_EQ(heartbeat_response->groups()->Get(49)->term(), 150u);
+  EXPECT_EQ(heartbeat_response->groups()->Get(49)->context(), 2050u);
 
   const auto* timeout = message_of(samples, wire::Body::TimeoutNow, &keep).body_as_TimeoutNow();
   EXPECT_EQ(timeout->group(), 5u);
@@ -145,6 +148,17 @@ TEST(FrameRoundTrip, EachMessageKeepsItsFields) {
   EXPECT_TRUE(snapshot->done());
   ASSERT_EQ(snapshot->data()->size(), 300u);
   EXPECT_EQ(snapshot->data()->Get(299), static_cast<uint8_t>(3 + 299));
+  EXPECT_EQ(snapshot->size_bytes(), 4396u);
+  ASSERT_EQ(snapshot->voters()->size(), 3u);
+  EXPECT_EQ(snapshot->voters()->Get(2), 3u);
+  ASSERT_EQ(snapshot->learners()->size(), 1u);
+  EXPECT_EQ(snapshot->learners()->Get(0), 4u);
+
+  const auto* snapshot_response =
+      message_of(samples, wire::Body::SnapshotResponse, &keep).body_as_SnapshotResponse();
+  EXPECT_EQ(snapshot_response->snapshot_index(), 500u);
+  EXPECT_EQ(snapshot_response->next_offset_bytes(), 4396u);
+  EXPECT_TRUE(snapshot_response->reject());
 
   const auto* read_request =
       message_of(samples, wire::Body::ReadIndexRequest, &keep).body_as_ReadIndexRequest();

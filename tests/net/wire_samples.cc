@@ -31,6 +31,13 @@ uint64_t read_bytes(const flatbuffers::Vector<uint8_t>* bytes) {
   return digest;
 }
 
+uint64_t read_ids(const flatbuffers::Vector<uint64_t>* ids) {
+  if (ids == nullptr) return 0;
+  uint64_t digest = ids->size();
+  for (uint64_t id : *ids) digest = digest * 31 + id;
+  return digest;
+}
+
 }  // namespace
 
 std::vector<std::byte> builder_bytes(const flatbuffers::FlatBufferBuilder& builder) {
@@ -70,7 +77,8 @@ std::vector<SampleMessage> one_of_each_message() {
   begin_message(builder);
   add(wire::Body::VoteRequest,
       finish(builder, wire::CreateVoteRequest(builder, 5, 8, kFrom, /*last_log_index=*/44,
-                                              /*last_log_term=*/7, /*pre_vote=*/true)));
+                                              /*last_log_term=*/7, /*pre_vote=*/true,
+                                              /*transfer=*/true)));
   begin_message(builder);
   add(wire::Body::VoteResponse,
       finish(builder,
@@ -78,14 +86,16 @@ std::vector<SampleMessage> one_of_each_message() {
   begin_message(builder);
   std::vector<flatbuffers::Offset<wire::GroupHeartbeat>> heartbeats;
   for (uint64_t group = 1; group <= 50; ++group) {
-    heartbeats.push_back(wire::CreateGroupHeartbeat(builder, group, 100 + group, 1000 + group));
+    heartbeats.push_back(wire::CreateGroupHeartbeat(builder, group, 100 + group, 1000 + group,
+                                                    /*context=*/2000 + group));
   }
   add(wire::Body::Heartbeat,
       finish(builder, wire::CreateHeartbeat(builder, builder.CreateVector(heartbeats))));
   begin_message(builder);
   std::vector<flatbuffers::Offset<wire::GroupHeartbeatResponse>> responses;
   for (uint64_t group = 1; group <= 50; ++group) {
-    responses.push_back(wire::CreateGroupHeartbeatResponse(builder, group, 100 + group));
+    responses.push_back(wire::CreateGroupHeartbeatResponse(builder, group, 100 + group,
+                                                           /*context=*/2000 + group));
   }
   add(wire::Body::HeartbeatResponse,
       finish(builder, wire::CreateHeartbeatResponse(builder, builder.CreateVector(responses))));
@@ -93,10 +103,13 @@ std::vector<SampleMessage> one_of_each_message() {
   add(wire::Body::TimeoutNow, finish(builder, wire::CreateTimeoutNow(builder, 5, 9)));
   begin_message(builder);
   const auto chunk = builder.CreateVector(bytes_of(300, 3));
+  const auto voters = builder.CreateVector(std::vector<uint64_t>{1, 2, 3});
+  const auto learners = builder.CreateVector(std::vector<uint64_t>{4});
   add(wire::Body::InstallSnapshot,
-      finish(builder, wire::CreateInstallSnapshot(builder, 5, 9, /*snapshot_index=*/500,
-                                                  /*snapshot_term=*/8, /*offset_bytes=*/4096, chunk,
-                                                  /*done=*/true)));
+      finish(builder,
+             wire::CreateInstallSnapshot(builder, 5, 9, /*snapshot_index=*/500,
+                                         /*snapshot_term=*/8, /*offset_bytes=*/4096, chunk,
+                                         /*done=*/true, /*size_bytes=*/4396, voters, learners)));
   begin_message(builder);
   const auto request_context = builder.CreateVector(bytes_of(16, 0x10));
   add(wire::Body::ReadIndexRequest,
@@ -106,6 +119,11 @@ std::vector<SampleMessage> one_of_each_message() {
   add(wire::Body::ReadIndexResponse,
       finish(builder, wire::CreateReadIndexResponse(builder, 5, 9, /*read_index=*/77,
                                                     /*reject=*/false, response_context)));
+  begin_message(builder);
+  add(wire::Body::SnapshotResponse,
+      finish(builder, wire::CreateSnapshotResponse(builder, 5, 9, /*snapshot_index=*/500,
+                                                   /*snapshot_term=*/8,
+                                                   /*next_offset_bytes=*/4396, /*reject=*/true)));
   return samples;
 }
 
@@ -136,7 +154,7 @@ uint64_t read_every_field(const wire::Message& message) {
     case wire::Body::VoteRequest: {
       const auto& m = *message.body_as_VoteRequest();
       return digest + m.group() + m.term() + m.candidate() + m.last_log_index() +
-             m.last_log_term() + m.pre_vote();
+             m.last_log_term() + m.pre_vote() + m.transfer();
     }
     case wire::Body::VoteResponse: {
       const auto& m = *message.body_as_VoteResponse();
@@ -145,13 +163,15 @@ uint64_t read_every_field(const wire::Message& message) {
     case wire::Body::Heartbeat: {
       const auto* groups = message.body_as_Heartbeat()->groups();
       if (groups == nullptr) return digest;
-      for (const auto* group : *groups) digest += group->group() + group->term() + group->commit();
+      for (const auto* group : *groups) {
+        digest += group->group() + group->term() + group->commit() + group->context();
+      }
       return digest;
     }
     case wire::Body::HeartbeatResponse: {
       const auto* groups = message.body_as_HeartbeatResponse()->groups();
       if (groups == nullptr) return digest;
-      for (const auto* group : *groups) digest += group->group() + group->term();
+      for (const auto* group : *groups) digest += group->group() + group->term() + group->context();
       return digest;
     }
     case wire::Body::TimeoutNow: {
@@ -161,7 +181,8 @@ uint64_t read_every_field(const wire::Message& message) {
     case wire::Body::InstallSnapshot: {
       const auto& m = *message.body_as_InstallSnapshot();
       return digest + m.group() + m.term() + m.snapshot_index() + m.snapshot_term() +
-             m.offset_bytes() + m.done() + read_bytes(m.data());
+             m.offset_bytes() + m.done() + read_bytes(m.data()) + m.size_bytes() +
+             read_ids(m.voters()) + read_ids(m.learners());
     }
     case wire::Body::ReadIndexRequest: {
       const auto& m = *message.body_as_ReadIndexRequest();
@@ -170,6 +191,11 @@ uint64_t read_every_field(const wire::Message& message) {
     case wire::Body::ReadIndexResponse: {
       const auto& m = *message.body_as_ReadIndexResponse();
       return digest + m.group() + m.term() + m.read_index() + m.reject() + read_bytes(m.context());
+    }
+    case wire::Body::SnapshotResponse: {
+      const auto& m = *message.body_as_SnapshotResponse();
+      return digest + m.group() + m.term() + m.snapshot_index() + m.snapshot_term() +
+             m.next_offset_bytes() + m.reject();
     }
     case wire::Body::NONE:
       break;

@@ -287,6 +287,17 @@ Task<void> Cluster::wait_applied(Shard& here, NodeId node, GroupId group, LogInd
                     });
 }
 
+Task<Result<LogIndex>> Cluster::read_index(Shard& here, NodeId node, GroupId group) {
+  Result<LogIndex> result = Error(ErrorCode::kCancelled, "node stopped");
+  TestNode& target = *nodes_[node.value() - 1];
+  co_await on_shard(here, ShardId(static_cast<uint32_t>(node.value() - 1)),
+                    [&](Shard& /*shard*/) -> Task<void> {
+                      if (target.engine == nullptr) co_return;
+                      result = co_await target.engine->read_index(group);
+                    });
+  co_return result;
+}
+
 Task<std::vector<std::string>> Cluster::applied(Shard& here, NodeId node, GroupId group) {
   std::vector<std::string> commands;
   TestNode& target = *nodes_[node.value() - 1];

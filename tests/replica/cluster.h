@@ -134,6 +134,7 @@ class Cluster {
 
   Task<NodeId> wait_leader(Shard& here, NodeId asked, GroupId group, NodeId other_than = NodeId(0));
   Task<void> wait_applied(Shard& here, NodeId node, GroupId group, LogIndex index);
+  Task<Result<LogIndex>> read_index(Shard& here, NodeId node, GroupId group);
   Task<std::vector<std::string>> applied(Shard& here, NodeId node, GroupId group);
   // Runs `inspect` on the node's shard with its engine (nullptr when the node is down).
   Task<void> on_node(Shard& here, NodeId node, std::function<void(ShardEngine*)> inspect);

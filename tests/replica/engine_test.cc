@@ -150,6 +150,41 @@ TEST(Engine, ConcurrentProposalsApplyInOneOrderEverywhereWithResultsToTheirPropo
       cluster.reactor_config());
 }
 
+TEST(Engine, ReadIndexOnAFollowerCoversEveryAcknowledgedWrite) {
+  Cluster cluster(3, 1);
+  run_on_reactor(
+      [&](Shard& here) -> Task<void> {
+        co_await cluster.start_all(here);
+        const GroupId group(1);
+        LogIndex last{0};
+        const std::vector<std::string> acknowledged =
+            co_await replicate(cluster, here, group, 0, 3, last);
+        EXPECT_EQ(acknowledged.size(), 3u);
+        const NodeId leader = co_await cluster.wait_leader(here, NodeId(1), group);
+        const NodeId follower = leader == NodeId(1) ? NodeId(2) : NodeId(1);
+        EXPECT_EQ(co_await cluster.wait_leader(here, follower, group), leader);
+        // The follower asks the leader over the wire (kReadIndex, heartbeat rounds, answer).
+        const Result<LogIndex> read = co_await cluster.read_index(here, follower, group);
+        EXPECT_TRUE(read.ok()) << read.error().message();
+        if (read.ok()) {
+          EXPECT_GE(read.value(), last);
+          co_await cluster.on_node(here, follower, [&](ShardEngine* engine) {
+            ASSERT_NE(engine, nullptr);
+            EXPECT_GE(engine->replica(group)->applied_index(), read.value());
+          });
+          const std::vector<std::string> applied = co_await cluster.applied(here, follower, group);
+          EXPECT_EQ(applied, acknowledged);  // every acknowledged write, already applied
+        }
+        const Result<LogIndex> on_leader = co_await cluster.read_index(here, leader, group);
+        EXPECT_TRUE(on_leader.ok());
+        if (on_leader.ok()) {
+          EXPECT_GE(on_leader.value(), last);
+        }
+        co_await cluster.stop_all(here);
+      },
+      cluster.reactor_config());
+}
+
 TEST(Engine, ProposalToAFollowerIsNotLeaderWithTheLeaderAsHint) {
   Cluster cluster(3, 1);
   run_on_reactor(

@@ -1,5 +1,6 @@
 // The wire mapping: every message type survives encode -> verify -> decode; multi-term Appends
-// split per term run; heartbeats of many groups share one FlatBuffer; bad blocks are refused.
+// split per term run; heartbeats of many groups share one FlatBuffer, each group keeping its
+// round; snapshot chunks carry their bytes; bad blocks, chunks and contexts are refused.
 #include "raft/replica/wire.h"
 
 #include <gtest/gtest.h>
@@ -70,6 +71,33 @@ void expect_same(const raft::Message& a, const raft::Message& b) {
   EXPECT_EQ(a.reject, b.reject);
   EXPECT_EQ(a.reject_hint_index, b.reject_hint_index);
   EXPECT_EQ(a.reject_hint_term, b.reject_hint_term);
+  EXPECT_EQ(a.snapshot_offset, b.snapshot_offset);
+  EXPECT_EQ(a.snapshot_size_bytes, b.snapshot_size_bytes);
+  EXPECT_EQ(a.snapshot_chunk_bytes, b.snapshot_chunk_bytes);
+  EXPECT_EQ(a.snapshot_data, b.snapshot_data);
+  EXPECT_EQ(a.snapshot_voters, b.snapshot_voters);
+  EXPECT_EQ(a.context, b.context);
+  EXPECT_EQ(a.transfer, b.transfer);
+}
+
+raft::Payload bytes_of(const std::string& text) {
+  raft::Payload payload(text.size());
+  for (size_t i = 0; i < text.size(); ++i) payload[i] = std::byte(text[i]);
+  return payload;
+}
+
+// A kSnapshot chunk [offset, offset + data) of a `size_bytes` snapshot at (500, 6), as the
+// leader's caller hands it to the encoder: bytes filled in.
+raft::Message snapshot_chunk(uint64_t offset, uint64_t size_bytes, const std::string& data) {
+  raft::Message m = message(MessageType::kSnapshot);
+  m.log_index = LogIndex(500);
+  m.log_term = Term(6);
+  m.snapshot_offset = offset;
+  m.snapshot_size_bytes = size_bytes;
+  m.snapshot_chunk_bytes = data.size();
+  m.snapshot_data = bytes_of(data);
+  m.snapshot_voters = {NodeId(1), NodeId(2), NodeId(3)};
+  return m;
 }
 
 TEST(Wire, EveryMessageTypeRoundTrips) {
@@ -107,10 +135,36 @@ TEST(Wire, EveryMessageTypeRoundTrips) {
   rejected.reject_hint_index = LogIndex(15);
   rejected.reject_hint_term = Term(4);
   messages.push_back(GroupMessage{GroupId(5), rejected});
+  raft::Message transfer_vote = message(MessageType::kVoteRequest);
+  transfer_vote.log_index = LogIndex(41);
+  transfer_vote.log_term = Term(6);
+  transfer_vote.transfer = true;
+  messages.push_back(GroupMessage{GroupId(5), transfer_vote});
+  messages.push_back(GroupMessage{GroupId(5), message(MessageType::kTimeoutNow)});
+  raft::Message read = message(MessageType::kReadIndex);
+  read.context = 0x0102030405060708u;
+  messages.push_back(GroupMessage{GroupId(5), read});
+  raft::Message read_answer = message(MessageType::kReadIndexResponse);
+  read_answer.log_index = LogIndex(33);
+  read_answer.context = UINT64_MAX;
+  messages.push_back(GroupMessage{GroupId(5), read_answer});
+  messages.push_back(GroupMessage{GroupId(5), snapshot_chunk(0, 10, "0123")});
+  for (bool reject : {false, true}) {
+    raft::Message answer = message(MessageType::kSnapshotResponse);
+    answer.log_index = LogIndex(500);
+    answer.log_term = Term(6);
+    answer.snapshot_offset = 4;
+    answer.reject = reject;
+    messages.push_back(GroupMessage{GroupId(5), answer});
+  }
+  // Coalesced heartbeats come last, in this order.
   raft::Message heartbeat = message(MessageType::kHeartbeat);
   heartbeat.commit = LogIndex(12);
+  heartbeat.context = 77;
   messages.push_back(GroupMessage{GroupId(5), heartbeat});
-  messages.push_back(GroupMessage{GroupId(5), message(MessageType::kHeartbeatResponse)});
+  raft::Message heartbeat_response = message(MessageType::kHeartbeatResponse);
+  heartbeat_response.context = 76;
+  messages.push_back(GroupMessage{GroupId(5), heartbeat_response});
 
   const std::vector<GroupMessage> decoded = round_trip(messages);
   ASSERT_EQ(decoded.size(), messages.size());
@@ -119,6 +173,124 @@ TEST(Wire, EveryMessageTypeRoundTrips) {
     EXPECT_EQ(decoded[i].group, GroupId(5));
     expect_same(decoded[i].message, messages[i].message);
   }
+  std::vector<bool> covered(static_cast<size_t>(MessageType::kTimeoutNow) + 1, false);
+  for (const GroupMessage& m : decoded) covered[static_cast<size_t>(m.message.type)] = true;
+  for (size_t type = 0; type < covered.size(); ++type) {
+    EXPECT_TRUE(covered[type]) << raft::message_type_name(static_cast<MessageType>(type))
+                               << " not covered";
+  }
+}
+
+TEST(Wire, SnapshotChunksCarryTheirBytesAndTheLastOneIsDone) {
+  const std::vector<GroupMessage> messages = {
+      GroupMessage{GroupId(4), snapshot_chunk(0, 7, "abcd")},
+      GroupMessage{GroupId(4), snapshot_chunk(4, 7, "efg")},
+      // An empty snapshot's only chunk: no bytes, offset 0, done at once.
+      GroupMessage{GroupId(4), snapshot_chunk(0, 0, "")},
+  };
+  WireEncoder encoder;
+  CapturingSink sink;
+  encoder.encode(NodeId(1), NodeId(2), messages, sink);
+  ASSERT_EQ(sink.buffers.size(), 3u);
+  const std::vector<bool> done = {false, true, true};
+  WireDecoder decoder;
+  std::vector<GroupMessage> out;
+  for (size_t i = 0; i < 3; ++i) {
+    const wire::Message* decoded = verify_wire_message(sink.buffers[i]);
+    ASSERT_NE(decoded, nullptr);
+    ASSERT_EQ(decoded->body_type(), wire::Body::InstallSnapshot);
+    EXPECT_EQ(decoded->body_as_InstallSnapshot()->done(), done[i]);
+    ASSERT_TRUE(decoder.decode(*decoded, out).ok());
+  }
+  ASSERT_EQ(out.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) expect_same(out[i].message, messages[i].message);
+  EXPECT_TRUE(out[2].message.snapshot_data.empty());
+}
+
+TEST(Wire, SnapshotChunkWithoutItsBytesIsDroppedNotSentShort) {
+  // The core names 4 bytes; the caller had none to fill in (ready.h item 6).
+  raft::Message unfilled = snapshot_chunk(0, 10, "0123");
+  unfilled.snapshot_data.clear();
+  WireEncoder encoder;
+  CapturingSink sink;
+  encoder.encode(
+      NodeId(1), NodeId(2),
+      std::vector<GroupMessage>{GroupMessage{GroupId(4), unfilled},
+                                GroupMessage{GroupId(4), message(MessageType::kTimeoutNow)}},
+      sink);
+  ASSERT_EQ(sink.buffers.size(), 1u);
+  EXPECT_EQ(verify_wire_message(sink.buffers[0])->body_type(), wire::Body::TimeoutNow);
+  EXPECT_EQ(encoder.stats().snapshot_chunks_unfilled, 1u);
+}
+
+std::vector<std::byte> finished(flatbuffers::FlatBufferBuilder& builder) {
+  const auto* at = reinterpret_cast<const std::byte*>(builder.GetBufferPointer());
+  return std::vector<std::byte>(at, at + builder.GetSize());
+}
+
+std::vector<std::byte> bad_snapshot(uint64_t offset, uint64_t size_bytes, size_t data_bytes,
+                                    bool done, std::vector<uint64_t> voters) {
+  flatbuffers::FlatBufferBuilder builder;
+  net::begin_message(builder);
+  const auto data = builder.CreateVector(std::vector<uint8_t>(data_bytes, 0x42));
+  const auto voter_ids = builder.CreateVector(voters);
+  net::finish_message(builder, 1, 2,
+                      wire::CreateInstallSnapshot(builder, 5, 7, 500, 6, offset, data, done,
+                                                  size_bytes, voter_ids));
+  return finished(builder);
+}
+
+std::vector<std::byte> read_request_with_context(size_t context_bytes) {
+  flatbuffers::FlatBufferBuilder builder;
+  net::begin_message(builder);
+  const auto context = builder.CreateVector(std::vector<uint8_t>(context_bytes, 1));
+  net::finish_message(builder, 1, 2, wire::CreateReadIndexRequest(builder, 5, 7, context));
+  return finished(builder);
+}
+
+TEST(Wire, SnapshotChunksAndContextsTheEngineNeverSendsAreRefused) {
+  WireDecoder decoder;
+  std::vector<GroupMessage> out;
+  const std::vector<std::vector<std::byte>> bad = {
+      bad_snapshot(8, 10, 4, true, {1, 2, 3}),        // runs past the snapshot's size
+      bad_snapshot(11, 10, 0, true, {1, 2, 3}),       // starts past it
+      bad_snapshot(0, UINT64_MAX, 4, false, {1, 2}),  // fine but for...
+      bad_snapshot(0, 10, 4, true, {1, 2, 3}),        // done before the last byte
+      bad_snapshot(6, 10, 4, false, {1, 2, 3}),       // not done at the last byte
+      bad_snapshot(0, 4, 4, true, {}),                // no voters
+      read_request_with_context(7),                   // a context that is not 8 bytes
+      read_request_with_context(9),
+  };
+  size_t refused = 0;
+  for (const auto& buffer : bad) {
+    const wire::Message* decoded = verify_wire_message(buffer);
+    ASSERT_NE(decoded, nullptr);
+    Result<void> result = decoder.decode(*decoded, out);
+    if (!result.ok()) {
+      EXPECT_EQ(result.error().code(), ErrorCode::kInvalidInput);
+      ++refused;
+    }
+  }
+  // The third is a valid first chunk of a huge snapshot: the core judges its size.
+  EXPECT_EQ(refused, bad.size() - 1);
+  EXPECT_EQ(out.size(), 1u);
+  EXPECT_EQ(decoder.stats().invalid_messages, bad.size() - 1);
+  // An absent context is context 0.
+  ASSERT_TRUE(decoder.decode(*verify_wire_message(read_request_with_context(0)), out).ok());
+  EXPECT_EQ(out.back().message.context, 0u);
+}
+
+TEST(Wire, AHandshakeIsNotARaftMessage) {
+  flatbuffers::FlatBufferBuilder builder;
+  net::begin_message(builder);
+  net::finish_message(builder, 1, 2, wire::CreateHandshake(builder, 1, 1, 0, 1));
+  const auto buffer = finished(builder);
+  WireDecoder decoder;
+  std::vector<GroupMessage> out;
+  Result<void> result = decoder.decode(*verify_wire_message(buffer), out);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code(), ErrorCode::kUnsupported);
+  EXPECT_EQ(decoder.stats().unsupported_bodies, 1u);
 }
 
 TEST(Wire, AppendSpanningThreeTermsTravelsAsThreeChainedBlocks) {
@@ -154,9 +326,12 @@ TEST(Wire, HeartbeatsOfManyGroupsShareOneMessage) {
   for (uint64_t group = 1; group <= 8; ++group) {
     raft::Message heartbeat = message(MessageType::kHeartbeat);
     heartbeat.commit = LogIndex(group * 10);
+    heartbeat.context = 1000 + group;  // each group's leader is at its own round
     messages.push_back(GroupMessage{GroupId(group), heartbeat});
     if (group % 2 == 0) {
-      messages.push_back(GroupMessage{GroupId(group), message(MessageType::kHeartbeatResponse)});
+      raft::Message response = message(MessageType::kHeartbeatResponse);
+      response.context = 2000 + group;
+      messages.push_back(GroupMessage{GroupId(group), response});
     }
   }
   raft::Message vote = message(MessageType::kVoteRequest);
@@ -170,10 +345,12 @@ TEST(Wire, HeartbeatsOfManyGroupsShareOneMessage) {
     EXPECT_EQ(decoded[group].group, GroupId(group));
     EXPECT_EQ(decoded[group].message.type, MessageType::kHeartbeat);
     EXPECT_EQ(decoded[group].message.commit, LogIndex(group * 10));
+    EXPECT_EQ(decoded[group].message.context, 1000 + group);
   }
   for (size_t i = 9; i < 13; ++i) {
     EXPECT_EQ(decoded[i].message.type, MessageType::kHeartbeatResponse);
     EXPECT_EQ(decoded[i].group, GroupId((i - 8) * 2));
+    EXPECT_EQ(decoded[i].message.context, 2000 + (i - 8) * 2);
   }
 }
 
