@@ -140,9 +140,8 @@ TEST(OutsidePost, PostsRacingStopEitherRunOrAreCountedDropped) {
   std::atomic<uint64_t> accepted{0};
   std::vector<std::thread> producers;
   for (uint64_t p = 0; p < kProducers; p++) {
-    producers.emplace_back([&, p] {
-      accepted.fetch_add(produce(reactor, state, p, UINT64_MAX, full));
-    });
+    producers.emplace_back(
+        [&, p] { accepted.fetch_add(produce(reactor, state, p, UINT64_MAX, full)); });
   }
   Result<void> ran = reactor.run([](Shard& shard) -> Task<void> {
     if (shard.id().value() == 0) shard.spawn(watchdog(shard, std::chrono::seconds(60)));
