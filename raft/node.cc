@@ -5,7 +5,7 @@
 #include <utility>
 
 #include "common/assert.h"
-#include "reactor/ops.h"
+#include "reactor/latch.h"
 
 namespace ringraft {
 
@@ -18,7 +18,11 @@ struct Node::ShardSlot {
   std::unique_ptr<replica::StateMachine> state_machine;
   std::unique_ptr<replica::ShardEngine> engine;
   std::vector<Request> inbox;   // guarded by Node::mutex_
+  bool drain_posted = false;    // guarded by Node::mutex_: an on_drain is on its way
   bool stop_requested = false;  // guarded by Node::mutex_
+  // Shard side only: run_shard waits on it for the stop request; on_drain counts it down.
+  Latch* stop_latch = nullptr;
+  std::vector<Request> running;  // shard side only: the list taken by the last on_drain
 };
 
 Node::Node(NodeOptions options) : options_(std::move(options)) {
@@ -75,7 +79,10 @@ void Node::stop() {
   if (!thread_.joinable()) return;
   {
     std::unique_lock<std::mutex> lock(mutex_);
-    for (auto& slot : slots_) slot->stop_requested = true;
+    for (uint32_t k = 0; k < slots_.size(); k++) {
+      slots_[k]->stop_requested = true;
+      if (!reactor_done_) (void)post_drain(*slots_[k], ShardId(k));  // a closed shard needs none
+    }
     changed_.wait(lock, [&] { return reactor_done_ || shards_closed_ == options_.shard_count; });
     running_ = false;
   }
@@ -91,10 +98,45 @@ void Node::signal(const std::function<void()>& change) {
   changed_.notify_all();
 }
 
+Result<void> Node::post_drain(ShardSlot& slot, ShardId shard) {
+  if (slot.drain_posted) return {};
+  ShardMessage drain;
+  drain.handler = &Node::on_drain;
+  drain.object = this;
+  drain.value0 = shard.value();
+  const PostResult posted = reactor_->try_post(shard, drain);
+  // We post at most one message per shard at a time, so only a finished loop refuses it.
+  RR_ASSERT(posted != PostResult::kFull);
+  if (posted != PostResult::kPosted) return Error(ErrorCode::kClosed, "the shard has stopped");
+  slot.drain_posted = true;
+  return {};
+}
+
+void Node::on_drain(Shard& shard, const ShardMessage& message) {
+  auto& self = *static_cast<Node*>(message.object);
+  ShardSlot& slot = *self.slots_[message.value0];
+  RR_ASSERT(slot.running.empty());
+  bool stopping;
+  {
+    const std::lock_guard<std::mutex> lock(self.mutex_);
+    slot.running.swap(slot.inbox);
+    slot.drain_posted = false;
+    stopping = slot.stop_requested;
+  }
+  for (Request& request : slot.running) {
+    if (slot.engine != nullptr) shard.spawn(serve(*slot.engine, std::move(request)));
+  }
+  slot.running.clear();
+  if (stopping && slot.stop_latch != nullptr && slot.stop_latch->count() > 0) {
+    slot.stop_latch->count_down();
+  }
+}
+
 void Node::submit(Request request) {
   const std::lock_guard<std::mutex> lock(mutex_);
-  ShardSlot& slot = *slots_[shard_of(request.group).value()];
-  if (!running_ || slot.stop_requested) {
+  const ShardId shard = shard_of(request.group);
+  ShardSlot& slot = *slots_[shard.value()];
+  if (!running_ || slot.stop_requested || !post_drain(slot, shard)) {
     if (request.is_propose) request.proposed.set_value(Failed{FailReason::kShuttingDown});
     if (!request.is_propose) request.leader.set_value(NodeId(0));
     return;
@@ -148,19 +190,20 @@ Task<void> Node::run_shard(Shard& shard) {
   ShardSlot& slot = *slots_[shard.id().value()];
   const bool opened = co_await open_shard(shard, slot);
   if (opened) signal([&] { shards_open_++; });
-  std::vector<Request> batch;
-  bool stopping = !opened;
-  while (!stopping) {
-    const IoResult slept = co_await ops::sleep_for(shard.io(), options_.inbox_poll);
+  if (opened) {
+    // Requests arrive through on_drain; this task only waits for the stop request. Checked
+    // under the lock first: a stop posted while we were opening found no latch to count down.
+    Latch stop(1);
+    bool stop_requested;
     {
       const std::lock_guard<std::mutex> lock(mutex_);
-      batch.swap(slot.inbox);
-      stopping = slot.stop_requested || !slept.ok();
+      stop_requested = slot.stop_requested;
     }
-    for (Request& request : batch) {
-      if (slot.engine != nullptr) shard.spawn(serve(*slot.engine, std::move(request)));
+    if (!stop_requested) {
+      slot.stop_latch = &stop;
+      co_await stop.wait();
+      slot.stop_latch = nullptr;
     }
-    batch.clear();
   }
   if (slot.engine != nullptr) {
     (void)co_await slot.engine->close();

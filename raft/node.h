@@ -11,9 +11,10 @@
 //   auto outcome = node.propose(GroupId(1), bytes).get();
 //   node.stop();
 //
-// Requests from other threads wait in a per-shard inbox (mutex) that the shard drains every
-// inbox_poll. TODO(reactor): a wake from outside the reactor (as Reactor::stop's eventfd)
-// would replace the poll and its latency; until then a request waits up to inbox_poll.
+// Requests from other threads wait in a per-shard list (mutex). The first request into an empty
+// list posts one "drain" message to the shard (Reactor::try_post, which wakes it at once); the
+// shard takes the whole list then, so a burst of requests costs one post and one wake-up, and
+// the reactor's outside inbox holds at most one message per shard from us (it cannot fill).
 // Inbound messages: the transport calls engine(shard)->receive() on that shard.
 #pragma once
 
@@ -46,7 +47,7 @@ struct NodeOptions {
   bool pin_threads = false;
   std::function<std::unique_ptr<replica::MessageBus>(Shard&)> make_bus;
   std::function<std::unique_ptr<replica::StateMachine>(ShardId)> make_state_machine;
-  Duration inbox_poll = std::chrono::milliseconds(1);
+  Duration inbox_poll = std::chrono::milliseconds(1);  // unused: requests wake the shard at once
 };
 
 class Node {
@@ -84,6 +85,8 @@ class Node {
   Task<bool> open_shard(Shard& shard, ShardSlot& slot);
   static Task<void> serve(replica::ShardEngine& engine, Request request);
   void submit(Request request);
+  static void on_drain(Shard& shard, const ShardMessage& message);
+  Result<void> post_drain(ShardSlot& slot, ShardId shard);  // caller holds mutex_
   void signal(const std::function<void()>& change);
 
   NodeOptions options_;

@@ -41,6 +41,12 @@ Result<void> Reactor::validate(const ReactorConfig& config) {
                  fmt::format("idle_poll {} ns is out of range [0, {} ns]", config.idle_poll.count(),
                              ReactorConfig::kIdlePollMax.count()));
   }
+  if (config.outside_capacity == 0 ||
+      config.outside_capacity > ReactorConfig::kChannelCapacityMax) {
+    return Error(ErrorCode::kInvalidInput,
+                 fmt::format("outside_capacity {} is out of range [1, {}]", config.outside_capacity,
+                             ReactorConfig::kChannelCapacityMax));
+  }
   return {};
 }
 
@@ -55,6 +61,7 @@ Reactor::Reactor(const ReactorConfig& config) : config_(config) {
     channels_.push_back(std::make_unique<ShardChannel>(config.channel_capacity));
   }
   for (uint32_t i = 0; i < config.shard_count; i++) {
+    outside_inboxes_.push_back(std::make_unique<OutsideInbox>(config.outside_capacity));
     wake_fds_.emplace_back(::eventfd(0, EFD_CLOEXEC));
     if (!wake_fds_.back().valid() && !start_error_) {
       start_error_ = Error::from_errno(errno, "eventfd (raise the open file limit?)");
@@ -66,19 +73,34 @@ Reactor::~Reactor() {
   RR_ASSERT_MSG(run_state_ == nullptr, "Reactor destroyed while running");
 }
 
+namespace {
+void write_wake(const FileDescriptor& fd) {
+  if (!fd.valid()) return;
+  const uint64_t one = 1;
+  // A full eventfd counter (EAGAIN) still wakes the reader, so the result does not matter.
+  [[maybe_unused]] ssize_t written = ::write(fd.get(), &one, sizeof(one));
+}
+}  // namespace
+
 void Reactor::stop() {
   stop_requested_.store(true, std::memory_order_release);
-  for (const FileDescriptor& fd : wake_fds_) {
-    if (!fd.valid()) continue;
-    const uint64_t one = 1;
-    // A full eventfd counter (EAGAIN) still wakes the reader, so the result does not matter.
-    [[maybe_unused]] ssize_t written = ::write(fd.get(), &one, sizeof(one));
-  }
+  for (const FileDescriptor& fd : wake_fds_) write_wake(fd);
+}
+
+PostResult Reactor::try_post(ShardId shard, const ShardMessage& message) {
+  RR_ASSERT(shard.value() < outside_inboxes_.size());
+  bool was_empty = false;
+  const PostResult posted = outside_inboxes_[shard.value()]->push(message, &was_empty);
+  // Only the push that found the inbox empty wakes: the shard takes everything queued at once,
+  // and a shard that took the inbox empty and then slept is woken by the next such push.
+  if (posted == PostResult::kPosted && was_empty) write_wake(wake_fds_[shard.value()]);
+  return posted;
 }
 
 Result<void> Reactor::run(std::function<Task<void>(Shard&)> shard_main) {
   RR_ASSERT_MSG(run_state_ == nullptr, "Reactor::run is not reentrant");
   if (start_error_) return *start_error_;
+  for (auto& inbox : outside_inboxes_) inbox->reopen();
   RunState state(config_.shard_count);
   run_state_ = &state;
   final_stats_.assign(config_.shard_count, ShardStats{});
@@ -127,6 +149,8 @@ void Reactor::shard_thread(uint32_t index, const std::function<Task<void>(Shard&
     shard->run(shard_main);
     final_stats_[index] = shard->stats();
     final_uring_stats_[index] = shard->uring().stats();
+  } else {
+    outside_inboxes_[index]->close();  // never ran: refuse posts rather than hold them
   }
   run_state_->loops_done.arrive_and_wait();
   shard.reset();  // the ring is torn down on the thread that created it

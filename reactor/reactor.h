@@ -7,6 +7,9 @@
 // its own thread, waits until every ring exists (so cross-shard wake-ups have a target), then
 // runs shard_main on every shard and turns the loops until stop(). stop() may be called from
 // any thread, including from inside a shard.
+//
+// Threads that are not shards hand work to a shard with try_post (bounded, wakes the shard at
+// once through its eventfd); see outside_inbox.h.
 #pragma once
 
 #include <atomic>
@@ -19,6 +22,7 @@
 #include "common/result.h"
 #include "common/types.h"
 #include "reactor/operation.h"
+#include "reactor/outside_inbox.h"
 #include "reactor/shard.h"
 #include "reactor/shard_message.h"
 #include "reactor/uring.h"
@@ -39,6 +43,8 @@ struct ReactorConfig {
   Duration idle_poll{0};
   static constexpr Duration kIdlePollMax = std::chrono::milliseconds(10);
   UringConfig uring;
+  // Messages each shard's outside inbox holds (try_post from non-shard threads).
+  uint32_t outside_capacity = 4096;
 };
 
 class Reactor {
@@ -54,6 +60,15 @@ class Reactor {
   // Asks every shard to stop. Any thread, any time before the Reactor is destroyed.
   void stop();
   bool stop_requested() const { return stop_requested_.load(std::memory_order_acquire); }
+
+  // Any thread, typically one that is not a shard: queues `message` for `shard` and wakes it (one
+  // eventfd write when its inbox was empty, so a burst costs one wake-up). The shard runs
+  // message.handler on one of its next turns. kFull: the inbox holds outside_capacity messages,
+  // nothing was queued. kClosed: the shard's loop has ended; nothing was queued. Messages still
+  // queued when a loop ends never run; they are counted in ShardStats::posts_dropped_at_stop.
+  // Posts made before run() are queued and run once the shard starts.
+  PostResult try_post(ShardId shard, const ShardMessage& message);
+  OutsideInbox& outside_inbox(ShardId shard) { return *outside_inboxes_[shard.value()]; }
 
   uint32_t shard_count() const { return config_.shard_count; }
   // An error naming the first invalid setting, or success.
@@ -76,6 +91,7 @@ class Reactor {
   // One eventfd per shard, written by stop(). Owned here, not by the shards, so that a stop()
   // from another thread can never write to a descriptor that a finished shard closed.
   std::vector<FileDescriptor> wake_fds_;
+  std::vector<std::unique_ptr<OutsideInbox>> outside_inboxes_;
   std::atomic<bool> stop_requested_{false};
   std::mutex start_error_mutex_;
   std::optional<Error> start_error_;

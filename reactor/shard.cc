@@ -171,7 +171,17 @@ void Shard::receive_messages() {
   }
 }
 
+void Shard::receive_posts() {
+  OutsideInbox& inbox = reactor_.outside_inbox(id_);
+  if (!inbox.pending()) return;
+  inbox.take_all(&posts_running_);
+  for (const ShardMessage& message : posts_running_) message.handler(*this, message);
+  stats_.posts_received += posts_running_.size();
+  posts_running_.clear();
+}
+
 bool Shard::inbound_pending() const {
+  if (reactor_.outside_inbox(id_).pending()) return true;
   const uint32_t count = shard_count();
   for (uint32_t from = 0; from < count; from++) {
     if (from == id_.value()) continue;
@@ -227,6 +237,7 @@ void Shard::run(const std::function<Task<void>(Shard&)>& shard_main) {
   while (true) {
     if (!stopping_ && reactor_.stop_requested()) begin_stop();
     receive_messages();
+    receive_posts();
     run_ready();
     run_before_sleep_hooks();
     flush_wakes();
@@ -242,6 +253,11 @@ void Shard::run(const std::function<Task<void>(Shard&)>& shard_main) {
 #ifndef NDEBUG
     uring_->check_invariants();
 #endif
+  }
+  stats_.posts_dropped_at_stop = reactor_.outside_inbox(id_).close();
+  if (stats_.posts_dropped_at_stop > 0) {
+    RR_LOG_WARN("shard {}: {} posted message(s) arrived after the loop ended and were dropped",
+                id_.value(), stats_.posts_dropped_at_stop);
   }
   destroy_remaining_tasks();
   t_current_shard = nullptr;

@@ -4,7 +4,8 @@
 // connections, WAL and Raft groups; it shares nothing mutable with other shards. Other shards
 // reach it only through ShardMessages. Each loop turn:
 //
-//   1. run messages from other shards (bounded by the rings' capacity)
+//   1. run messages from other shards (bounded by the rings' capacity) and from outside threads
+//      (Reactor::try_post; bounded by the outside inbox's capacity)
 //   2. resume tasks that yielded or were woken
 //   3. run the before_sleep hooks: batching layers flush here, so everything that arrived in
 //      this turn leaves as one WAL write and one send per peer
@@ -40,7 +41,9 @@ struct ShardStats {
   uint64_t send_full = 0;  // try_send found the ring full
   uint64_t tasks_spawned = 0;
   uint64_t tasks_destroyed_at_stop = 0;
-  uint64_t idle_polls = 0;  // idle turns that found work by polling, without sleeping
+  uint64_t idle_polls = 0;             // idle turns that found work by polling, without sleeping
+  uint64_t posts_received = 0;         // messages from outside threads (Reactor::try_post) run
+  uint64_t posts_dropped_at_stop = 0;  // posted messages still queued when the loop ended
 };
 
 namespace detail {
@@ -103,6 +106,7 @@ class Shard {
   void run(const std::function<Task<void>(Shard&)>& shard_main);
   void begin_stop();
   void receive_messages();
+  void receive_posts();
   bool inbound_pending() const;
   void run_ready();
   void flush_wakes();
@@ -133,7 +137,8 @@ class Shard {
   std::vector<std::coroutine_handle<>> ready_;
   std::vector<std::coroutine_handle<>> ready_running_;
   std::vector<std::coroutine_handle<>> send_waiters_;
-  std::vector<uint8_t> wake_pending_;  // per shard: we queued messages or freed space for it
+  std::vector<ShardMessage> posts_running_;  // taken from the outside inbox this turn
+  std::vector<uint8_t> wake_pending_;        // per shard: we queued messages or freed space for it
   detail::TaskListLink live_tasks_;
   ShardStats stats_;
 };
