@@ -96,7 +96,7 @@ void info(const LocalContext& context, ReplyBuilder& reply) {
   std::string text =
       "# Server\r\nredis_version:7.0.0\r\nringraft_version:" + std::string(context.server_version) +
       "\r\nredis_mode:standalone\r\n\r\n# Replication\r\nrole:" + std::string(context.role) +
-      "\r\n\r\n# Keyspace\r\n";
+      "\r\n" + std::string(context.replication_extra) + "\r\n# Keyspace\r\n";
   if (context.store != nullptr && context.store->key_count() > 0) {
     text += "db0:keys=" + std::to_string(context.store->key_count()) + ",expires=0,avg_ttl=0\r\n";
   }

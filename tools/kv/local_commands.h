@@ -17,6 +17,8 @@ struct LocalContext {
   std::string_view server_version = "0.1.0";
   std::string_view role = "master";  // INFO replication: "master" on the leader, else "slave"
   const KvStore* store = nullptr;    // INFO keyspace; none: reported empty
+  // More INFO replication lines ("ringraft_term:3\r\n..."), after role.
+  std::string_view replication_extra;
 };
 
 enum class AfterReply : uint8_t { kContinue, kClose };

@@ -49,6 +49,12 @@ Result<void> RespWriter::integer(int64_t value) {
   return append_header(':', value);
 }
 
+Result<void> RespWriter::raw(std::string_view encoded) {
+  if (buffer_.size() + encoded.size() > bytes_max_) return full(encoded.size());
+  buffer_.append(encoded);
+  return {};
+}
+
 Result<void> RespWriter::bulk(std::string_view bytes) {
   char text[kInt64TextBytesMax];
   const std::string_view length = format_int64(static_cast<int64_t>(bytes.size()), text);

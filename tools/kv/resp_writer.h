@@ -33,6 +33,8 @@ class RespWriter {
   Result<void> null_bulk();                   // `$-1\r\n`: a missing key
   Result<void> array_header(uint64_t count);  // followed by `count` elements
   Result<void> null_array();                  // `*-1\r\n`
+  // Bytes already in RESP form (a reply made elsewhere, e.g. on the replica that applied it).
+  Result<void> raw(std::string_view encoded);
 
   std::string_view bytes() const { return buffer_; }
   size_t size_bytes() const { return buffer_.size(); }

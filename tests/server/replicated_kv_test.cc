@@ -1,0 +1,101 @@
+// ReplicatedKv behind the RESP connection layer, on a one-voter group (it elects itself, so
+// every write goes through propose, the WAL and apply), and its redirect text.
+#include "tools/server/replicated_kv.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "reactor/ops.h"
+#include "reactor/socket.h"
+#include "tests/reactor/test_reactor.h"
+#include "tests/support/temp_dir.h"
+#include "tools/server/resp_server.h"
+
+namespace ringraft::server {
+namespace {
+
+using ringraft::testing::run_on_reactor;
+
+// A one-voter group never sends.
+class NoPeersBus final : public replica::MessageBus {
+ public:
+  replica::SendStatus send(NodeId /*to*/, ConstByteSpan /*message*/) override {
+    ADD_FAILURE() << "a one-voter group sent a message";
+    return replica::SendStatus::kUnreachable;
+  }
+};
+
+Task<std::string> exchange(Io& io, int fd, std::string_view request, size_t reply_bytes) {
+  const IoResult sent = co_await ops::send_all(io, fd, as_bytes(request.data(), request.size()));
+  EXPECT_TRUE(sent.ok());
+  std::string got;
+  char buffer[4096];
+  while (got.size() < reply_bytes) {
+    const IoResult read =
+        co_await ops::recv(io, fd, ByteSpan(reinterpret_cast<std::byte*>(buffer), sizeof(buffer)));
+    if (read.value <= 0) break;
+    got.append(buffer, read.bytes());
+  }
+  co_return got;
+}
+
+Task<void> set_then_get(Shard& shard, const sockaddr_in& address, replica::ShardEngine& engine) {
+  co_await engine.wait_leader(GroupId{1});
+  FileDescriptor client = tcp_socket().value();
+  const IoResult connected = co_await ops::connect(
+      shard.io(), client.get(), reinterpret_cast<const sockaddr*>(&address), sizeof(address));
+  EXPECT_TRUE(connected.ok());
+  const std::string expected = "+OK\r\n:8\r\n$1\r\n8\r\n";
+  EXPECT_EQ(co_await exchange(shard.io(), client.get(),
+                              "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\n7\r\nINCR k\r\nGET k\r\n",
+                              expected.size()),
+            expected);
+  const std::string info = co_await exchange(shard.io(), client.get(), "INFO\r\n", 1);
+  EXPECT_NE(info.find("role:master"), std::string::npos) << info;
+  EXPECT_NE(info.find("reads:local (not linearizable yet)"), std::string::npos) << info;
+}
+
+TEST(ReplicatedKv, WritesCommitThroughTheEngineAndReadsSeeThem) {
+  ringraft::testing::TempDir dir;
+  FileDescriptor listen_fd = listen_tcp(ipv4_address("127.0.0.1", 0).value()).value();
+  sockaddr_in address = ipv4_address("127.0.0.1", local_port(listen_fd.get()).value()).value();
+  run_on_reactor([&](Shard& shard) -> Task<void> {
+    replica::EngineOptions options;
+    options.node = NodeId{1};
+    options.voters = {NodeId{1}};
+    options.groups = {GroupId{1}};
+    options.wal.directory = dir.path();
+    options.wal.segment_bytes = uint64_t{4} << 20;
+    options.wal.batch_bytes_max = 256u << 10;
+    NoPeersBus bus;
+    KvGroupMachine machine;
+    auto opened = co_await replica::ShardEngine::open(shard, options, bus, machine);
+    EXPECT_TRUE(opened.ok());
+    if (!opened.ok()) co_return;
+    replica::ShardEngine& engine = *opened.value();
+    ReplicatedKv backend(engine, GroupId{1}, machine, {});
+    RespServer server(shard, backend, RespServerConfig{});
+    Latch served(1);
+    shard.spawn([](RespServer& s, int fd, Latch& done) -> Task<void> {
+      EXPECT_TRUE((co_await s.serve(fd)).ok());
+      done.count_down();
+    }(server, listen_fd.get(), served));
+    co_await set_then_get(shard, address, engine);
+    server.stop();
+    co_await served.wait();
+    EXPECT_TRUE((co_await engine.close()).ok());
+    EXPECT_EQ(machine.bad_entries(), 0u);
+  });
+}
+
+TEST(ReplicatedKv, NotLeaderErrorNamesTheLeadersAddress) {
+  const std::map<NodeId, std::string> peers{{NodeId{2}, "127.0.0.1:6381"}};
+  EXPECT_EQ(not_leader_error(NodeId{2}, peers),
+            "ERR not leader, leader is node 2 at 127.0.0.1:6381");
+  EXPECT_EQ(not_leader_error(NodeId{3}, peers), "ERR not leader, leader is node 3");
+  EXPECT_EQ(not_leader_error(NodeId{0}, peers), "ERR not leader, no leader known");
+}
+
+}  // namespace
+}  // namespace ringraft::server

@@ -1,0 +1,33 @@
+// LocalBackend: a KvBackend over one local state machine, without replication.
+//
+// Writes apply at once (or, with set_write_delay, after a timer, to stand for a commit that
+// takes time). The connection layer's tests run against it, and `ringraft server --single`
+// could serve from it; the replicated backend puts ShardEngine::propose in write()'s place.
+#pragma once
+
+#include "reactor/io.h"
+#include "tools/kv/kv_state_machine.h"
+#include "tools/server/kv_backend.h"
+
+namespace ringraft::server {
+
+class LocalBackend final : public KvBackend {
+ public:
+  explicit LocalBackend(Io& io) : io_(io) {}
+
+  kv::AfterReply answer_now(const kv::CommandSpec& spec,
+                            std::span<const std::string_view> arguments,
+                            kv::RespWriter& reply) override;
+  Task<void> write(ConstByteSpan entry, kv::RespWriter& reply) override;
+
+  // Each write waits this long before it applies (zero: applies at once).
+  void set_write_delay(Duration delay) { write_delay_ = delay; }
+  kv::KvStateMachine& state_machine() { return state_machine_; }
+
+ private:
+  Io& io_;
+  Duration write_delay_ = Duration::zero();
+  kv::KvStateMachine state_machine_;
+};
+
+}  // namespace ringraft::server

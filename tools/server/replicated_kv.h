@@ -1,0 +1,66 @@
+// ReplicatedKv: the KvBackend of `ringraft server`, a key-value group replicated by Raft.
+//
+// KvGroupMachine wraps a KvStateMachine as the engine's StateMachine: apply() applies each
+// committed write entry and returns the RESP reply it produced as the entry's result, so the
+// proposer answers its client with exactly the bytes every replica computed.
+//
+// ReplicatedKv::write() proposes the connection's encoded entry through ShardEngine::propose (the
+// engine batches a turn's proposals); a follower answers
+//   -ERR not leader, leader is node N at host:port   (or "... no leader known")
+// Forwarding to the leader is a later step. Reads (GET, EXISTS, MGET) are answered from the
+// local state machine: reads: local (not linearizable yet). ReadIndex is being added to the
+// core; until then a follower or a deposed leader may answer stale values.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "raft/replica/shard_engine.h"
+#include "raft/replica/state_machine.h"
+#include "tools/kv/kv_state_machine.h"
+#include "tools/server/kv_backend.h"
+
+namespace ringraft::server {
+
+class KvGroupMachine final : public replica::StateMachine {
+ public:
+  static constexpr size_t kReplyBytesMax = size_t{64} * 1024 * 1024;
+
+  void apply(GroupId group, std::span<const replica::CommittedEntry> entries,
+             replica::ApplyResults& results) override;
+
+  kv::KvStateMachine& state_machine() { return state_machine_; }
+  uint64_t bad_entries() const { return bad_entries_; }
+
+ private:
+  kv::KvStateMachine state_machine_;
+  kv::RespWriter scratch_{kReplyBytesMax};  // one entry's reply; capacity reused
+  uint64_t bad_entries_ = 0;
+};
+
+// The redirect a follower answers ("ERR not leader, leader is node 2 at 127.0.0.1:6381").
+std::string not_leader_error(NodeId leader_hint, const std::map<NodeId, std::string>& peers);
+
+class ReplicatedKv final : public KvBackend {
+ public:
+  // `engine` hosts `group`; `peers` maps node ids to their RESP address ("host:port") for
+  // redirects. All must outlive the backend.
+  ReplicatedKv(replica::ShardEngine& engine, GroupId group, KvGroupMachine& machine,
+               std::map<NodeId, std::string> peers);
+
+  kv::AfterReply answer_now(const kv::CommandSpec& spec,
+                            std::span<const std::string_view> arguments,
+                            kv::RespWriter& reply) override;
+  Task<void> write(ConstByteSpan entry, kv::RespWriter& reply) override;
+
+  // INFO's replication section: role, term, commit, applied, leader, and the read mode.
+  std::string replication_info() const;
+
+ private:
+  replica::ShardEngine& engine_;
+  GroupId group_;
+  KvGroupMachine& machine_;
+  std::map<NodeId, std::string> peers_;
+};
+
+}  // namespace ringraft::server

@@ -1,0 +1,183 @@
+// The RESP connection layer (see resp_server.h).
+#include "tools/server/resp_server.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <string>
+
+#include "common/assert.h"
+#include "reactor/ops.h"
+#include "reactor/recv_stream.h"
+#include "reactor/timer.h"
+#include "tools/kv/write_entry.h"
+
+namespace ringraft::server {
+
+// Replies may grow to twice the bound inside one request before the bound check closes the
+// connection; past that a reply becomes an error (RespWriter's all-or-nothing appends).
+constexpr size_t kOutputSlack = 2;
+
+struct RespServer::Connection {
+  Connection(int fd_in, const RespServerConfig& config)
+      : fd(fd_in), parser(config.input_limits), output(config.output_bytes_max * kOutputSlack) {}
+  int fd;
+  kv::RespParser parser;
+  kv::RespWriter output;
+  std::string input;             // received, not yet consumed bytes (arguments point here)
+  std::vector<std::byte> entry;  // the write being proposed; capacity reused
+  MonoTime last_activity{};
+  bool open = true;
+  bool idle_closed = false;
+};
+
+RespServer::RespServer(Shard& shard, KvBackend& backend, const RespServerConfig& config)
+    : shard_(shard), backend_(backend), config_(config) {
+  RR_ASSERT(config_.connections_max > 0);
+  RR_ASSERT(config_.output_bytes_max > 0);
+}
+
+Task<Result<void>> RespServer::serve(int listen_fd) {
+  auto group = shard_.io().create_buffer_group(config_.recv_buffers, config_.recv_buffer_bytes);
+  if (!group.ok()) co_return group.error();
+  buffers_ = std::move(group.value());
+  listen_fd_ = listen_fd;
+  AcceptStream acceptor(shard_.io(), listen_fd);
+  acceptor_ = &acceptor;
+  while (!stopping_) {
+    const IoResult accepted = co_await acceptor.next();
+    if (accepted.value == -ECANCELED) break;
+    if (!accepted.ok()) continue;  // -EMFILE and the like: reported once, the stream re-arms
+    const int fd = accepted.value;
+    if (connections_open_ >= config_.connections_max || stopping_) {
+      ++stats_.connections_refused;
+      static constexpr std::string_view kRefusal = "-ERR max number of clients reached\r\n";
+      (void)::send(fd, kRefusal.data(), kRefusal.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      ::close(fd);
+      continue;
+    }
+    ++stats_.connections_accepted;
+    ++connections_open_;
+    open_fds_.push_back(fd);
+    shard_.spawn(serve_connection(fd));
+  }
+  co_await acceptor.stop();
+  acceptor_ = nullptr;
+  if (connections_open_ > 0) {
+    Latch all_closed(1);
+    all_closed_ = &all_closed;
+    co_await all_closed.wait();
+    all_closed_ = nullptr;
+  }
+  co_return Result<void>{};
+}
+
+void RespServer::stop() {
+  stopping_ = true;
+  if (acceptor_ != nullptr) acceptor_->cancel();
+  // shutdown() ends the connections' receives and sends; each closes its own fd.
+  for (int fd : open_fds_) ::shutdown(fd, SHUT_RDWR);
+}
+
+Task<void> RespServer::serve_connection(int fd) {
+  Connection connection(fd, config_);
+  connection.last_activity = shard_.io().now();
+  Latch watchdog_done(config_.idle_timeout > Duration::zero() ? 1 : 0);
+  Timer idle_timer(shard_.io());
+  if (config_.idle_timeout > Duration::zero()) {
+    shard_.spawn([](RespServer& self, Connection& c, Timer& timer, Latch& done) -> Task<void> {
+      while (c.open) {
+        const IoResult fired = co_await timer.wait_for(self.config_.idle_timeout);
+        if (!fired.ok()) break;  // cancelled: the connection ended
+        if (c.open && self.shard_.io().now() - c.last_activity >= self.config_.idle_timeout) {
+          c.idle_closed = true;
+          ++self.stats_.idle_closed;
+          ::shutdown(c.fd, SHUT_RDWR);
+          break;
+        }
+      }
+      done.count_down();
+    }(*this, connection, idle_timer, watchdog_done));
+  }
+  RecvStream stream(shard_.io(), fd, *buffers_);
+  while (connection.open) {
+    RecvResult received = co_await stream.next();
+    if (received.status.value == -ENOBUFS) continue;  // our own chunks are released: re-arm
+    if (received.status.value <= 0) break;
+    connection.last_activity = shard_.io().now();
+    const ConstByteSpan bytes = received.chunk.bytes();
+    connection.input.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    received.chunk.release();
+    if (!co_await handle_input(connection)) connection.open = false;
+    if (!connection.output.bytes().empty()) {
+      const std::string_view out = connection.output.bytes();
+      const IoResult sent =
+          co_await ops::send_all(shard_.io(), fd, as_bytes(out.data(), out.size()));
+      connection.output.clear();
+      connection.last_activity = shard_.io().now();
+      if (!sent.ok()) connection.open = false;
+    }
+  }
+  connection.open = false;
+  co_await stream.stop();
+  if (idle_timer.armed()) idle_timer.cancel();
+  co_await watchdog_done.wait();
+  std::erase(open_fds_, fd);
+  co_await ops::close(shard_.io(), fd);
+  --connections_open_;
+  if (connections_open_ == 0 && all_closed_ != nullptr) all_closed_->count_down();
+}
+
+// Parses and answers every complete request in the input. False: close after sending.
+Task<bool> RespServer::handle_input(Connection& connection) {
+  size_t consumed_bytes = 0;
+  bool keep_open = true;
+  while (keep_open) {
+    auto next = connection.parser.next(std::string_view(connection.input).substr(consumed_bytes));
+    if (!next.ok()) {
+      ++stats_.protocol_errors;
+      kv::ReplyBuilder(connection.output).error(next.error().context());
+      keep_open = false;
+      break;
+    }
+    if (!next.value().has_value()) break;
+    const kv::RespRequest request = *next.value();
+    if (!request.arguments.empty()) {
+      ++stats_.requests;
+      keep_open = co_await handle_request(connection, request.arguments);
+    }
+    consumed_bytes += request.consumed_bytes;
+    if (connection.output.size_bytes() > config_.output_bytes_max) {
+      ++stats_.output_overflows;
+      keep_open = false;
+    }
+  }
+  connection.input.erase(0, consumed_bytes);
+  co_return keep_open;
+}
+
+Task<bool> RespServer::handle_request(Connection& connection,
+                                      std::span<const std::string_view> arguments) {
+  Result<const kv::CommandSpec*> resolved = kv::resolve_command(arguments);
+  if (!resolved.ok()) {
+    kv::ReplyBuilder(connection.output).error(resolved.error().context());
+    co_return true;
+  }
+  const kv::CommandSpec& spec = *resolved.value();
+  if (spec.kind != kv::CommandKind::kWrite) {
+    co_return backend_.answer_now(spec, arguments, connection.output) == kv::AfterReply::kContinue;
+  }
+  Result<kv::WriteCommand> planned = kv::plan_write(spec, arguments);
+  if (!planned.ok()) {
+    kv::ReplyBuilder(connection.output).error(planned.error().context());
+    co_return true;
+  }
+  connection.entry.resize(planned.value().entry_bytes);
+  const size_t written = kv::encode_write_entry(planned.value(), connection.entry);
+  RR_ASSERT(written == connection.entry.size());
+  co_await backend_.write(connection.entry, connection.output);
+  co_return true;
+}
+
+}  // namespace ringraft::server

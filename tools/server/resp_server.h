@@ -1,0 +1,89 @@
+// RespServer: RESP2 client connections on one reactor shard, in front of a KvBackend.
+//
+// An accept loop (multishot AcceptStream) starts one task per connection; a connection reads
+// with a multishot RecvStream from a provided-buffer group, parses with RespParser, answers each
+// request through the backend and sends the replies of everything a turn parsed in one send.
+// Pipelined requests are answered in order: a connection handles its requests one at a time
+// (a write waits for its commit before the next request is looked at).
+//
+// Bounds and their full behaviour:
+//   connections_max     a connection beyond it is answered "-ERR max number of clients reached"
+//                       and closed;
+//   input               RespParser limits (request bytes, arguments, bulk bytes): a request
+//                       beyond them is a protocol error;
+//   output_bytes_max    replies waiting for the socket; a client whose pending replies exceed it
+//                       (it pipelines without reading) is closed, as Redis's client output limit;
+//   idle_timeout        a connection with no completed receive or send for this long is closed
+//                       (also ends a send blocked on a client that stopped reading). Zero: none.
+// A protocol error is answered ("-ERR Protocol error: ...") and the connection closed.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "reactor/accept_stream.h"
+#include "reactor/io.h"
+#include "reactor/latch.h"
+#include "reactor/shard.h"
+#include "reactor/task.h"
+#include "tools/kv/resp_parser.h"
+#include "tools/server/kv_backend.h"
+
+namespace ringraft::server {
+
+struct RespServerConfig {
+  uint32_t connections_max = 10'000;
+  size_t output_bytes_max = size_t{64} * 1024 * 1024;
+  Duration idle_timeout = Duration::zero();
+  kv::RespLimits input_limits;
+  uint32_t recv_buffers = 256;  // provided buffers shared by the server's connections
+  uint32_t recv_buffer_bytes = 16 * 1024;
+};
+
+struct RespServerStats {
+  uint64_t connections_accepted = 0;
+  uint64_t connections_refused = 0;  // beyond connections_max
+  uint64_t protocol_errors = 0;
+  uint64_t output_overflows = 0;  // closed for exceeding output_bytes_max
+  uint64_t idle_closed = 0;
+  uint64_t requests = 0;
+};
+
+class RespServer {
+ public:
+  RespServer(Shard& shard, KvBackend& backend, const RespServerConfig& config);
+  RespServer(const RespServer&) = delete;
+  RespServer& operator=(const RespServer&) = delete;
+
+  // Accepts on `listen_fd` (a listening socket the caller owns) until the AcceptStream ends
+  // (reactor shutdown or stop()), then waits for every connection to end.
+  Task<Result<void>> serve(int listen_fd);
+  // Ends the accept loop and shuts every open connection down; serve() then returns.
+  void stop();
+
+  const RespServerStats& stats() const { return stats_; }
+  uint32_t connections_open() const { return connections_open_; }
+
+ private:
+  struct Connection;
+  Task<void> serve_connection(int fd);
+  Task<void> watch_idle(Connection& connection);
+  Task<bool> handle_input(Connection& connection);
+  Task<bool> handle_request(Connection& connection, std::span<const std::string_view> arguments);
+
+  Shard& shard_;
+  KvBackend& backend_;
+  RespServerConfig config_;
+  RespServerStats stats_;
+  uint32_t connections_open_ = 0;
+  bool stopping_ = false;
+  int listen_fd_ = -1;
+  std::unique_ptr<BufferGroup> buffers_;
+  AcceptStream* acceptor_ = nullptr;  // while serve() runs
+  Latch* all_closed_ = nullptr;       // set while serve() waits for the last connection
+  std::vector<int> open_fds_;         // for stop(): at most connections_max
+};
+
+}  // namespace ringraft::server
