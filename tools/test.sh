@@ -3,7 +3,8 @@
 #
 #   1. release (gcc, optimized, warnings as errors): all unit tests, and the benchmarks build
 #   2. dev (clang, ASan+UBSan, warnings as errors): all unit tests
-#   3. tsan (clang, ThreadSanitizer): the cross-thread tests (label "tsan")
+#   3. tsan (clang, ThreadSanitizer): the cross-thread suites (the build preset builds only
+#      their executables; the test preset filters them by name)
 #   4. install: `cmake --install` then a separate project does find_package(ringraft)
 #
 # Usage: tools/test.sh [--quick]   (--quick: release build and tests only)
