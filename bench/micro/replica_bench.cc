@@ -7,6 +7,9 @@
 //   BM_Replica/wal_alone/<entry bytes>/<in flight>  the ceiling: one Wal, each appender: append
 //                                                   one entry, await its durability, repeat
 //
+//   BM_Replica/engine_4_groups/<bytes>/<in flight>  the same with 4 groups, the proposers split
+//                                                   evenly among the groups' leaders
+//
 // Counters: commit latency percentiles p50_us / p99_us / p999_us (propose call to Committed, or
 // append to durable), samples (how many latencies they rest on), and on engine rows
 // wal_fraction (entries/s ÷ the wal_alone row's with the same arguments, measured once per
@@ -40,6 +43,7 @@ constexpr uint64_t kEntriesMax = 20000;
 constexpr GroupId kGroup{1};
 
 struct LoadRun {
+  uint64_t entries_max = kEntriesMax;
   uint64_t issued = 0;
   uint64_t completed = 0;
   uint64_t refused_full = 0;  // proposals refused by a bound, retried
@@ -49,7 +53,7 @@ struct LoadRun {
 
   double seconds() const { return seconds_between(started, finished); }
   bool more(BenchClock::time_point deadline) const {
-    return error.empty() && issued < kEntriesMax && BenchClock::now() < deadline;
+    return error.empty() && issued < entries_max && BenchClock::now() < deadline;
   }
   void record(BenchClock::time_point since) {
     completed++;
@@ -66,13 +70,14 @@ double percentile_us(std::vector<uint32_t>& sorted, double fraction) {
 
 // ---- the engine ---------------------------------------------------------------------------
 
-// One proposer on the leader's shard: propose, await the outcome, repeat.
-Task<void> propose_loop(Shard& shard, replica::ShardEngine& engine, ConstByteSpan payload,
-                        BenchClock::time_point deadline, LoadRun& run, Latch& done) {
+// One proposer on the group leader's shard: propose, await the outcome, repeat.
+Task<void> propose_loop(Shard& shard, replica::ShardEngine& engine, GroupId group,
+                        ConstByteSpan payload, BenchClock::time_point deadline, LoadRun& run,
+                        Latch& done) {
   while (run.more(deadline)) {
     run.issued++;
     const BenchClock::time_point proposed = BenchClock::now();
-    const replica::ProposeResult result = co_await engine.propose(kGroup, payload);
+    const replica::ProposeResult result = co_await engine.propose(group, payload);
     if (std::holds_alternative<replica::Committed>(result)) {
       run.record(proposed);
       continue;
@@ -91,33 +96,52 @@ Task<void> propose_loop(Shard& shard, replica::ShardEngine& engine, ConstByteSpa
   done.count_down();
 }
 
-Task<void> drive_leader(Shard& shard, replica::ShardEngine& engine, size_t entry_bytes,
-                        uint32_t in_flight, LoadRun& run) {
+Task<void> drive_leader(Shard& shard, replica::ShardEngine& engine, GroupId group,
+                        size_t entry_bytes, uint32_t in_flight, LoadRun& run) {
   const std::vector<std::byte> payload(entry_bytes, std::byte{0x5a});
   Latch done(in_flight);
   run.started = BenchClock::now();
   const BenchClock::time_point deadline = run.started + kTimeBudget;
   for (uint32_t i = 0; i < in_flight; i++) {
-    shard.spawn(propose_loop(shard, engine, payload, deadline, run, done));
+    shard.spawn(propose_loop(shard, engine, group, payload, deadline, run, done));
   }
   co_await done.wait();
   run.finished = BenchClock::now();
 }
 
-Task<void> run_cluster(Shard& here, Cluster& cluster, size_t entry_bytes, uint32_t in_flight,
-                       LoadRun& run) {
-  co_await cluster.start_all(here);
-  const NodeId leader = co_await cluster.wait_leader(here, NodeId(1), kGroup);
+// One group's load, run on the shard of that group's leader.
+struct GroupLoad {
+  GroupId group;
   replica::ShardEngine* engine = nullptr;
-  if (leader != NodeId(0)) {
-    co_await cluster.on_node(here, leader, [&](replica::ShardEngine* e) { engine = e; });
+  NodeId leader;
+  LoadRun run;
+  replica::testing::CrossCall call;
+};
+
+// Every group's leader driven at once (each on its own leader's shard; groups may share one).
+Task<void> run_cluster(Shard& here, Cluster& cluster, size_t entry_bytes, uint32_t in_flight,
+                       std::vector<GroupLoad>& loads) {
+  co_await cluster.start_all(here);
+  for (GroupLoad& load : loads) {
+    load.leader = co_await cluster.wait_leader(here, NodeId(1), load.group);
+    if (load.leader == NodeId(0)) break;
+    co_await cluster.on_node(here, load.leader,
+                             [&load](replica::ShardEngine* engine) { load.engine = engine; });
   }
-  if (engine == nullptr) {
-    run.error = "no leader elected";
+  const uint32_t per_group = std::max<uint32_t>(1, in_flight / static_cast<uint32_t>(loads.size()));
+  bool ready = true;
+  for (GroupLoad& load : loads) ready = ready && load.engine != nullptr;
+  if (!ready) {
+    loads.front().run.error = "no leader elected";
   } else {
-    co_await on_shard(here, ShardId(static_cast<uint32_t>(leader.value() - 1)), [&](Shard& shard) {
-      return drive_leader(shard, *engine, entry_bytes, in_flight, run);
-    });
+    for (GroupLoad& load : loads) {
+      load.call.fn = [&load, entry_bytes, per_group](Shard& shard) {
+        return drive_leader(shard, *load.engine, load.group, entry_bytes, per_group, load.run);
+      };
+      co_await replica::testing::post(here, ShardId(static_cast<uint32_t>(load.leader.value() - 1)),
+                                      load.call);
+    }
+    for (GroupLoad& load : loads) co_await replica::testing::wait(load.call);
   }
   co_await cluster.stop_all(here);
   here.reactor().stop();
@@ -125,24 +149,48 @@ Task<void> run_cluster(Shard& here, Cluster& cluster, size_t entry_bytes, uint32
 
 // Shard 0 drives the run (through on_shard, as the engine suites do); the others serve.
 Task<void> cluster_main(Shard& shard, Cluster& cluster, size_t entry_bytes, uint32_t in_flight,
-                        LoadRun& run) {
+                        std::vector<GroupLoad>& loads) {
   if (shard.id() != ShardId(0)) co_return;
-  co_await run_cluster(shard, cluster, entry_bytes, in_flight, run);
+  co_await run_cluster(shard, cluster, entry_bytes, in_flight, loads);
 }
 
-LoadRun engine_run(size_t entry_bytes, uint32_t in_flight, std::string& error) {
-  LoadRun run;
-  run.latencies_ns.reserve(kEntriesMax);
-  Cluster cluster(3, 1);  // outlives the reactor: the engines' directories and buses
+// The groups' runs as one: entries and latencies summed, the window from first start to last
+// finish.
+LoadRun merge(std::vector<GroupLoad>& loads) {
+  LoadRun total;
+  total.started = loads.front().run.started;
+  total.finished = loads.front().run.finished;
+  for (GroupLoad& load : loads) {
+    const LoadRun& run = load.run;
+    total.completed += run.completed;
+    total.refused_full += run.refused_full;
+    total.latencies_ns.insert(total.latencies_ns.end(), run.latencies_ns.begin(),
+                              run.latencies_ns.end());
+    if (total.error.empty()) total.error = run.error;
+    total.started = std::min(total.started, run.started);
+    total.finished = std::max(total.finished, run.finished);
+  }
+  return total;
+}
+
+LoadRun engine_run(size_t entry_bytes, uint32_t in_flight, uint32_t groups, std::string& error) {
+  Cluster cluster(3, groups);  // outlives the reactor: the engines' directories and buses
   cluster.tune = [](replica::EngineOptions& options) {
     const wal::WalOptions defaults;
     options.wal.segment_bytes = defaults.segment_bytes;
     options.wal.batch_bytes_max = defaults.batch_bytes_max;
   };
+  std::vector<GroupLoad> loads(groups);
+  for (uint32_t g = 0; g < groups; g++) {
+    loads[g].group = cluster.groups()[g];
+    loads[g].run.entries_max = kEntriesMax / groups;
+    loads[g].run.latencies_ns.reserve(loads[g].run.entries_max);
+  }
   const ReactorRunReport ran =
       run_reactor_workload(cluster.size(), [&](Shard& shard) -> Task<void> {
-        return cluster_main(shard, cluster, entry_bytes, in_flight, run);
+        return cluster_main(shard, cluster, entry_bytes, in_flight, loads);
       });
+  LoadRun run = merge(loads);
   error = !ran.ok() ? ran.error : run.error;
   return run;
 }
@@ -253,13 +301,13 @@ void report(benchmark::State& state, LoadRun& run) {
   state.counters["refused_full"] = static_cast<double>(run.refused_full);
 }
 
-void BM_Engine(benchmark::State& state) {
+void BM_Engine(benchmark::State& state, uint32_t groups) {
   const auto entry_bytes = static_cast<size_t>(state.range(0));
   const auto in_flight = static_cast<uint32_t>(state.range(1));
   const double ceiling = wal_ceiling(entry_bytes, in_flight);
   for (auto _ : state) {
     std::string error;
-    LoadRun run = engine_run(entry_bytes, in_flight, error);
+    LoadRun run = engine_run(entry_bytes, in_flight, groups, error);
     if (!error.empty()) {
       state.SkipWithError(error.c_str());
       break;
@@ -292,7 +340,13 @@ void one_run(benchmark::internal::Benchmark* benchmark) {
 }
 
 BENCHMARK(BM_WalAlone)->Name("BM_Replica/wal_alone")->Apply(one_run);
-BENCHMARK(BM_Engine)->Name("BM_Replica/engine")->Apply(one_run);
+BENCHMARK_CAPTURE(BM_Engine, one_group, 1)->Name("BM_Replica/engine")->Apply(one_run);
+BENCHMARK_CAPTURE(BM_Engine, four_groups, 4)
+    ->Name("BM_Replica/engine_4_groups")
+    ->ArgsProduct({{100, 1024}, {64, 1024}})
+    ->Iterations(1)
+    ->UseManualTime()
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace ringraft::bench
