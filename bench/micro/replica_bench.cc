@@ -13,7 +13,8 @@
 // Counters: commit latency percentiles p50_us / p99_us / p999_us (propose call to Committed, or
 // append to durable), samples (how many latencies they rest on), and on engine rows
 // wal_fraction (entries/s ÷ the wal_alone row's with the same arguments, measured once per
-// process). items_per_second is committed entries/s. Each run is bounded by kTimeBudget and
+// process), fsyncs (fdatasyncs completed, summed over the run's WALs: three for the engine,
+// setup included). items_per_second is committed entries/s. Each run is bounded by kTimeBudget and
 // kEntriesMax. Engine WAL directories are the cluster's (under /tmp: put /tmp on the disk you
 // mean to measure; on tmpfs fdatasync is free); the wal_alone directory is under
 // $RINGRAFT_BENCH_DIR (default /tmp). Both use WalOptions' defaults for segments and batches.
@@ -47,6 +48,7 @@ struct LoadRun {
   uint64_t issued = 0;
   uint64_t completed = 0;
   uint64_t refused_full = 0;  // proposals refused by a bound, retried
+  uint64_t fsyncs = 0;        // fdatasyncs completed, summed over the run's WALs
   std::vector<uint32_t> latencies_ns;
   std::string error;
   BenchClock::time_point started, finished;
@@ -143,6 +145,11 @@ Task<void> run_cluster(Shard& here, Cluster& cluster, size_t entry_bytes, uint32
     }
     for (GroupLoad& load : loads) co_await replica::testing::wait(load.call);
   }
+  for (uint32_t k = 0; k < cluster.size(); k++) {  // what the three WALs flushed for it
+    co_await cluster.on_node(here, Cluster::node_id(k), [&loads](replica::ShardEngine* engine) {
+      if (engine != nullptr) loads.front().run.fsyncs += engine->wal().stats().fsyncs_completed;
+    });
+  }
   co_await cluster.stop_all(here);
   here.reactor().stop();
 }
@@ -164,6 +171,7 @@ LoadRun merge(std::vector<GroupLoad>& loads) {
     const LoadRun& run = load.run;
     total.completed += run.completed;
     total.refused_full += run.refused_full;
+    total.fsyncs += run.fsyncs;
     total.latencies_ns.insert(total.latencies_ns.end(), run.latencies_ns.begin(),
                               run.latencies_ns.end());
     if (total.error.empty()) total.error = run.error;
@@ -248,6 +256,7 @@ Task<void> run_wal(Shard& shard, const std::string& directory, size_t entry_byte
   }
   co_await done.wait();
   run.finished = BenchClock::now();
+  run.fsyncs = log.stats().fsyncs_completed;
   const Result<void> closed = co_await log.close();
   if (!closed.ok() && run.error.empty()) run.error = closed.error().message();
   shard.reactor().stop();
@@ -299,6 +308,7 @@ void report(benchmark::State& state, LoadRun& run) {
   state.counters["p999_us"] = percentile_us(run.latencies_ns, 0.999);
   state.counters["samples"] = static_cast<double>(run.latencies_ns.size());
   state.counters["refused_full"] = static_cast<double>(run.refused_full);
+  state.counters["fsyncs"] = static_cast<double>(run.fsyncs);
 }
 
 void BM_Engine(benchmark::State& state, uint32_t groups) {
