@@ -23,15 +23,18 @@ import statistics
 import sys
 
 # Variants that are ringraft's own, and the baselines they are compared with.
-REACTOR_VARIANTS = ("reactor", "reactor_polling", "reactor_linked", "task_create_await", "core")
-BASELINE_VARIANTS = ("blocking", "mutex_queue", "raw", "function_call", "vector_push_back")
+REACTOR_VARIANTS = ("reactor", "reactor_polling", "reactor_linked", "task_create_await", "core",
+                    "engine")
+BASELINE_VARIANTS = ("blocking", "mutex_queue", "raw", "function_call", "vector_push_back",
+                     "wal_alone")
 # Name suffixes Google Benchmark appends for run options; reactor_bench strips them itself, other
 # runners may not.
 RUN_OPTION_SUFFIX = re.compile(r"/(iterations:\d+|manual_time|real_time|process_time|"
                                r"min_time:[\d.]+|repeats:\d+|threads:\d+)")
 NANOSECONDS_PER_UNIT = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 # Per-benchmark counters worth showing beside the key rate, with their display unit.
-DETAIL_COUNTERS = (("rtt_us", "us RTT"), ("ns_per_message", "ns/msg"), ("sync_us", "us/sync"))
+DETAIL_COUNTERS = (("rtt_us", "us RTT"), ("ns_per_message", "ns/msg"), ("sync_us", "us/sync"),
+                   ("p50_us", "us p50"), ("p99_us", "us p99"), ("p999_us", "us p999"))
 
 
 def plain_name(name):
