@@ -25,6 +25,6 @@ build/bench/tools/ringraft check --shards 2
 echo "demo: a 3-node replicated counter (examples/counter.cc): the leader proposes 1..10"
 build/bench/examples/ringraft_example_counter
 echo "demo: load through a 3-node engine cluster, fsync on (one repetition; ~1 minute)"
-REPETITIONS=1 bench/run_replica.sh --benchmark_filter='/(100|1024)/(1|1024)$'
+REPETITIONS=1 bench/run_replica.sh --benchmark_filter='(engine|wal_alone)/100/(1|64|1024)/'
 echo "demo: reactor microbenchmarks"
 exec bench/run_micro.sh "$@"
