@@ -9,25 +9,5 @@
 # Files for BM_Fsync go to $RINGRAFT_BENCH_DIR (default /tmp): pick the disk you mean to measure.
 #
 # Usage: bench/run_micro.sh [reactor_bench arguments...]
-set -euo pipefail
-cd "$(dirname "$0")/.."
-
-repetitions=${REPETITIONS:-3}
-results=bench/results/reactor_bench.json
-
-if [[ ! -f build/bench/build.ninja ]]; then
-  cmake --preset bench >/dev/null
-fi
-cmake --build build/bench --target reactor_bench
-
-mkdir -p bench/results
-# Written to a .tmp first so that a failed run leaves the previous results in place.
-build/bench/bench/reactor_bench \
-  --benchmark_repetitions="$repetitions" \
-  --benchmark_enable_random_interleaving=true \
-  --benchmark_out="$results.tmp" --benchmark_out_format=json \
-  "$@"
-mv "$results.tmp" "$results"
-
-echo
-python3 bench/summarize.py "$results"
+# BENCH_BUILD_DIR picks an existing build directory instead of the bench preset's.
+exec "$(dirname "$0")/run_bench.sh" reactor_bench "$@"

@@ -9,26 +9,4 @@
 #
 # Usage: bench/run_net.sh [net_bench arguments...]
 # BENCH_BUILD_DIR picks an existing build directory instead of the bench preset's.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-
-repetitions=${REPETITIONS:-3}
-results=bench/results/net_bench.json
-
-build_dir=${BENCH_BUILD_DIR:-build/bench}
-if [[ ! -f $build_dir/build.ninja ]]; then
-  cmake --preset bench >/dev/null
-fi
-cmake --build "$build_dir" --target net_bench
-
-mkdir -p bench/results
-# Written to a .tmp first so that a failed run leaves the previous results in place.
-"$build_dir/bench/net_bench" \
-  --benchmark_repetitions="$repetitions" \
-  --benchmark_enable_random_interleaving=true \
-  --benchmark_out="$results.tmp" --benchmark_out_format=json \
-  "$@" 2> >(grep -v '^I ' >&2)
-mv "$results.tmp" "$results"
-
-echo
-python3 bench/summarize.py "$results"
+exec "$(dirname "$0")/run_bench.sh" net_bench "$@"
