@@ -317,8 +317,12 @@ Task<void> Wal::flush_batch(uint32_t buffer_index, ConstByteSpan bytes, bool rol
   index_.on_batch(seq, offset);
   stats_.batches_written++;
   stats_.bytes_written += bytes.size();
-  const LinkedPairAwaiter::Results results =
-      co_await ops::write_fdatasync(io_, segment_.fd.get(), bytes, offset);
+  LinkedPairAwaiter::Results results;
+  if (options_.fdatasync) {
+    results = co_await ops::write_fdatasync(io_, segment_.fd.get(), bytes, offset);
+  } else {
+    results.first = co_await ops::write(io_, segment_.fd.get(), bytes, offset);
+  }
   complete_flush(buffer_index, check_pair(buffer_index, bytes, offset, results));
 }
 

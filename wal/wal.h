@@ -88,6 +88,9 @@ struct WalOptions {
   uint32_t batch_bytes_max = 1u << 20;  // one turn's batch; a multiple of 8, <= segment_bytes
   uint32_t fsyncs_in_flight_max = 1;    // write+fdatasync pairs in flight at once
   uint64_t cache_bytes_max = uint64_t{64} << 20;  // EntryCache ring; 0 disables the cache
+  // false: batches are written without fdatasync and "durable" once written. For experiments
+  // only (`ringraft server --fsync off`): a power loss can lose acknowledged entries.
+  bool fdatasync = true;
   static constexpr uint32_t kFsyncsInFlightLimit = 16;
 };
 

@@ -53,7 +53,7 @@ Task<void> set_then_get(Shard& shard, const sockaddr_in& address, replica::Shard
             expected);
   const std::string info = co_await exchange(shard.io(), client.get(), "INFO\r\n", 1);
   EXPECT_NE(info.find("role:master"), std::string::npos) << info;
-  EXPECT_NE(info.find("reads:local (not linearizable yet)"), std::string::npos) << info;
+  EXPECT_NE(info.find("reads:linearizable"), std::string::npos) << info;
 }
 
 TEST(ReplicatedKv, WritesCommitThroughTheEngineAndReadsSeeThem) {

@@ -18,7 +18,11 @@ kv::AfterReply LocalBackend::answer_now(const kv::CommandSpec& spec,
   return kv::execute_local(spec, arguments, context, reply);
 }
 
-Task<void> LocalBackend::write(ConstByteSpan entry, kv::RespWriter& reply) {
+Task<Result<void>> LocalBackend::read_barrier() {
+  co_return Result<void>{};
+}
+
+Task<void> LocalBackend::write(ConstByteSpan entry, kv::RespWriter& reply, WriteOrigin /*origin*/) {
   if (write_delay_ > Duration::zero()) co_await ops::sleep_for(io_, write_delay_);
   // An entry the connection layer just encoded always decodes: a failure is a format bug.
   const Result<void> applied = state_machine_.apply(entry, reply);

@@ -18,7 +18,8 @@ class LocalBackend final : public KvBackend {
   kv::AfterReply answer_now(const kv::CommandSpec& spec,
                             std::span<const std::string_view> arguments,
                             kv::RespWriter& reply) override;
-  Task<void> write(ConstByteSpan entry, kv::RespWriter& reply) override;
+  Task<void> write(ConstByteSpan entry, kv::RespWriter& reply, WriteOrigin origin) override;
+  Task<Result<void>> read_barrier() override;
 
   // Each write waits this long before it applies (zero: applies at once).
   void set_write_delay(Duration delay) { write_delay_ = delay; }

@@ -33,7 +33,7 @@ kv::AfterReply ReplicatedKv::answer_now(const kv::CommandSpec& spec,
                                         std::span<const std::string_view> arguments,
                                         kv::RespWriter& reply) {
   if (spec.kind == kv::CommandKind::kRead) {
-    // reads: local (not linearizable yet) -- ReadIndex is being added to the core.
+    // Linearizable mode: the connection layer passed read_barrier() before this call.
     machine_.state_machine().read(spec, arguments, reply);
     return kv::AfterReply::kContinue;
   }
@@ -47,8 +47,22 @@ kv::AfterReply ReplicatedKv::answer_now(const kv::CommandSpec& spec,
   return kv::execute_local(spec, arguments, context, reply);
 }
 
-Task<void> ReplicatedKv::write(ConstByteSpan entry, kv::RespWriter& reply) {
+Task<Result<void>> ReplicatedKv::read_barrier() {
+  Result<LogIndex> index = co_await engine_.read_index(group_);
+  if (!index.ok()) co_return index.error();
+  co_return Result<void>{};
+}
+
+Task<void> ReplicatedKv::write(ConstByteSpan entry, kv::RespWriter& reply, WriteOrigin origin) {
   replica::ProposeResult result = co_await engine_.propose(group_, entry);
+  if (const auto* not_leader = std::get_if<replica::NotLeader>(&result)) {
+    const NodeId leader = not_leader->leader_hint;
+    if (origin == WriteOrigin::kClient && forwarder_ != nullptr && leader.value() != 0 &&
+        leader != engine_.node() && forwarder_->knows(leader)) {
+      co_await forwarder_->forward(leader, entry, reply);
+      co_return;
+    }
+  }
   kv::ReplyBuilder builder(reply);
   if (auto* committed = std::get_if<replica::Committed>(&result)) {
     const std::string_view bytes(reinterpret_cast<const char*>(committed->result.data()),
@@ -72,14 +86,20 @@ std::string not_leader_error(NodeId leader_hint, const std::map<NodeId, std::str
 
 std::string ReplicatedKv::replication_info() const {
   const replica::Replica* replica = engine_.replica(group_);
-  if (replica == nullptr) return "reads:local (not linearizable yet)\r\n";
+  const char* reads =
+      read_mode_ == ReadMode::kLinearizable ? "reads:linearizable\r\n" : "reads:local\r\n";
+  if (replica == nullptr) return reads;
   const raft::Core& core = replica->core();
+  const auto leader_address = peers_.find(core.leader());
+  std::string address_line;
+  if (leader_address != peers_.end()) {
+    address_line = "raft_leader_addr:" + leader_address->second + "\r\n";
+  }
   return std::string("raft_role:") + raft::role_name(core.role()) +
          "\r\nraft_term:" + std::to_string(core.term().value()) +
          "\r\nraft_commit:" + std::to_string(core.log().committed().value()) +
          "\r\nraft_applied:" + std::to_string(replica->applied_index().value()) +
-         "\r\nraft_leader:" + std::to_string(core.leader().value()) +
-         "\r\nreads:local (not linearizable yet)\r\n";
+         "\r\nraft_leader:" + std::to_string(core.leader().value()) + "\r\n" + address_line + reads;
 }
 
 }  // namespace ringraft::server
