@@ -97,5 +97,22 @@ TEST(ReplicatedKv, NotLeaderErrorNamesTheLeadersAddress) {
   EXPECT_EQ(not_leader_error(NodeId{0}, peers), "ERR not leader, no leader known");
 }
 
+TEST(LeaderForwarder, ReplyLengthFramesEveryReplyTypeAndRefusesGarbage) {
+  EXPECT_EQ(resp_reply_length("+OK\r\n:1\r\n").value(), 5u);
+  EXPECT_EQ(resp_reply_length("-ERR no\r\n").value(), 9u);
+  EXPECT_EQ(resp_reply_length("$3\r\nabc\r\n").value(), 9u);
+  EXPECT_EQ(resp_reply_length("$-1\r\n").value(), 5u);
+  EXPECT_EQ(resp_reply_length("*2\r\n$1\r\na\r\n*1\r\n:7\r\n+x").value(), 19u);
+  EXPECT_EQ(resp_reply_length("$3\r\nab").value(), 0u);  // incomplete
+  EXPECT_EQ(resp_reply_length("*2\r\n:1\r\n").value(), 0u);
+  EXPECT_EQ(resp_reply_length("").value(), 0u);
+  EXPECT_FALSE(resp_reply_length("hello\r\n").ok());
+  EXPECT_FALSE(resp_reply_length("$-7\r\n").ok());
+  EXPECT_FALSE(resp_reply_length("$99999999999999999999\r\n").ok());
+  std::string deep;
+  for (int i = 0; i < 12; ++i) deep += "*1\r\n";
+  EXPECT_FALSE(resp_reply_length(deep + ":1\r\n").ok());
+}
+
 }  // namespace
 }  // namespace ringraft::server

@@ -31,7 +31,7 @@ Result<size_t> reply_end(std::string_view bytes, size_t position, uint32_t depth
   const std::string_view digits = bytes.substr(position + 1, line_end - position - 1);
   const auto [stop, error] = std::from_chars(digits.data(), digits.data() + digits.size(), count);
   if (error != std::errc() || stop != digits.data() + digits.size() || count < -1 ||
-      static_cast<uint64_t>(count) > LeaderForwarder::kReplyBytesMax) {
+      (count >= 0 && static_cast<uint64_t>(count) > LeaderForwarder::kReplyBytesMax)) {
     return Error(ErrorCode::kInvalidInput, "bad RESP length");
   }
   if (count < 0) return line_end + 2;

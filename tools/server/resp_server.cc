@@ -21,6 +21,8 @@ namespace ringraft::server {
 // Replies may grow to twice the bound inside one request before the bound check closes the
 // connection; past that a reply becomes an error (RespWriter's all-or-nothing appends).
 constexpr size_t kOutputSlack = 2;
+// Bytes of already received input handled as one batch (then the rest waits for the next one).
+constexpr size_t kInputBatchBytesMax = size_t{1} << 20;
 
 // One write a connection started: its entry, its reply once completed.
 struct RespServer::WriteSlot {
@@ -124,6 +126,14 @@ Task<void> RespServer::serve_connection(int fd) {
     const ConstByteSpan bytes = received.chunk.bytes();
     connection.input.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
     received.chunk.release();
+    // Take what arrived while the last batch was in flight too, so that its writes join one
+    // proposal round (a pipelining client is then served a batch per commit, not a chunk).
+    while (stream.has_queued() && connection.input.size() < kInputBatchBytesMax) {
+      RecvResult more = co_await stream.next();
+      if (more.status.value <= 0) break;  // the end or an error: the next next() reports it
+      const ConstByteSpan more_bytes = more.chunk.bytes();
+      connection.input.append(reinterpret_cast<const char*>(more_bytes.data()), more_bytes.size());
+    }
     if (!co_await handle_input(connection)) connection.open = false;
     if (!connection.output.bytes().empty()) {
       const std::string_view out = connection.output.bytes();
