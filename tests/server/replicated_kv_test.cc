@@ -54,6 +54,11 @@ Task<void> set_then_get(Shard& shard, const sockaddr_in& address, replica::Shard
   const std::string info = co_await exchange(shard.io(), client.get(), "INFO\r\n", 1);
   EXPECT_NE(info.find("role:master"), std::string::npos) << info;
   EXPECT_NE(info.find("reads:linearizable"), std::string::npos) << info;
+  const std::string status = co_await exchange(shard.io(), client.get(), "RINGRAFT.STATUS\r\n", 1);
+  EXPECT_NE(status.find("raft_role:leader"), std::string::npos) << status;
+  EXPECT_NE(status.find("wal_fsyncs:"), std::string::npos) << status;
+  const std::string unknown = co_await exchange(shard.io(), client.get(), "RINGRAFT.NOPE\r\n", 1);
+  EXPECT_EQ(unknown, "-ERR unknown command 'RINGRAFT.NOPE'\r\n");
 }
 
 TEST(ReplicatedKv, WritesCommitThroughTheEngineAndReadsSeeThem) {

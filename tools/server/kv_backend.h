@@ -46,6 +46,12 @@ class KvBackend {
   // Resolves once a read of the local state machine sees every write acknowledged before the
   // call; an error (no leader, leadership changed) is answered to the reader as a retry.
   virtual Task<Result<void>> read_barrier() = 0;
+  // An admin command (RINGRAFT.<NAME> ..., other than RINGRAFT.PROPOSE): appends its reply and
+  // returns true, or false when the backend has no such command.
+  virtual bool answer_admin(std::span<const std::string_view> /*arguments*/,
+                            kv::RespWriter& /*reply*/) {
+    return false;
+  }
 };
 
 }  // namespace ringraft::server

@@ -1,6 +1,7 @@
 // The replicated backend (see replicated_kv.h).
 #include "tools/server/replicated_kv.h"
 
+#include <cctype>
 #include <variant>
 
 #include "common/assert.h"
@@ -82,6 +83,42 @@ std::string not_leader_error(NodeId leader_hint, const std::map<NodeId, std::str
   const auto peer = peers.find(leader_hint);
   if (peer != peers.end()) text += " at " + peer->second;
   return text;
+}
+
+bool ReplicatedKv::answer_admin(std::span<const std::string_view> arguments,
+                                kv::RespWriter& reply) {
+  std::string name(arguments[0]);
+  for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (name != "RINGRAFT.STATUS") return false;
+  if (arguments.size() != 1) {
+    kv::ReplyBuilder(reply).error("ERR wrong number of arguments for 'ringraft.status' command");
+    return true;
+  }
+  const wal::WalStats& wal = engine_.wal().stats();
+  const replica::EngineStats& engine = engine_.stats();
+  std::string text = "node:" + std::to_string(engine_.node().value()) + "\r\n" + replication_info();
+  const auto line = [&text](const char* key, uint64_t value) {
+    text += std::string(key) + ":" + std::to_string(value) + "\r\n";
+  };
+  line("wal_batches_durable", wal.batches_durable);
+  line("wal_fsyncs", wal.fsyncs_completed);
+  line("wal_bytes_written", wal.bytes_written);
+  line("wal_records_appended", wal.records_appended);
+  line("engine_readies", engine.readies);
+  line("engine_proposals_refused_full", engine.proposals_refused_full);
+  line("engine_inbound_messages", engine.inbound_messages);
+  line("engine_inbound_refused", engine.inbound_refused);
+  line("kv_bad_entries", machine_.bad_entries());
+  if (forwarder_ != nullptr) {
+    const ForwarderStats& forwarded = forwarder_->stats();
+    line("forward_writes", forwarded.writes_forwarded);
+    line("forward_writes_failed", forwarded.writes_failed);
+    line("forward_writes_refused_full", forwarded.writes_refused_full);
+    line("forward_links_opened", forwarded.links_opened);
+    line("forward_links_broken", forwarded.links_broken);
+  }
+  if (!reply.bulk(text).ok()) kv::ReplyBuilder(reply).error("ERR status does not fit");
+  return true;
 }
 
 std::string ReplicatedKv::replication_info() const {

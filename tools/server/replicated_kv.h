@@ -64,6 +64,9 @@ class ReplicatedKv final : public KvBackend {
   bool accepts_forwarded_writes() const override { return true; }
   bool reads_need_barrier() const override { return read_mode_ == ReadMode::kLinearizable; }
   Task<Result<void>> read_barrier() override;
+  // RINGRAFT.STATUS: a bulk string of "name:value" lines (role, term, leader, commit, applied,
+  // WAL and engine counters, forwarding counters).
+  bool answer_admin(std::span<const std::string_view> arguments, kv::RespWriter& reply) override;
 
   // INFO's replication section: role, term, commit, applied, leader, and the read mode.
   std::string replication_info() const;

@@ -188,6 +188,13 @@ Task<bool> RespServer::handle_input(Connection& connection) {
 
 namespace {
 
+bool starts_with_no_case(std::string_view text, std::string_view prefix) {
+  return text.size() >= prefix.size() &&
+         std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
+           return a == std::toupper(static_cast<unsigned char>(b));
+         });
+}
+
 bool is_forwarded_propose(std::span<const std::string_view> arguments) {
   static constexpr std::string_view kName = "RINGRAFT.PROPOSE";
   return arguments.size() == 2 && arguments[0].size() == kName.size() &&
@@ -206,6 +213,14 @@ Task<bool> RespServer::handle_request(Connection& connection,
     const ConstByteSpan entry = as_bytes(arguments[1].data(), arguments[1].size());
     slot.entry.assign(entry.begin(), entry.end());
     start_write(connection, slot, WriteOrigin::kForwarded);
+    co_return true;
+  }
+  if (starts_with_no_case(arguments[0], "RINGRAFT.")) {
+    co_await drain_writes(connection);
+    if (!backend_.answer_admin(arguments, connection.output)) {
+      kv::ReplyBuilder(connection.output)
+          .error("ERR unknown command '" + std::string(arguments[0].substr(0, 64)) + "'");
+    }
     co_return true;
   }
   Result<const kv::CommandSpec*> resolved = kv::resolve_command(arguments);
