@@ -291,6 +291,13 @@ class Wal {
   void wake_waiters();
   Task<Result<void>> read_batch(int fd, const BatchPlace& place, std::vector<std::byte>& bytes,
                                 DecodedBatch* decoded);
+  // read_entries in steps (wal_read.cc): one extent per step, from the cache or the disk.
+  struct EntryRead;
+  enum class ReadStep : uint8_t { kMore, kStop };
+  Task<Result<ReadStep>> read_step(EntryRead& read);
+  Task<Result<ReadStep>> read_from_disk(EntryRead& read, const Extent& extent, uint32_t from,
+                                        uint32_t wanted, uint32_t* copied);
+  static EntryBatch entry_batch(GroupId group, LogIndex first, EntryRead& read);
   bool idle() const { return in_flight_count_ == 0 && !releasing_ && !preparing_; }
   void resume_idle_waiter();
   void maybe_prepare_segment();

@@ -8,6 +8,7 @@
 //                                                  pipelined behind the sync in flight)
 //   BM_Wal/wal_direct/<entry bytes>/<in flight>    O_DIRECT segments, write linked to fdatasync
 //   BM_Wal/wal_direct_dsync/<entry bytes>/<in flight>  O_DIRECT | O_DSYNC segments, no fdatasync
+//   BM_Wal/wal_direct_dsync_4/<entry bytes>/<in flight>  the same, 4 batches in flight at once
 //   BM_Wal/pwrite_fdatasync/4096/1                 baseline: pwrite(4 KiB) + fdatasync, a loop
 //   BM_Wal/pwrite_fdatasync_odirect/4096/1         the same through O_DIRECT
 //   BM_Wal/pwrite_odirect_dsync/4096/1             pwrite(4 KiB) on an O_DIRECT | O_DSYNC file
@@ -284,6 +285,10 @@ BENCHMARK_CAPTURE(BM_WalAppend, direct, WalVariant{1, kDirect, kFdatasync})
 BENCHMARK_CAPTURE(BM_WalAppend, direct_dsync, WalVariant{1, kDirect, kDsync})
     ->Name("BM_Wal/wal_direct_dsync")
     ->ArgsProduct({{100, 16384}, {1, 64, 1024}})
+    ->Apply(one_run);
+BENCHMARK_CAPTURE(BM_WalAppend, direct_dsync_4, WalVariant{4, kDirect, kDsync})
+    ->Name("BM_Wal/wal_direct_dsync_4")
+    ->ArgsProduct({{100, 16384}, {64, 1024}})
     ->Apply(one_run);
 BENCHMARK_CAPTURE(BM_PwriteFdatasync, buffered, 0)
     ->Name("BM_Wal/pwrite_fdatasync")
