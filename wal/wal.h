@@ -127,7 +127,7 @@ struct WalStats {
   uint64_t appends_refused_full = 0;  // append returned kFull
   uint64_t batches_written = 0;       // write+fdatasync pairs submitted
   uint64_t batches_durable = 0;       // pairs that completed successfully
-  uint64_t fsyncs_completed = 0;      // successful fdatasyncs (== batches_durable today)
+  uint64_t fsyncs_completed = 0;      // successful fdatasyncs, or O_DSYNC writes (kDsyncWrites)
   uint64_t bytes_written = 0;         // padded batch bytes submitted
   uint64_t segments_created = 0;
   uint64_t segments_prepared = 0;        // created ahead of their roll (see roll_segment)
