@@ -38,7 +38,7 @@ replica::EngineOptions engine_options(const ServerOptions& options) {
   for (const auto& [node, endpoint] : options.peers) engine.voters.push_back(node);
   engine.groups = {kServerGroup};
   engine.wal.directory = (std::filesystem::path(options.data_dir) / "wal").string();
-  engine.wal.fdatasync = options.fsync;
+  if (!options.fsync) engine.wal.sync_mode = wal::SyncMode::kNone;
   // Different nodes draw different election timeouts; the core mixes in the group.
   engine.raft.seed = options.id.value() * 0x9E3779B97F4A7C15ULL;
   // Followers wait 500-1000 ms before campaigning (10 ms ticks): a loaded machine (a shared
