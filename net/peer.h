@@ -28,13 +28,13 @@
 #include <span>
 #include <vector>
 
-#include "net/cancellable_op.h"
 #include "net/connection.h"
 #include "net/handshake.h"
 #include "net/message_builder.h"
 #include "net/output_buffer.h"
 #include "net/transport_options.h"
 #include "net/transport_stats.h"
+#include "reactor/cancellable_op.h"
 
 namespace ringraft::net {
 
