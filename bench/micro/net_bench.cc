@@ -19,6 +19,7 @@
 // the first send to the last receipt), so set-up and connection stay outside the number.
 #include <benchmark/benchmark.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -36,6 +37,15 @@ namespace {
 constexpr uint64_t kTotalBytes = 128ull << 20;
 constexpr uint32_t kRoundTrips = 10'000;
 constexpr auto kConnectLimit = std::chrono::seconds(10);
+
+// CPU time (user + system, every thread of the process) since the process started. Wall time
+// on a shared machine follows the CPU a run gets; CPU per byte is the cost itself.
+double process_cpu_seconds() {
+  rusage usage{};
+  RR_ASSERT(::getrusage(RUSAGE_SELF, &usage) == 0);
+  const auto seconds = [](const timeval& t) { return double(t.tv_sec) + double(t.tv_usec) * 1e-6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
 
 uint16_t free_port() {
   Result<LoopbackListener> listener = listen_on_loopback();
@@ -210,8 +220,14 @@ StreamShape stream_shape(const benchmark::State& state) {
   return shape;
 }
 
-void report_stream(benchmark::State& state, const StreamShape& shape, double seconds) {
+// `cpu_seconds`: the process's CPU time over the whole run, set-up included (small beside
+// 128 MiB of traffic; the same set-up for every repetition).
+void report_stream(benchmark::State& state, const StreamShape& shape, double seconds,
+                   double cpu_seconds) {
   state.SetIterationTime(seconds);
+  state.counters["cpu_ns_per_kib"] =
+      cpu_seconds * 1e9 * 1024 /
+      static_cast<double>(shape.messages * net::frame_bytes(shape.message.size()));
   state.SetItemsProcessed(static_cast<int64_t>(shape.messages));  // AppendEntries messages
   state.SetBytesProcessed(
       static_cast<int64_t>(shape.messages * net::frame_bytes(shape.message.size())));
@@ -222,6 +238,7 @@ void report_stream(benchmark::State& state, const StreamShape& shape, double sec
 void BM_NetThroughput_reactor(benchmark::State& state) {
   const StreamShape shape = stream_shape(state);
   for (auto _ : state) {
+    const double cpu_before = process_cpu_seconds();
     TransportRun run;
     run.port_a = free_port();
     run.port_b = free_port();
@@ -238,7 +255,8 @@ void BM_NetThroughput_reactor(benchmark::State& state) {
       state.SkipWithError(report.ok() ? "the transport run failed" : report.error.c_str());
       return;
     }
-    report_stream(state, shape, seconds_between(run.start, run.end));
+    report_stream(state, shape, seconds_between(run.start, run.end),
+                  process_cpu_seconds() - cpu_before);
     state.counters["sendmsgs_per_message"] =
         static_cast<double>(run.sender.sendmsg_calls) / static_cast<double>(shape.messages);
     state.counters["kfull_per_message"] =
@@ -279,6 +297,7 @@ void BM_NetThroughput_blocking(benchmark::State& state) {
   const StreamShape shape = stream_shape(state);
   const std::vector<std::byte> frame = framed(shape.message);
   for (auto _ : state) {
+    const double cpu_before = process_cpu_seconds();
     LoopbackListener listener = listen_on_loopback().value();
     BenchClock::time_point end;
     bool received_all = false;
@@ -305,7 +324,7 @@ void BM_NetThroughput_blocking(benchmark::State& state) {
       state.SkipWithError("the blocking stream lost its connection");
       return;
     }
-    report_stream(state, shape, seconds_between(start, end));
+    report_stream(state, shape, seconds_between(start, end), process_cpu_seconds() - cpu_before);
   }
 }
 
@@ -351,8 +370,9 @@ Task<void> pong_node(Shard& shard, TransportRun& run, const std::vector<std::byt
   co_await finish_shard(shard, run, *transport);
 }
 
-void report_rtt(benchmark::State& state, size_t message_bytes, double seconds) {
+void report_rtt(benchmark::State& state, size_t message_bytes, double seconds, double cpu_seconds) {
   state.SetIterationTime(seconds);
+  state.counters["cpu_us_per_rtt"] = cpu_seconds * 1e6 / kRoundTrips;
   state.SetItemsProcessed(kRoundTrips);
   state.SetBytesProcessed(static_cast<int64_t>(kRoundTrips * message_bytes));
   state.counters["rtt_us"] = seconds * 1e6 / kRoundTrips;
@@ -363,6 +383,7 @@ void BM_NetRtt_reactor(benchmark::State& state) {
   const std::vector<std::byte> ping = append_entries(1, 2, 1, block_bytes);
   const std::vector<std::byte> pong = append_entries(2, 1, 1, block_bytes);
   for (auto _ : state) {
+    const double cpu_before = process_cpu_seconds();
     TransportRun run;
     run.port_a = free_port();
     run.port_b = free_port();
@@ -377,7 +398,8 @@ void BM_NetRtt_reactor(benchmark::State& state) {
       state.SkipWithError(report.ok() ? "the transport run failed" : report.error.c_str());
       return;
     }
-    report_rtt(state, net::frame_bytes(ping.size()), seconds_between(run.start, run.end));
+    report_rtt(state, net::frame_bytes(ping.size()), seconds_between(run.start, run.end),
+               process_cpu_seconds() - cpu_before);
   }
 }
 
@@ -385,6 +407,7 @@ void BM_NetRtt_blocking(benchmark::State& state) {
   const std::vector<std::byte> frame =
       framed(append_entries(1, 2, 1, static_cast<uint32_t>(state.range(0))));
   for (auto _ : state) {
+    const double cpu_before = process_cpu_seconds();
     LoopbackListener listener = listen_on_loopback().value();
     std::thread echo([&] {
       FileDescriptor fd(::accept(listener.fd.get(), nullptr, nullptr));
@@ -409,7 +432,8 @@ void BM_NetRtt_blocking(benchmark::State& state) {
       state.SkipWithError("the blocking ping-pong lost its connection");
       return;
     }
-    report_rtt(state, frame.size(), seconds_between(start, end));
+    report_rtt(state, frame.size(), seconds_between(start, end),
+               process_cpu_seconds() - cpu_before);
   }
 }
 
