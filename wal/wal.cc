@@ -412,7 +412,7 @@ void Wal::complete_flush(uint32_t buffer_index, const Result<void>& result) {
   in_flight_count_--;
   if (result.ok()) {
     state.done = true;
-    stats_.fsyncs_completed++;
+    if (options_.sync_mode != SyncMode::kNone) stats_.fsyncs_completed++;
     if (!failure_) advance_durable();
   } else {
     fail(result.error());

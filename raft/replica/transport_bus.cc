@@ -9,7 +9,7 @@ namespace ringraft::replica {
 Result<std::unique_ptr<TransportBus>> TransportBus::create(Shard& shard,
                                                            net::TransportOptions options) {
   if (Result<void> valid = options.validate(); !valid.ok()) return valid.error();
-  std::unique_ptr<TransportBus> bus(new TransportBus());
+  std::unique_ptr<TransportBus> bus(new TransportBus(shard));
   TransportBus* self = bus.get();
   // The handler holds the bus, which outlives the transport it owns.
   auto transport = net::Transport::create(
@@ -21,8 +21,9 @@ Result<std::unique_ptr<TransportBus>> TransportBus::create(Shard& shard,
 }
 
 TransportBus::~TransportBus() {
-  // A started transport must be stopped (its tasks hold it) before it is destroyed.
-  RR_ASSERT(!started_ || stopped_);
+  // A started transport must be stopped (its tasks hold it) before it is destroyed, unless the
+  // shard is stopping and destroys every task anyway.
+  RR_ASSERT(!started_ || stopped_ || shard_.stopping());
 }
 
 Task<Result<void>> TransportBus::start() {

@@ -62,9 +62,10 @@ class TransportBus final : public MessageBus {
   const TransportBusStats& stats() const { return stats_; }
 
  private:
-  TransportBus() = default;
+  explicit TransportBus(Shard& shard) : shard_(shard) {}
   void deliver(NodeId from, const wire::Message& message);
 
+  Shard& shard_;
   std::unique_ptr<net::Transport> transport_;
   ShardEngine* engine_ = nullptr;
   bool started_ = false;

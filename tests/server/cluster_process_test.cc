@@ -269,6 +269,20 @@ TEST(ServerProcess, APortInUseIsNamed) {
   EXPECT_EQ(run_shell("grep -q 'RESP port (--port) 127.0.0.1:" + port + "' " + out), 0);
 }
 
+TEST(ServerProcess, FsyncOffWarnsAndNeverFlushes) {
+  TempDir dir;
+  ProcessCluster cluster(kBinary, 1, dir.path(), {"--fsync", "off"});
+  ASSERT_TRUE(cluster.start(1));
+  ASSERT_TRUE(cluster.wait_leader().has_value());
+  EXPECT_EQ(cluster.command(1, {"SET", "k", "v"}), "+OK\r\n");
+  EXPECT_EQ(bulk_value(cluster.command(1, {"GET", "k"}).value_or("")), "v");
+  const std::string status = cluster.command(1, {"RINGRAFT.STATUS"}).value_or("");
+  EXPECT_NE(status.find("\r\nwal_fsyncs:0\r\n"), std::string::npos) << status;
+  EXPECT_NE(status.find("\r\nwal_batches_durable:"), std::string::npos) << status;
+  EXPECT_NE(cluster.log(1).find("WARNING --fsync off"), std::string::npos);
+  EXPECT_EQ(cluster.terminate(1), 0);
+}
+
 TEST(ServerProcess, ConfigFileSetsOptionsAndFlagsWin) {
   TempDir dir;
   const uint16_t raft = pick_free_port();
