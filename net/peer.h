@@ -11,7 +11,8 @@
 // exponential in the consecutive failures with jitter, so a peer that is down costs one connect
 // per backoff and no busy loop.
 //
-// Sending: send() frames the message into the OutputBuffer (its one copy); the transport's
+// Sending: send() frames the message into the OutputBuffer (its one copy), or begin_built() /
+// commit_built() have it built there (no copy); the transport's
 // before_sleep hook calls flush(), which hands everything queued during the turn to the kernel
 // in one sendmsg. While a send is in flight, new frames queue behind it, up to the bound.
 // On disconnect, everything queued and in flight is dropped and counted (frames_dropped): Raft

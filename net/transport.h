@@ -12,10 +12,12 @@
 // peers' dials for receiving (see peer.h for why). Everything runs on the owning shard's thread:
 // the handlers are called there, and send() must be called there.
 //
-// Data flow. Out: send() frames the finished wire::Message into the peer's bounded output buffer
-// (one copy); a before_sleep hook flushes every peer that got frames this turn, one sendmsg per
-// peer. In: multishot recv over a shared provided-buffer group -> the connection's FrameDecoder
-// (bounds, CRC, verifier) -> the sender's `from` is checked against its handshake -> handler.
+// Data flow. Out: send_built() builds the wire::Message in the peer's bounded output buffer (no
+// copy), send() frames a finished one into it (one copy); a before_sleep hook flushes every peer
+// that got frames this turn, one sendmsg per peer. In: multishot recv over a shared
+// provided-buffer group -> the connection's FrameDecoder (bounds, CRC, verifier; in place when
+// the frame lies in one buffer) -> the sender's `from` is checked against its handshake ->
+// handler.
 //
 // Bounds: per peer 2 x peer_output_bytes_max of output; per connection one decoder buffer of
 // frame_bytes_max (outbound connections: 1 KiB); recv_buffer_count x recv_buffer_bytes shared;

@@ -1,5 +1,6 @@
-// The decoder reassembles frames from chunks split anywhere (as TCP delivers them), applies
-// back-pressure when a chunk does not fit, and realigns FlatBuffers that arrive misaligned.
+// The decoder reassembles frames from chunks split anywhere (as TCP delivers them), takes no
+// more of a chunk than the frame being assembled, and realigns FlatBuffers that arrive
+// misaligned.
 #include <gtest/gtest.h>
 
 #include <cstdint>
