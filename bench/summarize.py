@@ -46,7 +46,8 @@ NANOSECONDS_PER_UNIT = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 # Per-benchmark counters worth showing beside the key rate, with their display unit.
 DETAIL_COUNTERS = (("rtt_us", "us RTT"), ("ns_per_message", "ns/msg"), ("sync_us", "us/sync"),
                    ("p50_us", "us p50"), ("p99_us", "us p99"), ("p999_us", "us p999"),
-                   ("entries_per_fsync", "entries/fsync"), ("room_waits", "room waits"))
+                   ("entries_per_fsync", "entries/fsync"), ("room_waits", "room waits"),
+                   ("cpu_ns_per_entry", "ns CPU/entry"))
 
 
 def plain_name(name):

@@ -15,14 +15,17 @@
 //   BM_Wal/sequential_write/1048576/1              baseline: write(1 MiB) sequentially, one final
 //                                                  fdatasync: the disk's streaming bandwidth
 //
-// Counters: entries_per_fsync (group commit at work) and disk_fraction (the WAL's payload
-// bandwidth ÷ the sequential baseline's, measured once per process before the first WAL run).
+// Counters: entries_per_fsync (group commit at work), disk_fraction (the WAL's payload
+// bandwidth ÷ the sequential baseline's, measured once per process before the first WAL run) and
+// cpu_ns_per_entry (the process's user + system CPU over the run ÷ entries: what an entry costs
+// apart from waiting for the disk).
 // Each run is bounded by kTimeBudget and a byte cap, on a fresh directory under
 // $RINGRAFT_BENCH_DIR (default /tmp; pick the disk you mean to measure: on tmpfs fdatasync is
 // free). WalOptions are the defaults (64 MiB segments, 1 MiB batches, one fdatasync in flight)
 // unless the name says otherwise.
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -56,7 +59,19 @@ struct TimedRun {
 
 struct WalRun : TimedRun {
   wal::WalStats stats;
+  uint64_t cpu_ns = 0;  // user + system CPU of the whole process (io_uring workers included)
 };
+
+// CPU time the process has used so far, user and system, in ns.
+uint64_t process_cpu_ns() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  const auto ns = [](const timeval& t) {
+    return static_cast<uint64_t>(t.tv_sec) * 1'000'000'000 +
+           static_cast<uint64_t>(t.tv_usec) * 1000;
+  };
+  return ns(usage.ru_utime) + ns(usage.ru_stime);
+}
 
 // One appender: append, await durability, repeat until the budget or the byte cap is spent. A
 // full batch is awaited (wait_for_room), not retried every turn.
@@ -107,12 +122,14 @@ Task<void> run_appenders(Shard& shard, const wal::WalOptions& options, size_t en
   uint64_t next_index = 1;
   Latch done(in_flight);
   run.started = BenchClock::now();
+  const uint64_t cpu_started_ns = process_cpu_ns();
   const BenchClock::time_point deadline = run.started + kTimeBudget;
   for (uint32_t i = 0; i < in_flight; i++) {
     shard.spawn(append_loop(log, payload, deadline, next_index, run, done));
   }
   co_await done.wait();
   run.finished = BenchClock::now();
+  run.cpu_ns = process_cpu_ns() - cpu_started_ns;
   run.stats = log.stats();
   const Result<void> closed = co_await log.close();
   if (!closed.ok() && run.error.empty()) run.error = closed.error().message();
@@ -208,6 +225,10 @@ void BM_WalAppend(benchmark::State& state, WalVariant variant) {
             : static_cast<double>(run.bytes) / run.seconds() / disk_bytes_per_second;
     state.counters["fsyncs"] = static_cast<double>(fsyncs);
     state.counters["room_waits"] = static_cast<double>(run.stats.room_waits);
+    // What an entry costs in CPU, apart from the waiting: the process's user + system time
+    // (the fdatasync waits cost none) over the entries made durable.
+    state.counters["cpu_ns_per_entry"] =
+        run.items == 0 ? 0.0 : static_cast<double>(run.cpu_ns) / static_cast<double>(run.items);
   }
 }
 

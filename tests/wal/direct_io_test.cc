@@ -134,7 +134,10 @@ TEST(WalDirectIo, TornOrZeroedTailOfAPaddedBatchKeepsExactlyTheBatchesBeforeIt) 
   TempDir dir;
   const WalOptions options = direct_options(dir);
   const std::string path = dir.file(segment_file_name(Seq(1)));
-  const auto [last_start, last_end] = write_three_padded_batches(options, path);
+  // Plain variables, not a structured binding: Clang 14 cannot capture those in a lambda.
+  const std::pair<uint64_t, uint64_t> last_batch = write_three_padded_batches(options, path);
+  const uint64_t last_start = last_batch.first;
+  const uint64_t last_end = last_batch.second;
   ASSERT_EQ(last_start % kBlockBytes, 0u);
   ASSERT_GT(last_end - last_start, 2 * kBlockBytes);  // several blocks: tears between them
   const std::vector<std::byte> original = read_file(path);
