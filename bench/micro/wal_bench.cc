@@ -26,6 +26,7 @@
 #include <cstring>
 #include <vector>
 
+#include "bench/micro/durable_append_load.h"
 #include "bench/micro/reactor_bench_support.h"
 #include "common/bytes.h"
 #include "reactor/latch.h"
@@ -50,64 +51,6 @@ struct TimedRun {
 
   double seconds() const { return seconds_between(started, finished); }
 };
-
-struct WalRun : TimedRun {
-  wal::WalStats stats;
-};
-
-// One appender: append, await durability, repeat until the budget or the byte cap is spent.
-Task<void> append_loop(Shard& shard, wal::Wal& log, const std::vector<std::byte>& payload,
-                       BenchClock::time_point deadline, uint64_t& next_index, WalRun& run,
-                       Latch& done) {
-  const uint32_t length = static_cast<uint32_t>(payload.size());
-  while (run.error.empty() && run.bytes < kWalBytesMax && BenchClock::now() < deadline) {
-    const Result<Seq> seq = log.append_entries(GroupId(1), Term(1), LogIndex(next_index),
-                                               std::span(&length, 1), payload);
-    if (!seq.ok() && seq.error().code() == ErrorCode::kFull) {
-      co_await ops::nop(shard.io());  // the batch leaves at the end of this turn; retry after
-      continue;
-    }
-    if (!seq.ok()) {
-      run.error = seq.error().message();
-      break;
-    }
-    next_index++;
-    const Result<Seq> durable = co_await log.wait_durable(seq.value());
-    if (!durable.ok()) {
-      run.error = durable.error().message();
-      break;
-    }
-    run.items++;
-    run.bytes += payload.size();
-  }
-  done.count_down();
-}
-
-Task<void> run_appenders(Shard& shard, const wal::WalOptions& options, size_t entry_bytes,
-                         uint32_t in_flight, WalRun& run) {
-  Result<std::unique_ptr<wal::Wal>> opened =
-      co_await wal::Wal::open(shard, options, wal::WalPosition{});
-  if (!opened.ok()) {
-    run.error = opened.error().message();
-    shard.reactor().stop();
-    co_return;
-  }
-  wal::Wal& log = *opened.value();
-  const std::vector<std::byte> payload(entry_bytes, std::byte{0x5a});
-  uint64_t next_index = 1;
-  Latch done(in_flight);
-  run.started = BenchClock::now();
-  const BenchClock::time_point deadline = run.started + kTimeBudget;
-  for (uint32_t i = 0; i < in_flight; i++) {
-    shard.spawn(append_loop(shard, log, payload, deadline, next_index, run, done));
-  }
-  co_await done.wait();
-  run.finished = BenchClock::now();
-  run.stats = log.stats();
-  const Result<void> closed = co_await log.close();
-  if (!closed.ok() && run.error.empty()) run.error = closed.error().message();
-  shard.reactor().stop();
-}
 
 // Sequential 1 MiB writes into a new file, then one fdatasync; the time includes the sync.
 TimedRun sequential_write(const TempDir& directory) {
@@ -167,16 +110,24 @@ void BM_WalAppend(benchmark::State& state, uint32_t fsyncs_in_flight_max) {
     wal::WalOptions options;
     options.directory = directory.path();
     options.fsyncs_in_flight_max = fsyncs_in_flight_max;
-    WalRun run;
-    const ReactorRunReport ran = run_reactor_workload(1, [&](Shard& shard) -> Task<void> {
-      return run_appenders(shard, options, entry_bytes, in_flight, run);
-    });
-    if (!ran.ok() || !run.error.empty()) {
-      state.SkipWithError((!ran.ok() ? ran.error : run.error).c_str());
+    DurableAppendLoad load;
+    load.entry_bytes = entry_bytes;
+    load.in_flight = in_flight;
+    load.time_budget = kTimeBudget;
+    load.bytes_max = kWalBytesMax;
+    const ReactorRunReport ran = run_reactor_workload(
+        1, [&](Shard& shard) -> Task<void> { return run_durable_appends(shard, options, load); });
+    if (!ran.ok() || !load.error.empty()) {
+      state.SkipWithError((!ran.ok() ? ran.error : load.error).c_str());
       break;
     }
+    TimedRun run;
+    run.items = load.completed;
+    run.bytes = load.bytes;
+    run.started = load.started;
+    run.finished = load.finished;
     report(state, run, directory);
-    const uint64_t fsyncs = run.stats.fsyncs_completed;
+    const uint64_t fsyncs = load.stats.fsyncs_completed;
     state.counters["entries_per_fsync"] =
         fsyncs == 0 ? 0.0 : static_cast<double>(run.items) / static_cast<double>(fsyncs);
     state.counters["disk_fraction"] =
