@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "bench/micro/durable_append_load.h"
 #include "bench/micro/reactor_bench_support.h"
 #include "reactor/latch.h"
 #include "reactor/ops.h"
@@ -205,74 +206,34 @@ LoadRun engine_run(size_t entry_bytes, uint32_t in_flight, uint32_t groups, std:
 
 // ---- the ceiling: one Wal alone ------------------------------------------------------------
 
-Task<void> append_loop(Shard& shard, wal::Wal& log, ConstByteSpan payload,
-                       BenchClock::time_point deadline, uint64_t& next_index, LoadRun& run,
-                       Latch& done) {
-  const auto length = static_cast<uint32_t>(payload.size());
-  while (run.more(deadline)) {
-    const BenchClock::time_point appended = BenchClock::now();
-    const Result<Seq> seq =
-        log.append_entries(kGroup, Term(1), LogIndex(next_index), std::span(&length, 1), payload);
-    if (!seq.ok() && seq.error().code() == ErrorCode::kFull) {
-      run.refused_full++;
-      co_await ops::nop(shard.io());  // the batch leaves at the end of this turn; retry after
-      continue;
-    }
-    if (!seq.ok()) {
-      run.error = seq.error().message();
-      break;
-    }
-    next_index++;
-    run.issued++;
-    const Result<Seq> durable = co_await log.wait_durable(seq.value());
-    if (!durable.ok()) {
-      run.error = durable.error().message();
-      break;
-    }
-    run.record(appended);
-  }
-  done.count_down();
-}
-
-Task<void> run_wal(Shard& shard, const std::string& directory, size_t entry_bytes,
-                   uint32_t in_flight, LoadRun& run) {
-  wal::WalOptions options;
-  options.directory = directory;
-  Result<std::unique_ptr<wal::Wal>> opened =
-      co_await wal::Wal::open(shard, options, wal::WalPosition{});
-  if (!opened.ok()) {
-    run.error = opened.error().message();
-    shard.reactor().stop();
-    co_return;
-  }
-  wal::Wal& log = *opened.value();
-  const std::vector<std::byte> payload(entry_bytes, std::byte{0x5a});
-  uint64_t next_index = 1;
-  Latch done(in_flight);
-  run.started = BenchClock::now();
-  const BenchClock::time_point deadline = run.started + kTimeBudget;
-  for (uint32_t i = 0; i < in_flight; i++) {
-    shard.spawn(append_loop(shard, log, payload, deadline, next_index, run, done));
-  }
-  co_await done.wait();
-  run.finished = BenchClock::now();
-  run.fsyncs = log.stats().fsyncs_completed;
-  const Result<void> closed = co_await log.close();
-  if (!closed.ok() && run.error.empty()) run.error = closed.error().message();
-  shard.reactor().stop();
-}
-
+// The same load as wal_bench's BM_Wal/wal rows (durable_append_load.h), bounded like the
+// engine's runs.
 LoadRun wal_run(size_t entry_bytes, uint32_t in_flight, std::string& error) {
   LoadRun run;
-  run.latencies_ns.reserve(kEntriesMax);
   TempDir directory;
   if (!directory.ok()) {
     error = directory.error();
     return run;
   }
-  const ReactorRunReport ran = run_reactor_workload(1, [&](Shard& shard) -> Task<void> {
-    return run_wal(shard, directory.path(), entry_bytes, in_flight, run);
-  });
+  wal::WalOptions options;
+  options.directory = directory.path();
+  DurableAppendLoad load;
+  load.entry_bytes = entry_bytes;
+  load.in_flight = in_flight;
+  load.time_budget = kTimeBudget;
+  load.appends_max = kEntriesMax;
+  load.record_latencies = true;
+  load.latencies_ns.reserve(kEntriesMax);
+  const ReactorRunReport ran = run_reactor_workload(
+      1, [&](Shard& shard) -> Task<void> { return run_durable_appends(shard, options, load); });
+  run.issued = load.issued;
+  run.completed = load.completed;
+  run.refused_full = load.refused_full;
+  run.fsyncs = load.stats.fsyncs_completed;
+  run.latencies_ns = std::move(load.latencies_ns);
+  run.error = load.error;
+  run.started = load.started;
+  run.finished = load.finished;
   error = !ran.ok() ? ran.error : run.error;
   return run;
 }

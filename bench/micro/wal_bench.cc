@@ -25,17 +25,15 @@
 // unless the name says otherwise.
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <vector>
 
+#include "bench/micro/durable_append_load.h"
 #include "bench/micro/reactor_bench_support.h"
 #include "common/bytes.h"
-#include "reactor/latch.h"
-#include "reactor/ops.h"
 #include "wal/wal.h"
 
 namespace ringraft::bench {
@@ -56,85 +54,6 @@ struct TimedRun {
 
   double seconds() const { return seconds_between(started, finished); }
 };
-
-struct WalRun : TimedRun {
-  wal::WalStats stats;
-  uint64_t cpu_ns = 0;  // user + system CPU of the whole process (io_uring workers included)
-};
-
-// CPU time the process has used so far, user and system, in ns.
-uint64_t process_cpu_ns() {
-  rusage usage{};
-  ::getrusage(RUSAGE_SELF, &usage);
-  const auto ns = [](const timeval& t) {
-    return static_cast<uint64_t>(t.tv_sec) * 1'000'000'000 +
-           static_cast<uint64_t>(t.tv_usec) * 1000;
-  };
-  return ns(usage.ru_utime) + ns(usage.ru_stime);
-}
-
-// One appender: append, await durability, repeat until the budget or the byte cap is spent. A
-// full batch is awaited (wait_for_room), not retried every turn.
-Task<void> append_loop(wal::Wal& log, const std::vector<std::byte>& payload,
-                       BenchClock::time_point deadline, uint64_t& next_index, WalRun& run,
-                       Latch& done) {
-  const uint32_t length = static_cast<uint32_t>(payload.size());
-  const size_t record_bytes = wal::entries_record_bytes(1, payload.size());
-  while (run.error.empty() && run.bytes < kWalBytesMax && BenchClock::now() < deadline) {
-    const Result<Seq> seq = log.append_entries(GroupId(1), Term(1), LogIndex(next_index),
-                                               std::span(&length, 1), payload);
-    if (!seq.ok() && seq.error().code() == ErrorCode::kFull) {
-      const Result<void> room = co_await log.wait_for_room(record_bytes);
-      if (!room.ok()) run.error = room.error().message();
-      continue;
-    }
-    if (!seq.ok()) {
-      run.error = seq.error().message();
-      break;
-    }
-    next_index++;
-    const Result<Seq> durable = co_await log.wait_durable(seq.value());
-    if (!durable.ok()) {
-      run.error = durable.error().message();
-      break;
-    }
-    run.items++;
-    run.bytes += payload.size();
-  }
-  done.count_down();
-}
-
-Task<void> run_appenders(Shard& shard, const wal::WalOptions& options, size_t entry_bytes,
-                         uint32_t in_flight, WalRun& run) {
-  Result<std::unique_ptr<wal::Wal>> opened =
-      co_await wal::Wal::open(shard, options, wal::WalPosition{});
-  if (opened.ok() && options.direct_io == wal::DirectIo::kRequired &&
-      !opened.value()->direct_io()) {
-    opened = Error(ErrorCode::kUnsupported, "O_DIRECT asked for but not in use");
-  }
-  if (!opened.ok()) {
-    run.error = opened.error().message();
-    shard.reactor().stop();
-    co_return;
-  }
-  wal::Wal& log = *opened.value();
-  const std::vector<std::byte> payload(entry_bytes, std::byte{0x5a});
-  uint64_t next_index = 1;
-  Latch done(in_flight);
-  run.started = BenchClock::now();
-  const uint64_t cpu_started_ns = process_cpu_ns();
-  const BenchClock::time_point deadline = run.started + kTimeBudget;
-  for (uint32_t i = 0; i < in_flight; i++) {
-    shard.spawn(append_loop(log, payload, deadline, next_index, run, done));
-  }
-  co_await done.wait();
-  run.finished = BenchClock::now();
-  run.cpu_ns = process_cpu_ns() - cpu_started_ns;
-  run.stats = log.stats();
-  const Result<void> closed = co_await log.close();
-  if (!closed.ok() && run.error.empty()) run.error = closed.error().message();
-  shard.reactor().stop();
-}
 
 // Sequential 1 MiB writes into a new file, then one fdatasync; the time includes the sync.
 TimedRun sequential_write(const TempDir& directory) {
@@ -207,16 +126,24 @@ void BM_WalAppend(benchmark::State& state, WalVariant variant) {
     options.fsyncs_in_flight_max = variant.fsyncs_in_flight_max;
     options.direct_io = variant.direct_io;
     options.sync_mode = variant.sync_mode;
-    WalRun run;
-    const ReactorRunReport ran = run_reactor_workload(1, [&](Shard& shard) -> Task<void> {
-      return run_appenders(shard, options, entry_bytes, in_flight, run);
-    });
-    if (!ran.ok() || !run.error.empty()) {
-      state.SkipWithError((!ran.ok() ? ran.error : run.error).c_str());
+    DurableAppendLoad load;
+    load.entry_bytes = entry_bytes;
+    load.in_flight = in_flight;
+    load.time_budget = kTimeBudget;
+    load.bytes_max = kWalBytesMax;
+    const ReactorRunReport ran = run_reactor_workload(
+        1, [&](Shard& shard) -> Task<void> { return run_durable_appends(shard, options, load); });
+    if (!ran.ok() || !load.error.empty()) {
+      state.SkipWithError((!ran.ok() ? ran.error : load.error).c_str());
       break;
     }
+    TimedRun run;
+    run.items = load.completed;
+    run.bytes = load.bytes;
+    run.started = load.started;
+    run.finished = load.finished;
     report(state, run, directory);
-    const uint64_t fsyncs = run.stats.fsyncs_completed;
+    const uint64_t fsyncs = load.stats.fsyncs_completed;
     state.counters["entries_per_fsync"] =
         fsyncs == 0 ? 0.0 : static_cast<double>(run.items) / static_cast<double>(fsyncs);
     state.counters["disk_fraction"] =
@@ -224,11 +151,11 @@ void BM_WalAppend(benchmark::State& state, WalVariant variant) {
             ? 0.0
             : static_cast<double>(run.bytes) / run.seconds() / disk_bytes_per_second;
     state.counters["fsyncs"] = static_cast<double>(fsyncs);
-    state.counters["room_waits"] = static_cast<double>(run.stats.room_waits);
+    state.counters["room_waits"] = static_cast<double>(load.stats.room_waits);
     // What an entry costs in CPU, apart from the waiting: the process's user + system time
     // (the fdatasync waits cost none) over the entries made durable.
     state.counters["cpu_ns_per_entry"] =
-        run.items == 0 ? 0.0 : static_cast<double>(run.cpu_ns) / static_cast<double>(run.items);
+        run.items == 0 ? 0.0 : static_cast<double>(load.cpu_ns) / static_cast<double>(run.items);
   }
 }
 

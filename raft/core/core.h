@@ -90,9 +90,13 @@ class Core {
   Result<void> step(Message message);
   void tick();
   void campaign();
+  // The caller's bytes are copied once, into one block for the whole batch (entry_block.h).
   ProposeResult propose(std::vector<Payload> batch);
   // The same, and the batch's fate comes back with `context` in Ready::proposals (proposal.h).
   ProposeResult propose(std::vector<Payload> batch, uint64_t context);
+  // Payloads already in a shared block (EntryBlockBuilder::take): no byte is copied.
+  ProposeResult propose(std::vector<PayloadRef> batch);
+  ProposeResult propose(std::vector<PayloadRef> batch, uint64_t context);
   void persisted_to(LogIndex index, Term term);
   // A linearizable read (Raft thesis §6.4): Ready::read_states will carry `context` with the
   // index the state machine must reach before serving it. Reads are confirmed in batches, one
@@ -148,7 +152,7 @@ class Core {
   void on_lower_term(const Message& message);
   void send(Message message);
   void after_input() const;
-  ProposeResult append_proposal(std::vector<Payload>&& batch, std::optional<uint64_t> context);
+  ProposeResult append_proposal(std::vector<PayloadRef>&& batch, std::optional<uint64_t> context);
   uint64_t uncommitted_bytes_of_term() const;
 
   // Elections (election.cc).

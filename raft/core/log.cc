@@ -89,6 +89,7 @@ LogIndex RaftLog::find_conflict_by_term(LogIndex index, Term term) const {
 std::vector<Entry> RaftLog::slice(LogIndex from, uint32_t count_max, uint64_t bytes_max) const {
   RR_ASSERT(from >= first_index() && from.value() <= last_index().value() + 1);
   std::vector<Entry> out;
+  out.reserve(std::min<uint64_t>(count_max, last_index().value() + 1 - from.value()));
   uint64_t total_bytes = 0;
   for (uint64_t i = from.value(); i <= last_index().value() && out.size() < count_max; ++i) {
     const Entry& entry = at(LogIndex{i});

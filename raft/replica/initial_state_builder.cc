@@ -46,13 +46,20 @@ void InitialStateBuilder::visit_entries(Seq seq, const wal::Record& record,
     return;
   }
   state.entries.resize(first - 1);  // entries at i replace everything from i on
+  // One block per record: its entries refer to it, as they did to the proposed batch.
+  raft::EntryBlockBuilder builder;
+  builder.reserve(record.entry_count, record.payload.size());
   size_t offset = 0;
   for (uint32_t i = 0; i < record.entry_count; ++i) {
     const uint32_t length_bytes = record.entry_length_bytes(i);
-    const ConstByteSpan payload = record.payload.subspan(offset, length_bytes);
-    state.entries.push_back(raft::Entry{record.term, LogIndex{first + i},
-                                        raft::Payload(payload.begin(), payload.end())});
+    builder.add(record.payload.subspan(offset, length_bytes));
     offset += length_bytes;
+  }
+  payloads_scratch_.clear();
+  builder.take(payloads_scratch_);
+  for (uint32_t i = 0; i < record.entry_count; ++i) {
+    state.entries.push_back(
+        raft::Entry{record.term, LogIndex{first + i}, std::move(payloads_scratch_[i])});
   }
 }
 

@@ -26,6 +26,7 @@ class InitialStateBuilder {
 
   std::map<GroupId, raft::InitialState> groups_;
   std::optional<Error> error_;
+  std::vector<raft::PayloadRef> payloads_scratch_;  // one record's payloads
 };
 
 }  // namespace ringraft::replica

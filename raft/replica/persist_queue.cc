@@ -118,15 +118,25 @@ Result<bool> PersistQueue::write_entries(wal::Wal& wal, PendingPersist& pending)
       }
       return false;
     }
+    const std::span<const raft::Entry> run(entries.data() + begin, end - begin);
     lengths_scratch_.clear();
-    payload_scratch_.clear();
-    for (size_t i = begin; i < end; ++i) {
-      const raft::Payload& payload = entries[i].payload;
-      lengths_scratch_.push_back(static_cast<uint32_t>(payload.size()));
-      payload_scratch_.insert(payload_scratch_.end(), payload.begin(), payload.end());
+    for (const raft::Entry& entry : run) {
+      lengths_scratch_.push_back(static_cast<uint32_t>(entry.payload.size()));
     }
-    Result<Seq> seq = wal.append_entries(replica.group(), term, entries[begin].index,
-                                         lengths_scratch_, payload_scratch_);
+    // A batch as proposed or received lies back to back in one block: the WAL copies it from
+    // there in one piece. Otherwise (entries of several blocks) gather them first.
+    ConstByteSpan payload;
+    if (const std::optional<ConstByteSpan> contiguous = raft::contiguous_payloads(run)) {
+      payload = *contiguous;
+    } else {
+      payload_scratch_.clear();
+      for (const raft::Entry& entry : run) {
+        payload_scratch_.insert(payload_scratch_.end(), entry.payload.begin(), entry.payload.end());
+      }
+      payload = payload_scratch_;
+    }
+    Result<Seq> seq =
+        wal.append_entries(replica.group(), term, entries[begin].index, lengths_scratch_, payload);
     if (!seq) return seq.error();
     pending.seq = seq.value();
     pending.entries_written = end;

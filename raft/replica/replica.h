@@ -65,7 +65,7 @@ class Replica {
   ProposalList queued_;
   ProposalList pending_;
   // Reused per apply() (no allocation once warm).
-  std::vector<raft::Payload> batch_scratch_;
+  std::vector<raft::PayloadRef> batch_scratch_;
   std::vector<CommittedEntry> apply_scratch_;
   std::vector<size_t> slot_scratch_;  // committed[i]'s result slot, or SIZE_MAX (empty entry)
   ApplyResults results_;

@@ -107,13 +107,21 @@ void WireEncoder::encode_append(NodeId from, NodeId to, const GroupMessage& mess
         builder_.CreateUninitializedVector<uint8_t>(size_t{count} * 4 + payload_bytes, &block);
     std::byte* lengths_at = reinterpret_cast<std::byte*>(block);
     std::byte* payload_at = lengths_at + size_t{count} * 4;
-    for (size_t i = begin; i < end; ++i) {
-      const raft::Payload& payload = entries[i].payload;
-      const uint32_t length_bytes = static_cast<uint32_t>(payload.size());
+    const std::span<const raft::Entry> run(entries.data() + begin, end - begin);
+    for (const raft::Entry& entry : run) {
+      const uint32_t length_bytes = static_cast<uint32_t>(entry.payload.size());
       std::memcpy(lengths_at, &length_bytes, 4);
       lengths_at += 4;
-      if (!payload.empty()) std::memcpy(payload_at, payload.data(), payload.size());
-      payload_at += payload.size();
+    }
+    // Entries proposed or received together lie back to back in one block: one copy.
+    if (const std::optional<ConstByteSpan> contiguous = raft::contiguous_payloads(run)) {
+      std::memcpy(payload_at, contiguous->data(), contiguous->size());
+    } else {
+      for (const raft::Entry& entry : run) {
+        if (!entry.payload.empty())
+          std::memcpy(payload_at, entry.payload.data(), entry.payload.size());
+        payload_at += entry.payload.size();
+      }
     }
     const auto body = wire::CreateAppendEntries(
         builder_, message.group.value(), append.term.value(), from.value(), prev_index.value(),
@@ -404,15 +412,22 @@ Result<void> WireDecoder::decode_append(NodeId from, NodeId to, const wire::Appe
   m.message.log_term = Term{append.prev_log_term()};
   m.message.commit = LogIndex{append.commit()};
   m.message.entries.reserve(count);
-  const std::byte* payload_at = lengths_at + count * 4;
+  // One copy out of the transport's buffer for the whole message: the entries refer to it.
+  raft::EntryBlock* entry_block = nullptr;
+  if (payload_bytes > 0) {
+    entry_block = raft::EntryBlock::create(payload_bytes);
+    std::memcpy(entry_block->bytes(), lengths_at + count * 4, payload_bytes);
+  }
+  size_t offset = 0;
   for (uint64_t i = 0; i < count; ++i) {
     uint32_t length_bytes = 0;
     std::memcpy(&length_bytes, lengths_at + i * 4, 4);
     m.message.entries.push_back(raft::Entry{Term{append.entries_term()},
                                             LogIndex{append.prev_log_index() + 1 + i},
-                                            raft::Payload(payload_at, payload_at + length_bytes)});
-    payload_at += length_bytes;
+                                            raft::PayloadRef(entry_block, offset, length_bytes)});
+    offset += length_bytes;
   }
+  if (entry_block != nullptr) entry_block->release();  // the entries hold it now
   out.push_back(std::move(m));
   return {};
 }

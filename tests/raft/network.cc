@@ -328,8 +328,7 @@ std::vector<Entry> decode_applied(const Payload& data) {
     entry.index = LogIndex{get_u64(data, at)};
     const uint64_t size_bytes = get_u64(data, at);
     RR_ASSERT(at + size_bytes <= data.size());
-    const auto begin = data.begin() + static_cast<std::ptrdiff_t>(at);
-    entry.payload.assign(begin, begin + static_cast<std::ptrdiff_t>(size_bytes));
+    entry.payload = PayloadRef::copy_of(ConstByteSpan(data.data() + at, size_bytes));
     at += size_bytes;
     applied.push_back(std::move(entry));
   }

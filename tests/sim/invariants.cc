@@ -11,7 +11,7 @@ namespace ringraft::sim {
 using raft::Core;
 using raft::Entry;
 
-uint64_t payload_hash(const raft::Payload& payload) {
+uint64_t payload_hash(ConstByteSpan payload) {
   Fnv1a hash;
   hash.add(payload.data(), payload.size());
   return hash.value();

@@ -29,7 +29,7 @@
 
 namespace ringraft::sim {
 
-uint64_t payload_hash(const raft::Payload& payload);
+uint64_t payload_hash(ConstByteSpan payload);
 
 class InvariantChecker {
  public:

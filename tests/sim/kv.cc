@@ -41,7 +41,7 @@ raft::Payload encode_command(const KvCommand& command) {
   return payload;
 }
 
-std::optional<KvCommand> decode_command(const raft::Payload& payload) {
+std::optional<KvCommand> decode_command(ConstByteSpan payload) {
   if (payload.empty()) return std::nullopt;
   const std::string_view text(reinterpret_cast<const char*>(payload.data()), payload.size());
   KvCommand command;

@@ -28,7 +28,7 @@ struct KvCommand {
 
 raft::Payload encode_command(const KvCommand& command);
 // nullopt for a payload that is not a command (the leader's empty entry of a new term).
-std::optional<KvCommand> decode_command(const raft::Payload& payload);
+std::optional<KvCommand> decode_command(ConstByteSpan payload);
 
 // What one node has applied. Rebuilt from the log after a restart (the core re-applies from
 // index 1: this slice has no snapshots).
