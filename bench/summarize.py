@@ -7,6 +7,11 @@ script prints each benchmark's key number in human units, then for each pair the
 baseline, and writes <input stem>.summary.json next to the input with the machine description
 (nproc, kernel, CPU model, date), so that results from different machines can be told apart.
 
+Some groups compare every variant with one fixed benchmark instead (GROUP_BASELINES): the WAL's
+durable appends (BM_Wal/wal*/<entry bytes>/<in flight>) against the fsync ceiling
+(pwrite(4 KiB)+fdatasync, appends/s) and against sequential writes (bytes/s: the fraction of the
+disk's bandwidth).
+
 With --benchmark_repetitions the median of the repetitions is used; aggregate rows that Google
 Benchmark adds (_mean, _median, ...) are ignored and recomputed here.
 
@@ -27,6 +32,12 @@ REACTOR_VARIANTS = ("reactor", "reactor_polling", "reactor_linked", "task_create
                     "engine")
 BASELINE_VARIANTS = ("blocking", "mutex_queue", "raw", "function_call", "vector_push_back",
                      "wal_alone")
+# Groups whose variants (those whose name starts with the prefix) are each compared with fixed
+# benchmarks of the group, whatever their arguments: (prefix, [(baseline, metric), ...]).
+GROUP_BASELINES = {
+    "BM_Wal": ("wal", [("BM_Wal/pwrite_fdatasync/4096/1", "items_per_second"),
+                       ("BM_Wal/sequential_write/1048576/1", "bytes_per_second")]),
+}
 # Name suffixes Google Benchmark appends for run options; reactor_bench strips them itself, other
 # runners may not.
 RUN_OPTION_SUFFIX = re.compile(r"/(iterations:\d+|manual_time|real_time|process_time|"
@@ -34,7 +45,8 @@ RUN_OPTION_SUFFIX = re.compile(r"/(iterations:\d+|manual_time|real_time|process_
 NANOSECONDS_PER_UNIT = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 # Per-benchmark counters worth showing beside the key rate, with their display unit.
 DETAIL_COUNTERS = (("rtt_us", "us RTT"), ("ns_per_message", "ns/msg"), ("sync_us", "us/sync"),
-                   ("p50_us", "us p50"), ("p99_us", "us p99"), ("p999_us", "us p999"))
+                   ("p50_us", "us p50"), ("p99_us", "us p99"), ("p999_us", "us p999"),
+                   ("entries_per_fsync", "entries/fsync"), ("room_waits", "room waits"))
 
 
 def plain_name(name):
@@ -115,12 +127,20 @@ def split_name(name):
 
 
 def pair_up(summaries):
-    """Each reactor variant with the baseline of the same group and arguments."""
+    """Each reactor variant with the baseline of the same group and arguments, and each variant
+    of a GROUP_BASELINES group with that group's fixed baselines."""
     by_key = {}
+    by_name = {summary["name"]: summary for summary in summaries}
+    pairs = []
     for summary in summaries:
         group, variant, arguments = split_name(summary["name"])
         by_key.setdefault((group, arguments), {})[variant] = summary
-    pairs = []
+        prefix, baselines = GROUP_BASELINES.get(group, (None, []))
+        if prefix is None or not variant.startswith(prefix):
+            continue
+        for baseline_name, metric in baselines:
+            if baseline_name in by_name:
+                pairs.append(make_pair(group, arguments, summary, by_name[baseline_name], metric))
     for (group, arguments), variants in by_key.items():
         baseline = next((variants[v] for v in BASELINE_VARIANTS if v in variants), None)
         if baseline is None:
@@ -130,16 +150,27 @@ def pair_up(summaries):
     return pairs
 
 
-def make_pair(group, arguments, reactor, baseline):
-    """One row of the ratio table: reactor ÷ baseline on the reactor's key metric."""
+def metric_value(summary, metric):
+    """The summary's value of `metric` (its key metric or a detail), or None."""
+    if summary.get("metric") == metric:
+        return summary.get("value")
+    return summary.get("details", {}).get(metric)
+
+
+def make_pair(group, arguments, reactor, baseline, metric=None):
+    """One row of the ratio table: reactor ÷ baseline on `metric` (default: the reactor's key
+    metric)."""
     pair = {"group": group, "arguments": arguments, "reactor": reactor["name"],
             "baseline": baseline["name"]}
-    if "value" in reactor and "value" in baseline and baseline["value"] > 0:
-        pair["metric"] = reactor["metric"]
-        pair["reactor_value"] = reactor["value"]
-        pair["baseline_value"] = baseline["value"]
-        pair["ratio"] = reactor["value"] / baseline["value"]
-        pair["higher_is_better"] = reactor["higher_is_better"]
+    metric = metric or reactor.get("metric")
+    reactor_value = metric_value(reactor, metric) if metric else None
+    baseline_value = metric_value(baseline, metric) if metric else None
+    if reactor_value is not None and baseline_value:
+        pair["metric"] = metric
+        pair["reactor_value"] = reactor_value
+        pair["baseline_value"] = baseline_value
+        pair["ratio"] = reactor_value / baseline_value
+        pair["higher_is_better"] = metric != "time_per_op"
     return pair
 
 
@@ -194,16 +225,16 @@ def print_tables(summaries, pairs, machine, out):
         group_and_arguments = pair["group"] + ("/" + pair["arguments"] if pair["arguments"] else "")
         labels.append(f"{group_and_arguments}: {split_name(pair['reactor'])[1]} ÷ "
                       f"{split_name(pair['baseline'])[1]}")
+    units = {"items_per_second": ("/s", "rate; higher is better"),
+             "bytes_per_second": ("B/s", "bandwidth; higher is better"),
+             "time_per_op": ("ns", "time per op; lower is better")}
     label_width = max([len(label) for label in labels] + [4])
     out.write(f"\n{'pair':<{label_width}}  {'reactor':>14}  {'baseline':>14}  ratio\n")
     for pair, label in zip(pairs, labels):
         if "ratio" not in pair:
             out.write(f"{label:<{label_width}}  (a side failed)\n")
             continue
-        if pair["higher_is_better"]:
-            unit, meaning = "/s", "rate; higher is better"
-        else:
-            unit, meaning = "ns", "time per op; lower is better"
+        unit, meaning = units.get(pair["metric"], ("", "higher is better"))
         out.write(f"{label:<{label_width}}  {human(pair['reactor_value'], unit):>14}  "
                   f"{human(pair['baseline_value'], unit):>14}  {pair['ratio']:.2f}x ({meaning})\n")
 

@@ -20,20 +20,21 @@ Connection::~Connection() {
 }
 
 Result<std::optional<DecodedFrame>> Connection::poll_frame() {
-  while (true) {
-    Result<std::optional<DecodedFrame>> frame = decoder_.next();
-    if (!frame.ok() || frame.value().has_value()) return frame;
-    if (unfed_.empty()) return std::optional<DecodedFrame>();
-    // The decoder took everything it had; feed() takes at least one byte now (see frame.h).
-    const size_t taken = decoder_.feed(unfed_);
-    RR_ASSERT(taken > 0);
-    unfed_ = unfed_.subspan(taken);
-  }
+  Result<std::optional<DecodedFrame>> frame = decoder_.poll(&unfed_);
+  // Every frame of the chunk consumed (a straddling tail copied), or the stream is bad: the
+  // buffer goes back to the ring now, not when the next chunk arrives.
+  if (!frame.ok() || !frame.value().has_value()) release_chunk();
+  return frame;
+}
+
+void Connection::release_chunk() {
+  chunk_.release();
+  unfed_ = {};
 }
 
 Task<Result<void>> Connection::receive() {
   RR_ASSERT_MSG(unfed_.empty(), "receive() before poll_frame() consumed the chunk");
-  chunk_.release();
+  release_chunk();
   while (true) {
     RecvResult received = co_await stream_.next();
     if (received.status.value > 0) {
@@ -80,8 +81,7 @@ void Connection::on_deadline(Operation& op, int32_t result, uint32_t /*flags*/) 
 }
 
 Task<void> Connection::close() {
-  chunk_.release();
-  unfed_ = {};
+  release_chunk();
   disarm_deadline();
   co_await stream_.stop();
   if (deadline_op_.in_flight) {

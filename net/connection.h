@@ -1,10 +1,12 @@
 // Connection: one TCP socket to a peer and the frames that arrive on it.
 //
 // Bytes arrive through a multishot receive over the transport's provided buffers (no copy into
-// a per-connection buffer by the kernel), then the FrameDecoder copies them once and verifies
-// each frame before anyone reads it. Frames are taken synchronously with poll_frame(); only
-// when the decoder needs more bytes does the owner await receive(), so the cost is one coroutine
-// resume per received chunk, not per frame.
+// a per-connection buffer by the kernel). A frame that lies whole in one received chunk is
+// verified and handed over in place; only a frame that straddles chunks is copied, once, into
+// the FrameDecoder. Every frame is verified before anyone reads it. A chunk's buffer goes back
+// to the ring as soon as its last frame is consumed (at most one held per connection). Frames are
+// taken synchronously with poll_frame(); only when the decoder needs more bytes does the owner
+// await receive(), so the cost is one coroutine resume per received chunk, not per frame.
 //
 // A deadline (arm_deadline) ends a silent connection: when it fires, the pending receive ends
 // and timed_out() says why. close() must be awaited before the Connection is destroyed; it
@@ -53,6 +55,7 @@ class Connection {
 
  private:
   static void on_deadline(Operation& op, int32_t result, uint32_t flags);
+  void release_chunk();
 
   Io& io_;
   FileDescriptor fd_;

@@ -73,8 +73,8 @@ FrameDecoder::FrameDecoder(const FrameLimits& limits, FrameCounters* counters)
 }
 
 void FrameDecoder::reset() {
-  read_pos_ = 0;
-  write_pos_ = 0;
+  buffered_bytes_ = 0;
+  body_crc_ = 0;
   stream_offset_ = 0;
   failure_.reset();
   failure_offset_ = 0;
@@ -82,29 +82,40 @@ void FrameDecoder::reset() {
 }
 
 void FrameDecoder::check_invariants() const {
-  RR_ASSERT(read_pos_ <= write_pos_);
-  RR_ASSERT(write_pos_ <= buffer_.capacity_bytes());
-  RR_ASSERT(!failure_ || buffered_bytes() == 0);
+  RR_ASSERT(buffered_bytes_ <= buffer_.capacity_bytes());
+  RR_ASSERT(!failure_ || buffered_bytes_ == 0);
+  if (buffered_bytes_ >= kFrameHeaderBytes) {
+    const uint32_t length_bytes = load_u32_le(buffer_.data());
+    RR_ASSERT(length_bytes > limits_.frame_bytes_max ||
+              buffered_bytes_ <= frame_bytes(length_bytes));
+  }
 }
 
-// Moves the unconsumed bytes to the start of the buffer (which is 8-byte aligned).
-void FrameDecoder::compact() {
-  const size_t unread_bytes = buffered_bytes();
-  if (read_pos_ > 0 && unread_bytes > 0) {
-    std::memmove(buffer_.data(), buffer_.data() + read_pos_, unread_bytes);
-  }
-  read_pos_ = 0;
-  write_pos_ = unread_bytes;
+size_t FrameDecoder::wanted_bytes() const {
+  if (buffered_bytes_ < kFrameHeaderBytes) return kFrameHeaderBytes - buffered_bytes_;
+  const uint32_t length_bytes = load_u32_le(buffer_.data());
+  if (length_bytes > limits_.frame_bytes_max) return 0;  // next() refuses it
+  return frame_bytes(length_bytes) - buffered_bytes_;
 }
 
 size_t FrameDecoder::feed(ConstByteSpan chunk) {
   if (failure_) return chunk.size();  // nothing more of this stream is read
-  if (read_pos_ == write_pos_ || buffer_.capacity_bytes() - write_pos_ < chunk.size()) compact();
-  const size_t copy_bytes = std::min(chunk.size(), buffer_.capacity_bytes() - write_pos_);
-  if (copy_bytes > 0) std::memcpy(buffer_.data() + write_pos_, chunk.data(), copy_bytes);
-  write_pos_ += copy_bytes;
-  RR_ASSERT(write_pos_ <= buffer_.capacity_bytes());
-  return copy_bytes;
+  size_t taken_bytes = 0;
+  // Twice at most: the rest of the header, then the rest of the body it announces.
+  while (taken_bytes < chunk.size()) {
+    const size_t copy_bytes = std::min(wanted_bytes(), chunk.size() - taken_bytes);
+    if (copy_bytes == 0) break;
+    const bool body = buffered_bytes_ >= kFrameHeaderBytes;
+    std::memcpy(buffer_.data() + buffered_bytes_, chunk.data() + taken_bytes, copy_bytes);
+    // The body's CRC is taken while its bytes are hot from the copy, not in a second pass
+    // over the whole frame in next().
+    if (body) body_crc_ = crc32c_extend(body_crc_, chunk.subspan(taken_bytes, copy_bytes));
+    if (!body && buffered_bytes_ + copy_bytes == kFrameHeaderBytes) body_crc_ = crc32c({});
+    buffered_bytes_ += copy_bytes;
+    taken_bytes += copy_bytes;
+  }
+  RR_ASSERT(buffered_bytes_ <= buffer_.capacity_bytes());
+  return taken_bytes;
 }
 
 Error FrameDecoder::fail(FrameError error, uint64_t offset, uint64_t detail) {
@@ -114,8 +125,7 @@ Error FrameDecoder::fail(FrameError error, uint64_t offset, uint64_t detail) {
     failure_detail_ = detail;
     counters_->errors_by_reason[static_cast<size_t>(error)] += 1;
     // Nothing after a bad frame can be trusted: drop it all.
-    read_pos_ = 0;
-    write_pos_ = 0;
+    buffered_bytes_ = 0;
   }
   return Error(ErrorCode::kInvalidInput,
                fmt::format("frame at stream offset {}: {} ({} bytes; frame max {} bytes); closing "
@@ -126,26 +136,73 @@ Error FrameDecoder::fail(FrameError error, uint64_t offset, uint64_t detail) {
 
 Result<std::optional<DecodedFrame>> FrameDecoder::next() {
   if (failure_) return fail(*failure_, failure_offset_, failure_detail_);
-  if (buffered_bytes() < kFrameHeaderBytes) return std::optional<DecodedFrame>();
-  const uint32_t length_bytes = load_u32_le(buffer_.data() + read_pos_);
-  const uint32_t crc = load_u32_le(buffer_.data() + read_pos_ + 4);
+  if (buffered_bytes_ < kFrameHeaderBytes) return std::optional<DecodedFrame>();
+  const uint32_t length_bytes = load_u32_le(buffer_.data());
+  const uint32_t crc = load_u32_le(buffer_.data() + 4);
   // Refuse an oversized length before buffering its body: it bounds memory per connection.
   if (length_bytes > limits_.frame_bytes_max) {
     return fail(FrameError::kTooLarge, stream_offset_, length_bytes);
   }
-  if (buffered_bytes() < frame_bytes(length_bytes)) return std::optional<DecodedFrame>();
-  // The Verifier and the generated accessors read scalars in place: the FlatBuffer must be
-  // 8-byte aligned in memory. Frames we encode keep that (wire.h); others pay one move.
-  if ((read_pos_ + kFrameHeaderBytes) % kWireAlignBytes != 0) compact();
-  return verify(length_bytes, crc);
+  if (buffered_bytes_ < frame_bytes(length_bytes)) return std::optional<DecodedFrame>();
+  RR_ASSERT(buffered_bytes_ == frame_bytes(length_bytes));  // feed() stops at the frame's end
+  Result<std::optional<DecodedFrame>> frame =
+      verify(buffer_.data() + kFrameHeaderBytes, length_bytes, crc, body_crc_);
+  // The frame stays readable in the buffer until the next feed(), which starts over at 0.
+  if (frame.ok()) buffered_bytes_ = 0;
+  return frame;
 }
 
-Result<std::optional<DecodedFrame>> FrameDecoder::verify(uint32_t length_bytes, uint32_t crc) {
-  const std::byte* flatbuffer_begin = buffer_.data() + read_pos_ + kFrameHeaderBytes;
+Result<std::optional<DecodedFrame>> FrameDecoder::next_in_place(ConstByteSpan bytes,
+                                                                size_t* consumed_bytes) {
+  *consumed_bytes = 0;
+  if (failure_) return fail(*failure_, failure_offset_, failure_detail_);
+  if (buffered_bytes_ > 0 || bytes.size() < kFrameHeaderBytes) return std::optional<DecodedFrame>();
+  const uint32_t length_bytes = load_u32_le(bytes.data());
+  const uint32_t crc = load_u32_le(bytes.data() + 4);
+  if (length_bytes > limits_.frame_bytes_max) {
+    return fail(FrameError::kTooLarge, stream_offset_, length_bytes);
+  }
+  const std::byte* flatbuffer_begin = bytes.data() + kFrameHeaderBytes;
+  // The Verifier and the generated accessors read scalars in place: a misaligned FlatBuffer
+  // (a chunk that began mid-frame at an odd offset) takes the copying path instead.
+  if (bytes.size() < frame_bytes(length_bytes) ||
+      reinterpret_cast<uintptr_t>(flatbuffer_begin) % kWireAlignBytes != 0) {
+    return std::optional<DecodedFrame>();
+  }
+  const uint32_t computed_crc = crc32c(ConstByteSpan(flatbuffer_begin, length_bytes));
+  Result<std::optional<DecodedFrame>> frame =
+      verify(flatbuffer_begin, length_bytes, crc, computed_crc);
+  if (frame.ok()) {
+    *consumed_bytes = frame_bytes(length_bytes);
+    counters_->frames_in_place += 1;
+  }
+  return frame;
+}
+
+Result<std::optional<DecodedFrame>> FrameDecoder::poll(ConstByteSpan* unconsumed) {
+  while (true) {
+    size_t in_place_bytes = 0;
+    Result<std::optional<DecodedFrame>> frame = next_in_place(*unconsumed, &in_place_bytes);
+    if (frame.ok() && !frame.value().has_value()) frame = next();
+    if (!frame.ok()) {
+      *unconsumed = {};
+      return frame;
+    }
+    *unconsumed = unconsumed->subspan(in_place_bytes);
+    if (frame.value().has_value() || unconsumed->empty()) return frame;
+    // next() returned nullopt, so feed() takes at least one byte (see feed()).
+    const size_t taken = feed(*unconsumed);
+    RR_ASSERT(taken > 0);
+    *unconsumed = unconsumed->subspan(taken);
+  }
+}
+
+Result<std::optional<DecodedFrame>> FrameDecoder::verify(const std::byte* flatbuffer_begin,
+                                                         uint32_t length_bytes, uint32_t crc,
+                                                         uint32_t computed_crc) {
   RR_ASSERT(reinterpret_cast<uintptr_t>(flatbuffer_begin) % kWireAlignBytes == 0);
-  RR_ASSERT(read_pos_ + frame_bytes(length_bytes) <= write_pos_);
   const ConstByteSpan flatbuffer(flatbuffer_begin, length_bytes);
-  if (crc32c(flatbuffer) != crc) return fail(FrameError::kBadCrc, stream_offset_, length_bytes);
+  if (computed_crc != crc) return fail(FrameError::kBadCrc, stream_offset_, length_bytes);
 
   const auto* bytes = reinterpret_cast<const uint8_t*>(flatbuffer_begin);
   if (length_bytes < kFlatBufferBytesMin ||
@@ -165,7 +222,6 @@ Result<std::optional<DecodedFrame>> FrameDecoder::verify(uint32_t length_bytes, 
     return fail(FrameError::kUnknownBody, stream_offset_, length_bytes);
   }
 
-  read_pos_ += frame_bytes(length_bytes);
   stream_offset_ += frame_bytes(length_bytes);
   counters_->frames_accepted += 1;
   return std::optional<DecodedFrame>(DecodedFrame{flatbuffer, message});
@@ -173,7 +229,7 @@ Result<std::optional<DecodedFrame>> FrameDecoder::verify(uint32_t length_bytes, 
 
 Result<void> FrameDecoder::finish() {
   if (failure_) return fail(*failure_, failure_offset_, failure_detail_);
-  if (buffered_bytes() > 0) return fail(FrameError::kTruncated, stream_offset_, buffered_bytes());
+  if (buffered_bytes_ > 0) return fail(FrameError::kTruncated, stream_offset_, buffered_bytes_);
   return {};
 }
 

@@ -13,16 +13,15 @@
 // the stream can be trusted); the reason is counted in the shard's FrameErrorCounters.
 //
 // Bounds: the decoder owns one buffer of kFrameHeaderBytes + frame_bytes_max bytes, allocated
-// when it is built (once per connection), never grown. feed() copies what fits; when the
-// buffer holds a complete frame and more, feed() takes less than it was given until next()
-// has consumed frames (the caller then feeds the rest: see feed()).
+// when it is built (once per connection), never grown. It holds at most one frame: feed() copies
+// no further than the end of the frame being assembled (the header first, then the length it
+// names), so every buffered frame starts at the buffer's 8-byte aligned start and nothing is
+// ever moved to align it.
 //
-// Copies: the decoder copies each received chunk once into its buffer (the connection's recv
-// buffers go back to the kernel at once) and verifies in place. On the send side an entry block
-// is copied into the FlatBufferBuilder and the finished Message once more by encode_frame.
-// TODO(issue 6, connections): build the Message directly in the peer's output buffer (a
-// flatbuffers::Allocator over it, 8 bytes left free for the header) so the entry block is copied
-// once; only speed depends on it, not correctness.
+// Copies: a frame that lies whole in one received chunk is verified and handed over where it
+// lies (next_in_place(): no copy); only a frame that straddles chunks is copied, once, into the
+// decoder. On the send side a caller either builds the Message in the peer's output buffer
+// (net/message_builder.h: no copy) or hands a finished one to send(), which copies it once.
 #pragma once
 
 #include <array>
@@ -65,6 +64,7 @@ struct FrameLimits {
 // decoders (single-threaded, like everything a shard owns).
 struct FrameCounters {
   uint64_t frames_accepted = 0;
+  uint64_t frames_in_place = 0;  // of those, verified where they arrived (not copied)
   std::array<uint64_t, kFrameErrorCount> errors_by_reason{};
 
   uint64_t errors(FrameError error) const { return errors_by_reason[static_cast<size_t>(error)]; }
@@ -90,7 +90,8 @@ class FrameDecoder {
   // `counters` must outlive the decoder.
   FrameDecoder(const FrameLimits& limits, FrameCounters* counters);
 
-  // Copies a prefix of `chunk` into the buffer and returns its size. Use:
+  // Copies a prefix of `chunk` into the buffer, no further than the end of the frame being
+  // assembled, and returns its size (0 while a complete frame waits for next()). Use:
   //   while (!chunk.empty()) {
   //     chunk = chunk.subspan(decoder.feed(chunk));
   //     while (true) { auto frame = decoder.next(); ...stop on error or nullopt... }
@@ -98,6 +99,20 @@ class FrameDecoder {
   // After next() has returned nullopt, feed() of a non-empty chunk always takes at least one
   // byte. A failed decoder takes everything and keeps nothing.
   size_t feed(ConstByteSpan chunk);
+
+  // The frame at the start of `bytes`, verified where it lies, when the decoder holds nothing,
+  // the frame lies whole in `bytes` and its FlatBuffer is 8-byte aligned there; then
+  // *consumed_bytes is its size and the frame points into `bytes` (valid as long as they are).
+  // nullopt (nothing consumed) when one of those does not hold: feed() the bytes instead. An
+  // error, as from next(), when the frame is bad; the decoder is then failed.
+  Result<std::optional<DecodedFrame>> next_in_place(ConstByteSpan bytes, size_t* consumed_bytes);
+
+  // The next frame of a received chunk, taking in place what lies whole in it and copying only
+  // what straddles chunks: `*unconsumed` is what is left of the chunk and shrinks past every
+  // byte used. nullopt when the chunk is used up and the decoder needs the next one. An error as
+  // from next() (then *unconsumed is emptied). The frame is valid while both the chunk and the
+  // decoder are untouched.
+  Result<std::optional<DecodedFrame>> poll(ConstByteSpan* unconsumed);
 
   // The next complete, verified frame; nullopt when more bytes are needed; an error
   // (kInvalidInput, context naming the reason and stream offset) when the stream is bad. After
@@ -111,22 +126,28 @@ class FrameDecoder {
   void reset();
 
   std::optional<FrameError> failure() const { return failure_; }
-  size_t buffered_bytes() const { return write_pos_ - read_pos_; }
+  size_t buffered_bytes() const { return buffered_bytes_; }
   size_t capacity_bytes() const { return buffer_.capacity_bytes(); }
   uint64_t stream_offset() const { return stream_offset_; }
   void check_invariants() const;
 
  private:
   Error fail(FrameError error, uint64_t offset, uint64_t detail);
-  Result<std::optional<DecodedFrame>> verify(uint32_t length_bytes, uint32_t crc);
-  void compact();
+  // Checks the frame whose FlatBuffer starts at `flatbuffer_begin` (`computed_crc` is the CRC of
+  // its bytes, `crc` the header's); on success counts it and advances stream_offset_ (the
+  // caller consumes its bytes).
+  Result<std::optional<DecodedFrame>> verify(const std::byte* flatbuffer_begin,
+                                             uint32_t length_bytes, uint32_t crc,
+                                             uint32_t computed_crc);
+  // Bytes feed() may still take for the frame being assembled.
+  size_t wanted_bytes() const;
 
   FrameLimits limits_;
   FrameCounters* counters_;
   AlignedBuffer buffer_;
-  size_t read_pos_ = 0;         // first byte not yet consumed by next()
-  size_t write_pos_ = 0;        // end of the bytes fed
-  uint64_t stream_offset_ = 0;  // stream offset of buffer_[read_pos_]
+  size_t buffered_bytes_ = 0;   // of the frame being assembled, from buffer_[0]
+  uint32_t body_crc_ = 0;       // CRC32C of the body bytes fed so far
+  uint64_t stream_offset_ = 0;  // stream offset of buffer_[0]
   std::optional<FrameError> failure_;
   uint64_t failure_offset_ = 0;
   uint64_t failure_detail_ = 0;

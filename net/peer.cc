@@ -72,6 +72,43 @@ SendStatus Peer::send(ConstByteSpan message) {
   return SendStatus::kQueued;
 }
 
+flatbuffers::FlatBufferBuilder* Peer::begin_built(size_t flatbuffer_bytes_max, SendStatus* status) {
+  RR_ASSERT_MSG(flatbuffer_bytes_max > 0 &&
+                    flatbuffer_bytes_max <= environment_.options->limits.frame_bytes_max,
+                "a message larger than frame_bytes_max can never be sent");
+  if (!connected_) {
+    stats_.sends_unreachable++;
+    *status = SendStatus::kUnreachable;
+    return nullptr;
+  }
+  const ByteSpan region = output_.reserve_frame(flatbuffer_bytes_max);
+  if (region.empty()) {
+    stats_.sends_full++;
+    full_reported_ = true;
+    *status = SendStatus::kFull;
+    return nullptr;
+  }
+  *status = SendStatus::kQueued;
+  return &in_place_.start(region);
+}
+
+SendStatus Peer::commit_built() {
+  const ConstByteSpan message = in_place_.finished();
+  RR_ASSERT_MSG(!message.empty() && message.size() <= environment_.options->limits.frame_bytes_max,
+                "a message larger than frame_bytes_max can never be sent");
+  if (in_place_.outgrew()) stats_.builds_outgrown++;
+  const bool queued = output_.commit_frame(message);
+  in_place_.end();
+  if (!queued) {
+    stats_.sends_full++;
+    full_reported_ = true;
+    return SendStatus::kFull;
+  }
+  stats_.sends_built++;
+  mark_dirty();
+  return SendStatus::kQueued;
+}
+
 void Peer::mark_dirty() {
   if (dirty_) return;
   dirty_ = true;
@@ -89,13 +126,13 @@ void Peer::flush() {
   }
 }
 
-void Peer::submit_send(ConstByteSpan bytes) {
-  RR_ASSERT(!bytes.empty() && !send_op_.in_flight);
-  send_iov_.iov_base = const_cast<std::byte*>(bytes.data());  // the kernel only reads it
-  send_iov_.iov_len = bytes.size();
+void Peer::submit_send(std::span<const iovec> segments) {
+  RR_ASSERT(!segments.empty() && !send_op_.in_flight);
   send_message_ = msghdr{};
-  send_message_.msg_iov = &send_iov_;
-  send_message_.msg_iovlen = 1;
+  // The iovecs live in the output buffer's in-flight side until the send completes; the
+  // kernel only reads them.
+  send_message_.msg_iov = const_cast<iovec*>(segments.data());
+  send_message_.msg_iovlen = segments.size();
   send_op_.fd = connection_->fd();
   stats_.sendmsg_calls++;
   if (!environment_.io->submit(send_op_)) {

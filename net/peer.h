@@ -25,14 +25,16 @@
 #include <functional>
 #include <optional>
 #include <random>
+#include <span>
 #include <vector>
 
-#include "net/cancellable_op.h"
 #include "net/connection.h"
 #include "net/handshake.h"
+#include "net/message_builder.h"
 #include "net/output_buffer.h"
 #include "net/transport_options.h"
 #include "net/transport_stats.h"
+#include "reactor/cancellable_op.h"
 
 namespace ringraft::net {
 
@@ -72,6 +74,11 @@ class Peer {
   void stop();
 
   SendStatus send(ConstByteSpan message);
+  // Building a message in place (Transport::send_built): begin_built() reserves room for a
+  // FlatBuffer of up to `flatbuffer_bytes_max` and returns the builder over it (nullptr and the
+  // status when the peer is unreachable or full); commit_built() frames what was built.
+  flatbuffers::FlatBufferBuilder* begin_built(size_t flatbuffer_bytes_max, SendStatus* status);
+  SendStatus commit_built();
   // Hands the frames queued this turn to the kernel (from the transport's before_sleep hook).
   void flush();
 
@@ -96,7 +103,7 @@ class Peer {
   Duration next_backoff(uint32_t failures);
   void refuse(CloseReason reason, const std::string& detail);
   void mark_dirty();
-  void submit_send(ConstByteSpan bytes);
+  void submit_send(std::span<const iovec> segments);
   static void on_sent(Operation& op, int32_t result, uint32_t flags);
 
   PeerEnvironment environment_;
@@ -108,9 +115,9 @@ class Peer {
   CancellableOp wait_op_;     // the connect or the backoff sleep
   std::optional<Connection> connection_;
   OutputBuffer output_;
+  InPlaceBuilder in_place_;
   Operation send_op_;
   msghdr send_message_{};
-  iovec send_iov_{};
   std::coroutine_handle<> send_waiter_;  // end_connection() waiting for the send to finish
   bool connected_ = false;
   bool stopping_ = false;

@@ -268,10 +268,14 @@ Peer* Transport::find_peer(NodeId node) const {
   return nullptr;
 }
 
-SendStatus Transport::send(NodeId node, ConstByteSpan message) {
+Peer* Transport::peer_for_send(NodeId node) const {
   RR_ASSERT_MSG(Shard::current() == &shard_, "Transport::send from another shard's thread");
-  Peer* peer = find_peer(node);
-  if (peer == nullptr || stopping_) return SendStatus::kUnreachable;
+  return stopping_ ? nullptr : find_peer(node);
+}
+
+SendStatus Transport::send(NodeId node, ConstByteSpan message) {
+  Peer* peer = peer_for_send(node);
+  if (peer == nullptr) return SendStatus::kUnreachable;
   return peer->send(message);
 }
 

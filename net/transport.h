@@ -55,6 +55,14 @@ class Transport {
 
   // Queues a finished wire::Message for `peer`; see SendStatus. `message` is copied.
   SendStatus send(NodeId peer, ConstByteSpan message);
+  // Builds a wire::Message straight into `peer`'s output buffer, so it is never copied:
+  // `build(flatbuffers::FlatBufferBuilder&)` runs only when there is room for a FlatBuffer of
+  // `flatbuffer_bytes_max` (else kFull or kUnreachable, as send()) and must build a whole
+  // Message: begin_message(builder) ... finish_message(builder, from, to, body). A message
+  // larger than its bound still goes (copied once; PeerStats::builds_outgrown) if it fits.
+  // `build` must not send to any peer itself.
+  template <class BuildMessage>
+  SendStatus send_built(NodeId peer, size_t flatbuffer_bytes_max, BuildMessage&& build);
   // True when `peer` is connected and its output has not refused a send since it last drained.
   bool writable(NodeId peer) const;
   // Called when a peer becomes writable: after it connects, and when output that refused a
@@ -81,6 +89,7 @@ class Transport {
   void adopt_inbound(Inbound& inbound);
   void count_close(const Inbound& inbound, CloseReason reason, const std::string& detail);
   Peer* find_peer(NodeId node) const;
+  Peer* peer_for_send(NodeId node) const;
   void flush();
 
   Shard& shard_;
@@ -104,5 +113,16 @@ class Transport {
   bool started_ = false;
   bool stopping_ = false;
 };
+
+template <class BuildMessage>
+SendStatus Transport::send_built(NodeId node, size_t flatbuffer_bytes_max, BuildMessage&& build) {
+  Peer* peer = peer_for_send(node);
+  if (peer == nullptr) return SendStatus::kUnreachable;
+  SendStatus status = SendStatus::kQueued;
+  flatbuffers::FlatBufferBuilder* builder = peer->begin_built(flatbuffer_bytes_max, &status);
+  if (builder == nullptr) return status;
+  build(*builder);
+  return peer->commit_built();
+}
 
 }  // namespace ringraft::net

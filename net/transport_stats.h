@@ -50,6 +50,8 @@ struct PeerStats {
   uint64_t sends_unreachable = 0;  // send() returned kUnreachable (not connected)
   uint64_t frames_dropped = 0;     // queued frames dropped when the connection ended
   uint64_t last_backoff_ms = 0;    // the latest reconnect delay chosen
+  uint64_t sends_built = 0;        // messages built in the output buffer (send_built), queued
+  uint64_t builds_outgrown = 0;    // of send_built's messages, those larger than their bound
 };
 
 struct TransportStats {

@@ -74,6 +74,9 @@ class RecvStream {
   // Cancels and waits until the kernel no longer references the stream.
   Task<void> stop();
   bool in_flight() const { return op_.in_flight; }
+  // A chunk (or the end) is waiting: next() completes without suspending. Lets a consumer take
+  // everything that arrived while it was busy before acting on it.
+  bool has_queued() const { return has_news(); }
 
  private:
   struct Item {

@@ -47,6 +47,15 @@ bool all_zero(ConstByteSpan bytes) {
   return true;
 }
 
+// Whether `rest` is exactly one padding record: its kind, a length covering all of `rest`, and
+// a zero body.
+bool is_padding_record(ConstByteSpan rest) {
+  if (rest.size() < kRecordHeaderBytes) return false;
+  return load<uint32_t>(rest.data()) == kPaddingRecordKind &&
+         load<uint32_t>(rest.data() + 4) == rest.size() &&
+         all_zero(rest.subspan(kRecordHeaderBytes));
+}
+
 Error bad(uint64_t offset, std::string_view what) {
   return Error(ErrorCode::kInvalidInput, fmt::format("WAL batch at offset {}: {}", offset, what));
 }
@@ -157,8 +166,16 @@ size_t entries_record_bytes(size_t entry_count, size_t payload_bytes) {
                            payload_bytes);
 }
 
-BatchEncoder::BatchEncoder(ByteSpan buffer) : buffer_(buffer) {
+BatchEncoder::BatchEncoder(ByteSpan buffer, size_t block_bytes)
+    : buffer_(buffer), block_bytes_(block_bytes) {
   RR_ASSERT(buffer.size() >= kBatchHeaderBytes && buffer.size() <= UINT32_MAX);
+  // A whole number of blocks, so that padding the last one always fits the buffer.
+  RR_ASSERT(std::has_single_bit(block_bytes) && block_bytes >= kBatchAlignBytes &&
+            buffer.size() % block_bytes == 0);
+}
+
+size_t BatchEncoder::batch_bytes() const {
+  return (used_bytes_ + block_bytes_ - 1) / block_bytes_ * block_bytes_;
 }
 
 void BatchEncoder::begin(Seq seq) {
@@ -171,7 +188,7 @@ void BatchEncoder::begin(Seq seq) {
 
 bool BatchEncoder::fits(size_t record_bytes) const {
   RR_ASSERT(begun_ && record_bytes % kBatchAlignBytes == 0);
-  return record_bytes <= buffer_.size() - align_batch_bytes(used_bytes_);
+  return record_bytes <= free_bytes();
 }
 
 std::byte* BatchEncoder::reserve(size_t record_bytes, RecordKind kind) {
@@ -238,9 +255,17 @@ bool BatchEncoder::add_truncate(GroupId group, LogIndex from_index) {
 ConstByteSpan BatchEncoder::finish() {
   RR_ASSERT(begun_ && used_bytes_ >= kBatchHeaderBytes);
   std::byte* batch = buffer_.data();
-  const size_t padded_bytes = align_batch_bytes(used_bytes_);
-  RR_ASSERT(padded_bytes <= buffer_.size());
-  std::memset(batch + used_bytes_, 0, padded_bytes - used_bytes_);
+  const size_t padded_bytes = batch_bytes();
+  RR_ASSERT(padded_bytes <= buffer_.size() && used_bytes_ % kBatchAlignBytes == 0);
+  if (padded_bytes > used_bytes_) {
+    // At least 8 bytes short of the block boundary (both are multiples of 8): room for the
+    // padding record's header. Counted in the length and the CRC, not in record_count.
+    const size_t padding_bytes = padded_bytes - used_bytes_;
+    std::memset(batch + used_bytes_, 0, padding_bytes);
+    store<uint32_t>(batch + used_bytes_, kPaddingRecordKind);
+    store<uint32_t>(batch + used_bytes_ + 4, static_cast<uint32_t>(padding_bytes));
+    used_bytes_ = padded_bytes;
+  }
   store<uint32_t>(batch + kOffsetMagic, kBatchMagic);
   store<uint32_t>(batch + kOffsetBatchBytes, static_cast<uint32_t>(used_bytes_));
   store<uint64_t>(batch + kOffsetSeq, seq_.value());
@@ -287,7 +312,7 @@ Result<DecodedBatch> decode_batch(ConstByteSpan bytes, uint64_t file_offset) {
     if (!parsed.ok()) return parsed.error();
     rest = rest.subspan(parsed.value());
   }
-  if (!rest.empty()) {
+  if (!rest.empty() && !is_padding_record(rest)) {
     return bad(file_offset, fmt::format("{} bytes after the last of {} records", rest.size(),
                                         decoded.record_count));
   }
@@ -295,10 +320,8 @@ Result<DecodedBatch> decode_batch(ConstByteSpan bytes, uint64_t file_offset) {
 }
 
 bool RecordCursor::next(Record* record) {
-  if (left_ == 0) {
-    RR_ASSERT(rest_.empty());
-    return false;
-  }
+  if (left_ == 0) return false;  // what may be left is the padding record
+
   Result<size_t> parsed = parse_record(rest_, 0, record);
   RR_ASSERT_MSG(parsed.ok(), "RecordCursor over a batch that decode_batch did not accept");
   rest_ = rest_.subspan(parsed.value());

@@ -16,7 +16,14 @@
 //     hard state     group u64, term u64, vote u64, commit u64
 //     snapshot mark  group u64, index u64, term u64
 //     truncate       group u64, from_index u64
+//   only in batches padded to a block (O_DIRECT segments, wal.h): one padding record after
+//   the counted ones, kind kPaddingRecordKind, record_bytes reaching the block boundary, zero
+//   body; it is not counted in record_count and RecordCursor never shows it
 //   zero padding up to the next multiple of 8 (kBatchAlignBytes): the next batch starts there.
+//
+// The padding record keeps recovery exact under O_DIRECT: a padded batch's length still says
+// where the next batch starts, so zeros after a batch keep meaning "end of the log", whatever
+// the block size (which recovery never needs to know).
 //
 // The CRC covers the sequence number and the length as well as the records (a flipped seq bit
 // must not go unnoticed); padding is not covered but must be zero. Entry payloads are the
@@ -42,6 +49,8 @@ inline constexpr size_t kBatchAlignBytes = 8;
 inline constexpr size_t kRecordHeaderBytes = 8;
 // The fixed part of an entries record after the record header (group, term, first index, count).
 inline constexpr size_t kEntriesFixedBytes = 28;
+// The kind of the padding record (see above): not a RecordKind, since no reader ever sees one.
+inline constexpr uint32_t kPaddingRecordKind = 255;
 
 enum class RecordKind : uint32_t {
   kEntries = 1,
@@ -82,11 +91,13 @@ inline constexpr size_t kTruncateRecordBytes = kRecordHeaderBytes + 16;
 
 // Builds one batch in a caller-provided buffer. Usage: begin(seq), add_*() until one returns
 // false (full: nothing of that record was written), finish() for the bytes to write. The
-// buffer's capacity is the bound; the encoder never allocates.
+// buffer's capacity is the bound; the encoder never allocates. With `block_bytes` above
+// kBatchAlignBytes (a power of two dividing the buffer's size), finish() pads the batch to a
+// multiple of it with a padding record, so that it can be written with O_DIRECT.
 class BatchEncoder {
  public:
   BatchEncoder() = default;
-  explicit BatchEncoder(ByteSpan buffer);
+  explicit BatchEncoder(ByteSpan buffer, size_t block_bytes = kBatchAlignBytes);
 
   void begin(Seq seq);
   bool add_entries(GroupId group, Term term, LogIndex first_index,
@@ -102,9 +113,11 @@ class BatchEncoder {
   Seq seq() const { return seq_; }
   uint32_t record_count() const { return record_count_; }
   bool empty() const { return record_count_ == 0; }
-  // Padded size the batch would have if finished now.
-  size_t batch_bytes() const { return align_batch_bytes(used_bytes_); }
+  // Padded size the batch would have if finished now (to block_bytes).
+  size_t batch_bytes() const;
   size_t capacity_bytes() const { return buffer_.size(); }
+  // Bytes of records that still fit (what fits() compares with).
+  size_t free_bytes() const { return buffer_.size() - align_batch_bytes(used_bytes_); }
   // Whether a record of `record_bytes` still fits (with the batch's final padding).
   bool fits(size_t record_bytes) const;
 
@@ -112,6 +125,7 @@ class BatchEncoder {
   std::byte* reserve(size_t record_bytes, RecordKind kind);
 
   ByteSpan buffer_;
+  size_t block_bytes_ = kBatchAlignBytes;
   size_t used_bytes_ = 0;
   Seq seq_;
   uint32_t record_count_ = 0;

@@ -20,7 +20,11 @@ uint64_t align8(uint64_t bytes) {
 }  // namespace
 
 EntryCache::EntryCache(uint64_t capacity_bytes)
-    : capacity_bytes_(capacity_bytes / 8 * 8), ring_(capacity_bytes_ == 0 ? 8 : capacity_bytes_) {}
+    : capacity_bytes_(capacity_bytes / 8 * 8), ring_(capacity_bytes_ == 0 ? 8 : capacity_bytes_) {
+  // Touch every page now: otherwise the first pass over the ring page-faults on the append path
+  // (a fault per 4 KiB of entries, measured at a fifth of the CPU of 100-byte appends).
+  std::memset(ring_.data(), 0, ring_.capacity_bytes());
+}
 
 uint64_t EntryCache::insert(std::span<const uint32_t> entry_lengths, ConstByteSpan payload) {
   return insert_block(static_cast<uint32_t>(entry_lengths.size()), std::as_bytes(entry_lengths),

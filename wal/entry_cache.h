@@ -10,8 +10,9 @@
 // Positions are monotonic byte counts (the ring offset is position % capacity), so a copy is
 // still present iff its position >= the oldest retained one: nothing has to be told about an
 // eviction. Each copy starts with a u64 length; a copy never wraps (the ring's tail end is
-// skipped with a filler). Memory: one buffer of capacity_bytes, allocated at construction; no
-// allocation per record or per entry. A record larger than a quarter of the ring is not cached.
+// skipped with a filler). Memory: one buffer of capacity_bytes, allocated and touched at
+// construction; no allocation per record or per entry. A record larger than a quarter of the ring
+// is not cached.
 #pragma once
 
 #include <cstdint>

@@ -113,6 +113,28 @@ Task<Result<void>> name_prepared_segment(Io& io, int directory_fd, const std::st
   co_return co_await sync_directory(io, directory_fd, directory);
 }
 
+Task<Result<void>> reopen_segment(Io& io, Segment& segment, int open_flags) {
+  RR_ASSERT(segment.fd.valid());
+  const IoResult fd =
+      co_await ops::openat(io, AT_FDCWD, segment.path.c_str(), O_RDWR | O_CLOEXEC | open_flags, 0);
+  if (!fd.ok() && fd.error() == EINVAL && (open_flags & O_DIRECT) != 0) {
+    co_return Error(
+        ErrorCode::kUnsupported,
+        fmt::format("the filesystem of {} refuses O_DIRECT (EINVAL); write this WAL "
+                    "through the page cache (WalOptions.direct_io = kOff, or kPreferred "
+                    "to fall back by itself) or move it to a filesystem that takes "
+                    "O_DIRECT",
+                    segment.path),
+        EINVAL);
+  }
+  if (!fd.ok()) {
+    co_return io_error(
+        fd, fmt::format("reopening WAL segment {} with flags {:#x}", segment.path, open_flags));
+  }
+  segment.fd = FileDescriptor(fd.value);  // closes the descriptor it replaces
+  co_return Result<void>{};
+}
+
 Task<Result<Segment>> open_segment(Io& io, int directory_fd, const std::string& directory,
                                    Seq first_seq, uint64_t segment_bytes,
                                    uint64_t write_offset_bytes) {

@@ -72,6 +72,12 @@ Task<Result<Segment>> prepare_segment(Io& io, int directory_fd, const std::strin
 Task<Result<void>> name_prepared_segment(Io& io, int directory_fd, const std::string& directory,
                                          Segment& segment, Seq first_seq);
 
+// Reopens `segment` by its path with O_RDWR | `open_flags` (O_DIRECT, O_DSYNC) and closes the
+// descriptor it had; its position is unchanged. Segments are created and fallocated without
+// these flags and reopened with them, so a filesystem that refuses O_DIRECT (EINVAL here)
+// leaves nothing half-made: that refusal is kUnsupported, naming the directory.
+Task<Result<void>> reopen_segment(Io& io, Segment& segment, int open_flags);
+
 // Opens an existing segment for writing at `write_offset_bytes`.
 Task<Result<Segment>> open_segment(Io& io, int directory_fd, const std::string& directory,
                                    Seq first_seq, uint64_t segment_bytes,

@@ -50,6 +50,18 @@ Result<void> validate(const WalOptions& options) {
     return invalid(fmt::format("WalOptions.fsyncs_in_flight_max {} must be in [1, {}]",
                                options.fsyncs_in_flight_max, WalOptions::kFsyncsInFlightLimit));
   }
+  if (options.direct_io != DirectIo::kOff) {
+    const uint32_t block_bytes = options.direct_block_bytes;
+    if (block_bytes < 512 || (block_bytes & (block_bytes - 1)) != 0 ||
+        block_bytes > AlignedBuffer::kDefaultAlignment ||
+        options.batch_bytes_max % block_bytes != 0 || options.segment_bytes % block_bytes != 0) {
+      return invalid(fmt::format(
+          "WalOptions.direct_block_bytes {} must be a power of two in [512, {}] dividing "
+          "batch_bytes_max {} and segment_bytes {}",
+          block_bytes, AlignedBuffer::kDefaultAlignment, options.batch_bytes_max,
+          options.segment_bytes));
+    }
+  }
   return {};
 }
 
@@ -97,7 +109,12 @@ Task<Result<std::unique_ptr<Wal>>> Wal::open_indexed(Shard& shard, Io& io,
     co_return Error::from_errno(
         errno, fmt::format("deleting the leftover {}/{}", options.directory, prepared));
   }
-  const bool fresh = !position.segment_first_seq.has_value();
+  // O_DIRECT writes whole blocks from a block boundary: a log left at an unaligned position
+  // (written through the page cache) continues in a new segment, after the zeros recovery
+  // already guarantees at the end of the old one.
+  const bool direct = options.direct_io != DirectIo::kOff;
+  const bool fresh = !position.segment_first_seq.has_value() ||
+                     (direct && position.write_offset_bytes % options.direct_block_bytes != 0);
   // Not a conditional expression with a co_await in each arm: GCC 12 miscompiles that
   // (the result's temporaries are destroyed twice).
   Result<Segment> segment = Error(ErrorCode::kNotFound, "no segment");
@@ -110,15 +127,17 @@ Task<Result<std::unique_ptr<Wal>>> Wal::open_indexed(Shard& shard, Io& io,
                               position.segment_bytes, position.write_offset_bytes);
   }
   if (!segment.ok()) co_return segment.error();
+  Result<bool> direct_active = co_await set_write_mode(io, options, segment.value(), direct);
+  if (!direct_active.ok()) co_return direct_active.error();
   std::unique_ptr<Wal> wal(new Wal(shard, io, options, std::move(segment).value(),
                                    std::move(directory).value(), position.next_seq,
-                                   std::move(index)));
+                                   std::move(index), direct_active.value()));
   if (fresh) wal->stats_.segments_created++;
   co_return std::move(wal);
 }
 
 Wal::Wal(Shard& shard, Io& io, const WalOptions& options, Segment segment, FileDescriptor directory,
-         Seq next_seq, WalIndex index)
+         Seq next_seq, WalIndex index, bool direct_active)
     : shard_(shard),
       io_(io),
       options_(options),
@@ -126,6 +145,7 @@ Wal::Wal(Shard& shard, Io& io, const WalOptions& options, Segment segment, FileD
       segment_(std::move(segment)),
       written_seq_(next_seq.value() - 1),
       durable_seq_(next_seq.value() - 1),
+      direct_active_(direct_active),
       index_(std::move(index)),
       cache_(options_.cache_bytes_max) {
   // A segment without batches yet (fresh, or empty when recovered) is not in the index.
@@ -148,7 +168,8 @@ Wal::Wal(Shard& shard, Io& io, const WalOptions& options, Segment segment, FileD
 Wal::~Wal() {
   shard_.remove_before_sleep(before_sleep_hook_);
   RR_ASSERT_MSG(
-      (waiters_head_ == nullptr && in_flight_count_ == 0 && reads_in_flight_ == 0 && !releasing_) ||
+      (waiters_head_ == nullptr && room_head_ == nullptr && in_flight_count_ == 0 &&
+       reads_in_flight_ == 0 && !releasing_) ||
           shard_.stopping(),
       "Wal destroyed with batches, reads or a release in flight, or waiters: close() it first");
 }
@@ -156,7 +177,9 @@ Wal::~Wal() {
 void Wal::start_filling(uint32_t buffer_index, Seq seq) {
   RR_ASSERT(!buffer_states_[buffer_index].in_flight);
   filling_buffer_ = buffer_index;
-  encoder_ = BatchEncoder(buffers_[buffer_index].span());
+  // With O_DIRECT every batch is padded to a whole number of blocks (batch_format.h).
+  encoder_ = BatchEncoder(buffers_[buffer_index].span(),
+                          direct_active_ ? options_.direct_block_bytes : kBatchAlignBytes);
   encoder_.begin(seq);
 }
 
@@ -277,6 +300,7 @@ Result<Seq> Wal::DurableAwaiter::await_resume() const {
 // append. Spawning the flush is the last thing it does: the flush may complete inline (a
 // refused submit during shutdown) and resume waiters, which may destroy this Wal.
 void Wal::before_sleep() {
+  if (room_head_ != nullptr) wake_room_waiters();  // the batch may have room left (or be empty)
   if (failure_ || encoder_.empty() || rolling_) return;
   uint32_t free_buffer = kNoBuffer;
   bool any_in_flight = false;
@@ -295,6 +319,7 @@ void Wal::before_sleep() {
   in_flight_count_++;
   rolling_ = roll;
   start_filling(free_buffer, Seq(seq.value() + 1));
+  if (room_head_ != nullptr) wake_room_waiters();  // they resume next turn, never inline
   if constexpr (kCheckInvariants) check_invariants();
   shard_.spawn(flush_batch(flushing, bytes, roll));
 }
@@ -317,8 +342,15 @@ Task<void> Wal::flush_batch(uint32_t buffer_index, ConstByteSpan bytes, bool rol
   index_.on_batch(seq, offset);
   stats_.batches_written++;
   stats_.bytes_written += bytes.size();
-  const LinkedPairAwaiter::Results results =
-      co_await ops::write_fdatasync(io_, segment_.fd.get(), bytes, offset);
+  LinkedPairAwaiter::Results results;
+  if (options_.sync_mode != SyncMode::kFdatasync) {
+    // kDsyncWrites: the segment is O_DSYNC, the write completes once its data is durable.
+    // kNone: no sync at all (experiments only).
+    results.first = co_await ops::write(io_, segment_.fd.get(), bytes, offset);
+    results.second = IoResult{0};
+  } else {
+    results = co_await ops::write_fdatasync(io_, segment_.fd.get(), bytes, offset);
+  }
   complete_flush(buffer_index, check_pair(buffer_index, bytes, offset, results));
 }
 
@@ -351,6 +383,10 @@ Task<Result<void>> Wal::roll_segment(Seq first_seq) {
   } else {
     next = co_await create_segment(io_, directory_.get(), options_.directory, first_seq,
                                    options_.segment_bytes);
+    if (next.ok()) {
+      Result<void> mode = co_await set_write_mode(next.value());  // prepared ones have theirs
+      if (!mode.ok()) co_return mode.error();
+    }
   }
   if (!next.ok()) co_return next.error();
   stats_.segments_created++;
@@ -419,6 +455,7 @@ void Wal::fail(const Error& error) {
                                      "restart to recover the durable prefix",
                                      error.context(), options_.directory, durable_seq_.value()),
                          error.errno_value()));
+  wake_room_waiters();  // with the failure, on the next turn
 }
 
 void Wal::wake_waiters() {
@@ -456,6 +493,7 @@ void Wal::wake_waiters() {
 Task<Result<void>> Wal::close() {
   RR_ASSERT_MSG(!closing_, "Wal::close() called twice");
   closing_ = true;
+  wake_room_waiters();  // with kClosed, on the next turn
   if (!failure_ && !encoder_.empty()) {
     const Result<Seq> last = co_await wait_durable(encoder_.seq());
     (void)last;  // a failure is reported below
@@ -503,6 +541,7 @@ void Wal::check_invariants() const {
   cache_.check_invariants();
   RR_ASSERT(segment_.write_offset_bytes <= segment_.segment_bytes);
   RR_ASSERT(segment_.write_offset_bytes % kBatchAlignBytes == 0);
+  RR_ASSERT(!direct_active_ || segment_.write_offset_bytes % options_.direct_block_bytes == 0);
   RR_ASSERT(!rolling_ || in_flight_count_ == 1);
 }
 
@@ -521,6 +560,10 @@ Task<void> Wal::prepare_next_segment() {
   RR_ASSERT(preparing_ && !prepared_);
   Result<Segment> prepared =
       co_await prepare_segment(io_, directory_.get(), options_.directory, options_.segment_bytes);
+  if (prepared.ok()) {
+    Result<void> mode = co_await set_write_mode(prepared.value());
+    if (!mode.ok()) prepared = mode.error();
+  }
   preparing_ = false;
   if (prepared.ok()) {
     prepared_ = std::move(prepared).value();

@@ -21,11 +21,23 @@
 //
 // Bounds and full behaviour:
 // - one batch buffer of batch_bytes_max fills per turn; an append that does not fit returns
-//   ErrorCode::kFull at once (nothing is written; nothing waits). The caller awaits the
-//   durability of something it already appended, or the next turn, and appends again. A record
-//   larger than a whole batch can never fit: kInvalidInput.
+//   ErrorCode::kFull at once (nothing is written; nothing waits). The caller awaits
+//   wait_for_room(record bytes), which resumes it (next turn, in arrival order, as many waiters
+//   as the fresh batch holds) once the full batch was handed to the kernel, and appends again.
+//   A record larger than a whole batch can never fit: kInvalidInput.
 // - at most fsyncs_in_flight_max write+fdatasync pairs in flight; meanwhile appends keep
 //   joining the batch being filled (that is the group commit).
+//
+// Direct I/O (WalOptions::direct_io, default off). Segments are reopened with O_DIRECT after
+// their creation (fallocate and fsync go through the page cache as before), so the page-cache
+// copy and its writeback are gone from the write path. Every batch is then padded to
+// direct_block_bytes with a padding record (batch_format.h), so every write starts and ends on a
+// block boundary from a 4 KiB-aligned buffer, and recovery stays exact: a padded batch's length
+// says where the next one starts. A log whose write position is not block-aligned (written
+// without O_DIRECT) continues in a new segment. Where the filesystem refuses O_DIRECT (EINVAL
+// when reopening), kRequired fails open() with kUnsupported and kPreferred continues through the
+// page cache with a warning (direct_io() tells which). SyncMode::kDsyncWrites opens segments
+// O_DSYNC instead of linking an fdatasync to each write: the write completes once durable.
 //
 // Failure: a failed or short write, a failed fdatasync, or a failed segment creation puts the
 // WAL in a failed state for good (no fsync is ever retried as if it had worked): waiters whose
@@ -82,6 +94,20 @@
 
 namespace ringraft::wal {
 
+// How batches reach the disk (see "Direct I/O" above).
+enum class DirectIo : uint8_t {
+  kOff,        // through the page cache (the default)
+  kRequired,   // O_DIRECT; open() fails with kUnsupported where the filesystem refuses it
+  kPreferred,  // O_DIRECT where the filesystem takes it, else the page cache, with a warning
+};
+enum class SyncMode : uint8_t {
+  kFdatasync,    // each batch is a write linked to an fdatasync
+  kDsyncWrites,  // segments are opened O_DSYNC: the write alone is durable, no fdatasync
+  // No sync at all: a batch is "durable" once written. For experiments only (`ringraft server
+  // --fsync off`): a power loss can lose acknowledged entries.
+  kNone,
+};
+
 struct WalOptions {
   std::string directory;
   uint64_t segment_bytes = kSegmentBytesDefault;
@@ -89,6 +115,11 @@ struct WalOptions {
   uint32_t fsyncs_in_flight_max = 1;    // write+fdatasync pairs in flight at once
   uint64_t cache_bytes_max = uint64_t{64} << 20;  // EntryCache ring; 0 disables the cache
   static constexpr uint32_t kFsyncsInFlightLimit = 16;
+  DirectIo direct_io = DirectIo::kOff;
+  SyncMode sync_mode = SyncMode::kFdatasync;
+  // With O_DIRECT, batches are padded to this (a power of two, >= the device's logical block
+  // size; 4096 suits the devices we run on); batch_bytes_max and segment_bytes must be multiples.
+  uint32_t direct_block_bytes = 4096;
 };
 
 // An error naming the first invalid setting, or success.
@@ -99,7 +130,7 @@ struct WalStats {
   uint64_t appends_refused_full = 0;  // append returned kFull
   uint64_t batches_written = 0;       // write+fdatasync pairs submitted
   uint64_t batches_durable = 0;       // pairs that completed successfully
-  uint64_t fsyncs_completed = 0;      // successful fdatasyncs (== batches_durable today)
+  uint64_t fsyncs_completed = 0;      // successful fdatasyncs, or O_DSYNC writes (kDsyncWrites)
   uint64_t bytes_written = 0;         // padded batch bytes submitted
   uint64_t segments_created = 0;
   uint64_t segments_prepared = 0;        // created ahead of their roll (see roll_segment)
@@ -109,6 +140,7 @@ struct WalStats {
   uint64_t entries_read_from_cache = 0;  // by read_entries
   uint64_t entries_read_from_disk = 0;
   uint64_t batches_read_from_disk = 0;
+  uint64_t room_waits = 0;  // wait_for_room() calls that suspended
 };
 
 // What one group holds back: the closed segments from the one holding its pin on (the current
@@ -164,6 +196,30 @@ class Wal {
   // Resumes once batch `seq` (returned by an append) is durable, or the WAL failed.
   DurableAwaiter wait_durable(Seq seq);
 
+  class [[nodiscard]] RoomAwaiter {
+   public:
+    RoomAwaiter(Wal& wal, size_t record_bytes) : wal_(wal), record_bytes_(record_bytes) {}
+    bool await_ready() noexcept;
+    void await_suspend(std::coroutine_handle<> waiter) noexcept;
+    // Success once the record fits the batch being filled; kInvalidInput if it never can;
+    // kClosed after close(); the WAL's failure. Reads only the awaiter: the Wal may be gone.
+    Result<void> await_resume() const;
+
+   private:
+    friend class Wal;
+    Wal& wal_;
+    size_t record_bytes_;
+    std::optional<Error> outcome_;
+    std::coroutine_handle<> waiter_;
+    RoomAwaiter* next_ = nullptr;
+  };
+  // Resumes (at once if it fits now) when records of `record_bytes` in total (sizes from
+  // batch_format.h) fit the batch being filled: after the full batch was handed to the kernel,
+  // waiters resume in arrival order on the next loop turn, as many as the fresh batch holds.
+  // A task resumed before them may still take the room: an append can still find kFull (wait
+  // again). Bounded: one waiter per waiting task, in an intrusive list.
+  RoomAwaiter wait_for_room(size_t record_bytes);
+
   // Entries [first, min(last_max, last_index)] of `group`, as many as fit bytes_max payload
   // bytes (at least one). Empty when first > last_index. Errors: kNotFound when `first` was
   // compacted (first < first_index: send a snapshot instead) or the group is unknown; an I/O
@@ -203,6 +259,8 @@ class Wal {
   const WalStats& stats() const { return stats_; }
   uint32_t fsyncs_in_flight() const { return in_flight_count_; }
   const Segment& segment() const { return segment_; }
+  // Whether segments are written with O_DIRECT (false when kPreferred fell back).
+  bool direct_io() const { return direct_active_; }
   void check_invariants() const;
 
  private:
@@ -213,12 +271,16 @@ class Wal {
   };
 
   Wal(Shard& shard, Io& io, const WalOptions& options, Segment segment, FileDescriptor directory,
-      Seq next_seq, WalIndex index);
+      Seq next_seq, WalIndex index, bool direct_active);
   static Task<Result<std::unique_ptr<Wal>>> open_indexed(Shard& shard, Io& io,
                                                          const WalOptions& options,
                                                          const WalPosition& position,
                                                          WalIndex index);
   Result<Seq> admit(size_t record_bytes) const;
+  void wake_room_waiters();
+  static Task<Result<bool>> set_write_mode(Io& io, const WalOptions& options, Segment& segment,
+                                           bool direct);
+  Task<Result<void>> set_write_mode(Segment& segment);
   Result<Seq> appended(bool fitted);
   void before_sleep();
   void start_filling(uint32_t buffer_index, Seq seq);
@@ -232,6 +294,13 @@ class Wal {
   void wake_waiters();
   Task<Result<void>> read_batch(int fd, const BatchPlace& place, std::vector<std::byte>& bytes,
                                 DecodedBatch* decoded);
+  // read_entries in steps (wal_read.cc): one extent per step, from the cache or the disk.
+  struct EntryRead;
+  enum class ReadStep : uint8_t { kMore, kStop };
+  Task<Result<ReadStep>> read_step(EntryRead& read);
+  Task<Result<ReadStep>> read_from_disk(EntryRead& read, const Extent& extent, uint32_t from,
+                                        uint32_t wanted, uint32_t* copied);
+  static EntryBatch entry_batch(GroupId group, LogIndex first, EntryRead& read);
   bool idle() const { return in_flight_count_ == 0 && !releasing_ && !preparing_; }
   void resume_idle_waiter();
   void maybe_prepare_segment();
@@ -257,6 +326,9 @@ class Wal {
   std::optional<Error> failure_;
   DurableAwaiter* waiters_head_ = nullptr;  // intrusive list: the awaiters live in their frames
   DurableAwaiter* waiters_tail_ = nullptr;
+  RoomAwaiter* room_head_ = nullptr;  // wait_for_room(), in arrival order
+  RoomAwaiter* room_tail_ = nullptr;
+  bool direct_active_ = false;
   std::coroutine_handle<> idle_waiter_;  // close() waiting for in_flight_count_ == 0
   Shard::HookId before_sleep_hook_ = 0;
   WalStats stats_;

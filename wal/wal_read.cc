@@ -161,6 +161,20 @@ Task<Result<void>> Wal::read_batch(int fd, const BatchPlace& place, std::vector<
   co_return Result<void>{};
 }
 
+// What one read_entries call carries between its steps: the range, what was gathered so far,
+// and the segment it is reading back (one descriptor and one buffer, reused across batches).
+struct Wal::EntryRead {
+  GroupId group;
+  LogIndex next;         // the first index not read yet
+  LogIndex last;         // the last index wanted
+  uint32_t changed = 0;  // times the log moved under a disk read
+  Gathered gathered;
+  std::vector<TermRun> term_runs;
+  std::vector<std::byte> disk_bytes;
+  FileDescriptor segment_fd;
+  Seq segment_fd_seq;
+};
+
 Task<Result<EntryBatch>> Wal::read_entries(GroupId group, LogIndex first, LogIndex last_max,
                                            uint64_t bytes_max) {
   struct InFlight {
@@ -174,76 +188,102 @@ Task<Result<EntryBatch>> Wal::read_entries(GroupId group, LogIndex first, LogInd
                                                       group.value(), options_.directory));
   }
   if (first < log->first_index()) co_return compacted(group, first, log->first_index());
-  EntryBatch batch;
-  batch.group = group;
-  batch.first_index = first;
-  const LogIndex last = std::min(last_max, log->last_index());
-  Gathered gathered;
-  gathered.bytes_max = bytes_max;
-  std::vector<std::byte> disk_bytes;  // one batch read back at a time, reused
-  FileDescriptor segment_fd;
-  Seq segment_fd_seq;
-  LogIndex next = first;
-  for (uint32_t changed = 0; next <= last && changed <= kChangedRetriesMax;) {
-    // Looked up again on every pass: the log may have moved while a read was suspended.
-    log = index_.group(group);
-    if (next < log->first_index() || next > log->last_index()) break;
-    const Extent extent = *log->extents_from(next).first;
-    const auto from = static_cast<uint32_t>(next.value() - extent.first_index.value());
-    const auto wanted =
-        static_cast<uint32_t>(std::min(extent.last_index(), last).value() - next.value() + 1);
-    uint32_t copied = 0;
-    if (cache_.contains(extent.cache_position)) {
-      const EntryCache::View view = cache_.view(extent.cache_position);
-      copied = gather(view.lengths, view.payload, from, wanted, gathered);
-      stats_.entries_read_from_cache += copied;
-    } else if (extent.seq > durable_seq_) {
-      // Evicted before its batch reached the disk: read it from there once it has.
-      const Result<Seq> durable = co_await wait_durable(extent.seq);
-      if (!durable.ok()) co_return durable.error();
-      continue;
-    } else {
-      const std::optional<BatchPlace> place = index_.find_batch(extent.seq);
-      if (!place) break;  // released meanwhile
-      if (!segment_fd.valid() || segment_fd_seq != place->segment_first_seq) {
-        const std::string name = segment_file_name(place->segment_first_seq);
-        const IoResult opened =
-            co_await ops::openat(io_, directory_.get(), name.c_str(), O_RDONLY | O_CLOEXEC, 0);
-        if (!opened.ok() && opened.error() == ENOENT) break;  // released meanwhile
-        if (!opened.ok()) {
-          co_return Error::from_errno(opened.error(),
-                                      fmt::format("opening {}/{}", options_.directory, name));
-        }
-        segment_fd.reset(opened.value);
-        segment_fd_seq = place->segment_first_seq;
-      }
-      DecodedBatch decoded;
-      Result<void> read = co_await read_batch(segment_fd.get(), *place, disk_bytes, &decoded);
-      if (!read.ok()) co_return read.error();
-      log = index_.group(group);
-      if (next < log->first_index() || next > log->last_index()) break;
-      const Extent& now = *log->extents_from(next).first;
-      if (now.seq != extent.seq || now.record_ordinal != extent.record_ordinal) {
-        changed++;  // overwritten while reading: look the index up again
-        continue;
-      }
-      Result<uint32_t> from_disk =
-          gather_from_batch(decoded, group, extent, from, wanted, *place, gathered);
-      if (!from_disk.ok()) co_return from_disk.error();
-      copied = from_disk.value();
-      stats_.batches_read_from_disk++;
-      stats_.entries_read_from_disk += copied;
-    }
-    if (copied == 0) break;
-    const LogIndex copied_last(next.value() + copied - 1);
-    add_term_runs(*log, next, copied_last, batch.term_runs);
-    next = LogIndex(copied_last.value() + 1);
-    if (copied < wanted) break;  // bytes_max reached
+  EntryRead read;
+  read.group = group;
+  read.next = first;
+  read.last = std::min(last_max, log->last_index());
+  read.gathered.bytes_max = bytes_max;
+  while (read.next <= read.last && read.changed <= kChangedRetriesMax) {
+    const Result<ReadStep> step = co_await read_step(read);
+    if (!step.ok()) co_return step.error();
+    if (step.value() == ReadStep::kStop) break;
   }
-  if (gathered.lengths.empty() && first <= last) {
+  if (read.gathered.lengths.empty() && first <= read.last) {
     log = index_.group(group);
     if (first < log->first_index()) co_return compacted(group, first, log->first_index());
   }
+  co_return entry_batch(group, first, read);
+}
+
+// One step: copies what it can of the extent holding read.next (from the cache, or from its
+// batch on disk once that is durable) and moves read.next past what it copied.
+Task<Result<Wal::ReadStep>> Wal::read_step(EntryRead& read) {
+  // Looked up again on every step: the log may have moved while a read was suspended.
+  const GroupLog* log = index_.group(read.group);
+  if (read.next < log->first_index() || read.next > log->last_index()) co_return ReadStep::kStop;
+  const Extent extent = *log->extents_from(read.next).first;
+  const auto from = static_cast<uint32_t>(read.next.value() - extent.first_index.value());
+  const auto wanted = static_cast<uint32_t>(std::min(extent.last_index(), read.last).value() -
+                                            read.next.value() + 1);
+  uint32_t copied = 0;
+  if (cache_.contains(extent.cache_position)) {
+    const EntryCache::View view = cache_.view(extent.cache_position);
+    copied = gather(view.lengths, view.payload, from, wanted, read.gathered);
+    stats_.entries_read_from_cache += copied;
+  } else if (extent.seq > durable_seq_) {
+    // Evicted before its batch reached the disk: read it from there once it has.
+    const Result<Seq> durable = co_await wait_durable(extent.seq);
+    if (!durable.ok()) co_return durable.error();
+    co_return ReadStep::kMore;
+  } else {
+    const Result<ReadStep> from_disk = co_await read_from_disk(read, extent, from, wanted, &copied);
+    if (!from_disk.ok() || copied == 0) co_return from_disk;
+  }
+  if (copied == 0) co_return ReadStep::kStop;
+  log = index_.group(read.group);
+  const LogIndex copied_last(read.next.value() + copied - 1);
+  add_term_runs(*log, read.next, copied_last, read.term_runs);
+  read.next = LogIndex(copied_last.value() + 1);
+  co_return copied < wanted ? ReadStep::kStop : ReadStep::kMore;  // short: bytes_max reached
+}
+
+// Reads the extent's batch back from its segment and copies entries [from, from + wanted) of
+// its record into *copied. kMore with nothing copied: the log changed meanwhile, look again;
+// kStop: the segment was released meanwhile.
+Task<Result<Wal::ReadStep>> Wal::read_from_disk(EntryRead& read, const Extent& extent,
+                                                uint32_t from, uint32_t wanted, uint32_t* copied) {
+  *copied = 0;
+  const std::optional<BatchPlace> place = index_.find_batch(extent.seq);
+  if (!place) co_return ReadStep::kStop;
+  if (!read.segment_fd.valid() || read.segment_fd_seq != place->segment_first_seq) {
+    const std::string name = segment_file_name(place->segment_first_seq);
+    const IoResult opened =
+        co_await ops::openat(io_, directory_.get(), name.c_str(), O_RDONLY | O_CLOEXEC, 0);
+    if (!opened.ok() && opened.error() == ENOENT) co_return ReadStep::kStop;
+    if (!opened.ok()) {
+      co_return Error::from_errno(opened.error(),
+                                  fmt::format("opening {}/{}", options_.directory, name));
+    }
+    read.segment_fd.reset(opened.value);
+    read.segment_fd_seq = place->segment_first_seq;
+  }
+  DecodedBatch decoded;
+  Result<void> batch =
+      co_await read_batch(read.segment_fd.get(), *place, read.disk_bytes, &decoded);
+  if (!batch.ok()) co_return batch.error();
+  const GroupLog* log = index_.group(read.group);
+  if (read.next < log->first_index() || read.next > log->last_index()) co_return ReadStep::kStop;
+  const Extent& now = *log->extents_from(read.next).first;
+  if (now.seq != extent.seq || now.record_ordinal != extent.record_ordinal) {
+    read.changed++;  // overwritten while reading: look the index up again
+    co_return ReadStep::kMore;
+  }
+  Result<uint32_t> gathered =
+      gather_from_batch(decoded, read.group, extent, from, wanted, *place, read.gathered);
+  if (!gathered.ok()) co_return gathered.error();
+  *copied = gathered.value();
+  stats_.batches_read_from_disk++;
+  stats_.entries_read_from_disk += *copied;
+  co_return *copied == 0 ? ReadStep::kStop : ReadStep::kMore;
+}
+
+// The EntryBatch of what a read gathered: one block (lengths, then payloads) and term runs.
+EntryBatch Wal::entry_batch(GroupId group, LogIndex first, EntryRead& read) {
+  EntryBatch batch;
+  batch.group = group;
+  batch.first_index = first;
+  batch.term_runs = std::move(read.term_runs);
+  const Gathered& gathered = read.gathered;
   batch.entry_count = static_cast<uint32_t>(gathered.lengths.size());
   batch.block.resize(gathered.lengths.size() * 4 + gathered.payload.size());
   if (!gathered.lengths.empty()) {
@@ -251,7 +291,7 @@ Task<Result<EntryBatch>> Wal::read_entries(GroupId group, LogIndex first, LogInd
     std::memcpy(batch.block.data() + gathered.lengths.size() * 4, gathered.payload.data(),
                 gathered.payload.size());
   }
-  co_return batch;
+  return batch;
 }
 
 }  // namespace ringraft::wal

@@ -6,9 +6,12 @@
 //                                                  fdatasyncs among the appenders in flight)
 //   BM_Wal/wal_4_fsyncs/<entry bytes>/<in flight>  the same with fsyncs_in_flight_max = 4 (batches
 //                                                  pipelined behind the sync in flight)
+//   BM_Wal/wal_direct/<entry bytes>/<in flight>    O_DIRECT segments, write linked to fdatasync
+//   BM_Wal/wal_direct_dsync/<entry bytes>/<in flight>  O_DIRECT | O_DSYNC segments, no fdatasync
+//   BM_Wal/wal_direct_dsync_4/<entry bytes>/<in flight>  the same, 4 batches in flight at once
 //   BM_Wal/pwrite_fdatasync/4096/1                 baseline: pwrite(4 KiB) + fdatasync, a loop
-//   BM_Wal/pwrite_fdatasync_odirect/4096/1         the same through O_DIRECT (what O_DIRECT
-//                                                  segments would change; not used by the WAL)
+//   BM_Wal/pwrite_fdatasync_odirect/4096/1         the same through O_DIRECT
+//   BM_Wal/pwrite_odirect_dsync/4096/1             pwrite(4 KiB) on an O_DIRECT | O_DSYNC file
 //   BM_Wal/sequential_write/1048576/1              baseline: write(1 MiB) sequentially, one final
 //                                                  fdatasync: the disk's streaming bandwidth
 //
@@ -55,16 +58,19 @@ struct WalRun : TimedRun {
   wal::WalStats stats;
 };
 
-// One appender: append, await durability, repeat until the budget or the byte cap is spent.
-Task<void> append_loop(Shard& shard, wal::Wal& log, const std::vector<std::byte>& payload,
+// One appender: append, await durability, repeat until the budget or the byte cap is spent. A
+// full batch is awaited (wait_for_room), not retried every turn.
+Task<void> append_loop(wal::Wal& log, const std::vector<std::byte>& payload,
                        BenchClock::time_point deadline, uint64_t& next_index, WalRun& run,
                        Latch& done) {
   const uint32_t length = static_cast<uint32_t>(payload.size());
+  const size_t record_bytes = wal::entries_record_bytes(1, payload.size());
   while (run.error.empty() && run.bytes < kWalBytesMax && BenchClock::now() < deadline) {
     const Result<Seq> seq = log.append_entries(GroupId(1), Term(1), LogIndex(next_index),
                                                std::span(&length, 1), payload);
     if (!seq.ok() && seq.error().code() == ErrorCode::kFull) {
-      co_await ops::nop(shard.io());  // the batch leaves at the end of this turn; retry after
+      const Result<void> room = co_await log.wait_for_room(record_bytes);
+      if (!room.ok()) run.error = room.error().message();
       continue;
     }
     if (!seq.ok()) {
@@ -87,6 +93,10 @@ Task<void> run_appenders(Shard& shard, const wal::WalOptions& options, size_t en
                          uint32_t in_flight, WalRun& run) {
   Result<std::unique_ptr<wal::Wal>> opened =
       co_await wal::Wal::open(shard, options, wal::WalPosition{});
+  if (opened.ok() && options.direct_io == wal::DirectIo::kRequired &&
+      !opened.value()->direct_io()) {
+    opened = Error(ErrorCode::kUnsupported, "O_DIRECT asked for but not in use");
+  }
   if (!opened.ok()) {
     run.error = opened.error().message();
     shard.reactor().stop();
@@ -99,7 +109,7 @@ Task<void> run_appenders(Shard& shard, const wal::WalOptions& options, size_t en
   run.started = BenchClock::now();
   const BenchClock::time_point deadline = run.started + kTimeBudget;
   for (uint32_t i = 0; i < in_flight; i++) {
-    shard.spawn(append_loop(shard, log, payload, deadline, next_index, run, done));
+    shard.spawn(append_loop(log, payload, deadline, next_index, run, done));
   }
   co_await done.wait();
   run.finished = BenchClock::now();
@@ -154,7 +164,18 @@ void report(benchmark::State& state, const TimedRun& run, const TempDir& directo
   state.SetLabel(directory.describe());
 }
 
-void BM_WalAppend(benchmark::State& state, uint32_t fsyncs_in_flight_max) {
+// How a BM_Wal variant configures the WAL.
+struct WalVariant {
+  uint32_t fsyncs_in_flight_max;
+  wal::DirectIo direct_io;
+  wal::SyncMode sync_mode;
+};
+constexpr wal::DirectIo kBuffered = wal::DirectIo::kOff;
+constexpr wal::DirectIo kDirect = wal::DirectIo::kRequired;
+constexpr wal::SyncMode kFdatasync = wal::SyncMode::kFdatasync;
+constexpr wal::SyncMode kDsync = wal::SyncMode::kDsyncWrites;
+
+void BM_WalAppend(benchmark::State& state, WalVariant variant) {
   const auto entry_bytes = static_cast<size_t>(state.range(0));
   const auto in_flight = static_cast<uint32_t>(state.range(1));
   const double disk_bytes_per_second = sequential_bytes_per_second();
@@ -166,7 +187,9 @@ void BM_WalAppend(benchmark::State& state, uint32_t fsyncs_in_flight_max) {
     }
     wal::WalOptions options;
     options.directory = directory.path();
-    options.fsyncs_in_flight_max = fsyncs_in_flight_max;
+    options.fsyncs_in_flight_max = variant.fsyncs_in_flight_max;
+    options.direct_io = variant.direct_io;
+    options.sync_mode = variant.sync_mode;
     WalRun run;
     const ReactorRunReport ran = run_reactor_workload(1, [&](Shard& shard) -> Task<void> {
       return run_appenders(shard, options, entry_bytes, in_flight, run);
@@ -184,19 +207,21 @@ void BM_WalAppend(benchmark::State& state, uint32_t fsyncs_in_flight_max) {
             ? 0.0
             : static_cast<double>(run.bytes) / run.seconds() / disk_bytes_per_second;
     state.counters["fsyncs"] = static_cast<double>(fsyncs);
+    state.counters["room_waits"] = static_cast<double>(run.stats.room_waits);
   }
 }
 
-// pwrite(4 KiB) + fdatasync into a preallocated, fsynced file; with `direct`, the file is
-// opened O_DIRECT and the block is 4 KiB-aligned (what O_DIRECT segments would cost: the
-// page-cache copy is gone, the fdatasync that flushes the disk's cache is not).
-void BM_PwriteFdatasync(benchmark::State& state, bool direct) {
+// pwrite(4 KiB) + fdatasync into a preallocated, fsynced file. `open_flags` adds O_DIRECT (the
+// page-cache copy is gone, the fdatasync that flushes the disk's cache is not) or O_DIRECT |
+// O_DSYNC (no fdatasync: the write returns once durable).
+void BM_PwriteFdatasync(benchmark::State& state, int open_flags) {
+  const bool dsync = (open_flags & O_DSYNC) != 0;
   AlignedBuffer block(kSyncBlockBytes);
   std::memset(block.data(), 0x5a, kSyncBlockBytes);
   for (auto _ : state) {
     TempDir directory;
     const std::string path = directory.file("sync");
-    const int flags = O_CREAT | O_RDWR | O_CLOEXEC | (direct ? O_DIRECT : 0);
+    const int flags = O_CREAT | O_RDWR | O_CLOEXEC | open_flags;
     FileDescriptor fd(::open(path.c_str(), flags, 0644));
     if (!directory.ok() || !fd.valid() ||
         ::fallocate(fd.get(), 0, 0, off_t{kSyncBlocksMax} * kSyncBlockBytes) != 0 ||
@@ -211,7 +236,7 @@ void BM_PwriteFdatasync(benchmark::State& state, bool direct) {
       const off_t offset = static_cast<off_t>(run.items * kSyncBlockBytes);
       if (::pwrite(fd.get(), block.data(), kSyncBlockBytes, offset) !=
               static_cast<ssize_t>(kSyncBlockBytes) ||
-          ::fdatasync(fd.get()) != 0) {
+          (!dsync && ::fdatasync(fd.get()) != 0)) {
         run.error = std::string("pwrite + fdatasync: ") + std::strerror(errno);
         break;
       }
@@ -245,20 +270,36 @@ void one_run(benchmark::internal::Benchmark* benchmark) {
   benchmark->Iterations(1)->UseManualTime()->Unit(benchmark::kMicrosecond);
 }
 
-BENCHMARK_CAPTURE(BM_WalAppend, one_fsync, 1)
+BENCHMARK_CAPTURE(BM_WalAppend, one_fsync, WalVariant{1, kBuffered, kFdatasync})
     ->Name("BM_Wal/wal")
     ->ArgsProduct({{100, 1024, 16384}, {1, 64, 1024}})
     ->Apply(one_run);
-BENCHMARK_CAPTURE(BM_WalAppend, four_fsyncs, 4)
+BENCHMARK_CAPTURE(BM_WalAppend, four_fsyncs, WalVariant{4, kBuffered, kFdatasync})
     ->Name("BM_Wal/wal_4_fsyncs")
-    ->ArgsProduct({{1024, 16384}, {64, 1024}})
+    ->ArgsProduct({{100, 1024, 16384}, {64, 1024}})
     ->Apply(one_run);
-BENCHMARK_CAPTURE(BM_PwriteFdatasync, buffered, false)
+BENCHMARK_CAPTURE(BM_WalAppend, direct, WalVariant{1, kDirect, kFdatasync})
+    ->Name("BM_Wal/wal_direct")
+    ->ArgsProduct({{100, 16384}, {1, 64, 1024}})
+    ->Apply(one_run);
+BENCHMARK_CAPTURE(BM_WalAppend, direct_dsync, WalVariant{1, kDirect, kDsync})
+    ->Name("BM_Wal/wal_direct_dsync")
+    ->ArgsProduct({{100, 16384}, {1, 64, 1024}})
+    ->Apply(one_run);
+BENCHMARK_CAPTURE(BM_WalAppend, direct_dsync_4, WalVariant{4, kDirect, kDsync})
+    ->Name("BM_Wal/wal_direct_dsync_4")
+    ->ArgsProduct({{100, 16384}, {64, 1024}})
+    ->Apply(one_run);
+BENCHMARK_CAPTURE(BM_PwriteFdatasync, buffered, 0)
     ->Name("BM_Wal/pwrite_fdatasync")
     ->Args({4096, 1})
     ->Apply(one_run);
-BENCHMARK_CAPTURE(BM_PwriteFdatasync, direct, true)
+BENCHMARK_CAPTURE(BM_PwriteFdatasync, direct, O_DIRECT)
     ->Name("BM_Wal/pwrite_fdatasync_odirect")
+    ->Args({4096, 1})
+    ->Apply(one_run);
+BENCHMARK_CAPTURE(BM_PwriteFdatasync, direct_dsync, O_DIRECT | O_DSYNC)
+    ->Name("BM_Wal/pwrite_odirect_dsync")
     ->Args({4096, 1})
     ->Apply(one_run);
 BENCHMARK(BM_SequentialWrite)->Name("BM_Wal/sequential_write")->Args({1 << 20, 1})->Apply(one_run);

@@ -58,6 +58,12 @@ void write_wal_seeds(const fs::path& dir) {
 
   encoder.begin(Seq(3));
   write_seed(dir, "empty", 1, encoder.finish());
+
+  // Padded to a block with a padding record, as O_DIRECT segments are written.
+  wal::BatchEncoder padded(buffer, 512);
+  padded.begin(Seq(4));
+  RR_ASSERT(padded.add_entries(GroupId(1), Term(2), LogIndex(10), lengths, payload));
+  write_seed(dir, "padded_512", 0, padded.finish());
 }
 
 // Whole segments: three consecutive batches, then zeros (mode 1: the last segment; mode 9: the

@@ -81,7 +81,7 @@ TEST(FrameReassembly, RandomChunkSizesOverManyStreams) {
   }
 }
 
-TEST(FrameReassembly, AChunkLargerThanTheBufferIsTakenInPartsAsFramesAreConsumed) {
+TEST(FrameReassembly, FeedTakesNoMoreThanTheFrameBeingAssembled) {
   // 40 frames of ~1 KiB through a decoder whose whole buffer holds one 4 KiB frame.
   std::vector<std::byte> bytes;
   Frames expected;
@@ -94,7 +94,8 @@ TEST(FrameReassembly, AChunkLargerThanTheBufferIsTakenInPartsAsFramesAreConsumed
   FrameDecoder decoder(FrameLimits{.frame_bytes_max = 4096}, &counters);
   ASSERT_LT(decoder.capacity_bytes(), bytes.size());
   const size_t first_take = decoder.feed(bytes);
-  EXPECT_EQ(first_take, decoder.capacity_bytes());  // full: the rest waits for next()
+  EXPECT_EQ(first_take, frame_bytes(expected.front().size()));
+  EXPECT_EQ(decoder.feed(ConstByteSpan(bytes).subspan(first_take)), 0u);  // a frame waits
   Frames frames;
   ASSERT_TRUE(feed_and_drain(decoder, ConstByteSpan(bytes).subspan(first_take), &frames));
   EXPECT_EQ(frames, expected);

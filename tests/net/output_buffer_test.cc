@@ -31,10 +31,11 @@ TEST(OutputBuffer, SendSwapsPendingIntoFlightAndFreesPending) {
   OutputBuffer output(frame_size * 2);
   ASSERT_TRUE(output.try_append_frame(message));
   ASSERT_TRUE(output.try_append_frame(message));
-  const ConstByteSpan sending = output.begin_send();
-  EXPECT_EQ(sending.size(), frame_size * 2);
-  EXPECT_EQ(testing::frame_of(message),
-            std::vector<std::byte>(sending.begin(), sending.begin() + frame_size));
+  const std::span<const iovec> sending = output.begin_send();
+  ASSERT_EQ(sending.size(), 1u);  // copied frames are one contiguous run
+  EXPECT_EQ(sending[0].iov_len, frame_size * 2);
+  const auto* sent = static_cast<const std::byte*>(sending[0].iov_base);
+  EXPECT_EQ(testing::frame_of(message), std::vector<std::byte>(sent, sent + frame_size));
   EXPECT_TRUE(output.sending());
   EXPECT_EQ(output.pending_bytes(), 0u);
   // New frames queue behind the send in flight, up to the bound again.
@@ -43,7 +44,8 @@ TEST(OutputBuffer, SendSwapsPendingIntoFlightAndFreesPending) {
   EXPECT_FALSE(output.try_append_frame(message));
   // A short send leaves the rest to send.
   EXPECT_FALSE(output.advance_send(10));
-  EXPECT_EQ(output.unsent().size(), frame_size * 2 - 10);
+  EXPECT_EQ(output.unsent_bytes(), frame_size * 2 - 10);
+  EXPECT_EQ(output.unsent()[0].iov_len, frame_size * 2 - 10);
   EXPECT_TRUE(output.advance_send(frame_size * 2 - 10));
   EXPECT_FALSE(output.sending());
   EXPECT_EQ(output.drop_all(), 2u);  // the two pending ones

@@ -138,6 +138,72 @@ TEST(Transport, FramesQueuedInOneTurnLeaveInOneSendmsg) {
   EXPECT_EQ(after.sendmsg_calls - before.sendmsg_calls, 1u);
 }
 
+TEST(Transport, MessagesBuiltInPlaceArriveInOrderBesideCopiedOnes) {
+  // Built in place with generous bounds (gaps, so several iovec segments), small ones moved
+  // over their gaps, copied ones in between, and one that outgrows its bound: all in one turn.
+  const std::vector<size_t> entry_bytes = {30000, 100, 20000, 5000, 40000, 64};
+  std::vector<std::vector<std::byte>> expected;
+  std::vector<uint64_t> received_digests;
+  PeerStats before;
+  PeerStats after;
+  run_on_reactor([&](Shard& shard) -> Task<void> {
+    Pair pair;
+    EXPECT_TRUE(co_await start_pair(shard, pair));
+    before = *pair.a->stats().peer(NodeId(2));
+    for (size_t i = 0; i < entry_bytes.size(); i++) {
+      const auto fill = static_cast<uint8_t>(i + 1);
+      expected.push_back(testing::append_entries_message(i, 1, entry_bytes[i], fill));
+      const size_t bound = i == 3 ? 1024 : entry_bytes[i] + kMessageOverheadBytes + 3000;
+      EXPECT_EQ(pair.a->send_built(NodeId(2), bound,
+                                   [&](flatbuffers::FlatBufferBuilder& builder) {
+                                     testing::build_append_entries(builder, i, 1, entry_bytes[i],
+                                                                   fill);
+                                   }),
+                SendStatus::kQueued);
+      if (i % 2 == 1) {
+        expected.push_back(testing::append_entries_message(100 + i, 1, 50, fill));
+        EXPECT_EQ(pair.a->send(NodeId(2), expected.back()), SendStatus::kQueued);
+      }
+    }
+    EXPECT_TRUE(
+        co_await wait_until(shard, [&] { return pair.inbox_b.count() == expected.size(); }));
+    for (const auto& received : pair.inbox_b.messages()) {
+      received_digests.push_back(received.digest);
+    }
+    after = *pair.a->stats().peer(NodeId(2));
+    co_await stop_pair(pair);
+  });
+  std::vector<uint64_t> expected_digests;
+  for (const auto& flatbuffer : expected) {
+    expected_digests.push_back(testing::read_every_field(*wire::GetMessage(flatbuffer.data())));
+  }
+  EXPECT_EQ(received_digests, expected_digests);
+  EXPECT_EQ(after.sends_built - before.sends_built, entry_bytes.size());
+  EXPECT_EQ(after.builds_outgrown - before.builds_outgrown, 1u);
+  EXPECT_EQ(after.sendmsg_calls - before.sendmsg_calls, 1u);
+}
+
+TEST(Transport, SendBuiltToAFullPeerRunsNoBuildAndQueuesNothing) {
+  bool built_when_full = false;
+  SendStatus status = SendStatus::kQueued;
+  run_on_reactor([&](Shard& shard) -> Task<void> {
+    Pair pair;
+    EXPECT_TRUE(co_await start_pair(shard, pair));
+    // Four reservations of 60 KiB fill the 256 KiB of pending output; the fifth is refused.
+    for (int i = 0; i < 4; i++) {
+      (void)pair.a->send_built(NodeId(2), 60u << 10, [&](flatbuffers::FlatBufferBuilder& b) {
+        testing::build_append_entries(b, 1, 1, 50u << 10, 0x11);
+      });
+    }
+    status = pair.a->send_built(NodeId(2), 60u << 10,
+                                [&](flatbuffers::FlatBufferBuilder&) { built_when_full = true; });
+    EXPECT_FALSE(pair.a->writable(NodeId(2)));
+    co_await stop_pair(pair);
+  });
+  EXPECT_EQ(status, SendStatus::kFull);
+  EXPECT_FALSE(built_when_full);
+}
+
 TEST(Transport, BothDirectionsCarryMessages) {
   size_t at_a = 0;
   size_t at_b = 0;

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <random>
 #include <string>
 
@@ -45,16 +46,23 @@ std::vector<std::byte> builder_bytes(const flatbuffers::FlatBufferBuilder& build
   return {begin, begin + builder.GetSize()};
 }
 
+void build_append_entries(flatbuffers::FlatBufferBuilder& builder, uint64_t group,
+                          uint32_t entry_count, size_t entries_bytes, uint8_t fill) {
+  begin_message(builder);
+  uint8_t* entries = nullptr;
+  const auto block = builder.CreateUninitializedVector(entries_bytes, &entries);
+  std::memset(entries, fill, entries_bytes);
+  const auto body = wire::CreateAppendEntries(builder, group, /*term=*/7, /*leader=*/kFrom,
+                                              /*prev_log_index=*/41, /*prev_log_term=*/6,
+                                              /*commit=*/40, entry_count, block);
+  finish_message(builder, kFrom, kTo, body);
+}
+
 std::vector<std::byte> append_entries_message(uint64_t group, uint32_t entry_count,
                                               size_t entries_bytes, uint8_t fill) {
   flatbuffers::FlatBufferBuilder builder(entries_bytes + 256);
-  begin_message(builder);
-  const std::vector<uint8_t> entries(entries_bytes, fill);
-  const auto body =
-      wire::CreateAppendEntries(builder, group, /*term=*/7, /*leader=*/kFrom,
-                                /*prev_log_index=*/41, /*prev_log_term=*/6,
-                                /*commit=*/40, entry_count, builder.CreateVector(entries));
-  return finish(builder, body);
+  build_append_entries(builder, group, entry_count, entries_bytes, fill);
+  return builder_bytes(builder);
 }
 
 std::vector<SampleMessage> one_of_each_message() {

@@ -20,7 +20,12 @@ struct SampleMessage {
 // One Message of every Body member, with distinctive field values (see wire_samples.cc).
 std::vector<SampleMessage> one_of_each_message();
 
-// An AppendEntries whose entry block is `entries_bytes` bytes of `fill`.
+// Builds, in `builder`, an AppendEntries from node 1 to node 2 whose entry block is
+// `entries_bytes` bytes of `fill` (begin_message to finish_message).
+void build_append_entries(flatbuffers::FlatBufferBuilder& builder, uint64_t group,
+                          uint32_t entry_count, size_t entries_bytes, uint8_t fill);
+
+// The same as a finished FlatBuffer of its own.
 std::vector<std::byte> append_entries_message(uint64_t group, uint32_t entry_count,
                                               size_t entries_bytes, uint8_t fill);
 

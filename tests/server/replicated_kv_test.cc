@@ -53,7 +53,12 @@ Task<void> set_then_get(Shard& shard, const sockaddr_in& address, replica::Shard
             expected);
   const std::string info = co_await exchange(shard.io(), client.get(), "INFO\r\n", 1);
   EXPECT_NE(info.find("role:master"), std::string::npos) << info;
-  EXPECT_NE(info.find("reads:local (not linearizable yet)"), std::string::npos) << info;
+  EXPECT_NE(info.find("reads:linearizable"), std::string::npos) << info;
+  const std::string status = co_await exchange(shard.io(), client.get(), "RINGRAFT.STATUS\r\n", 1);
+  EXPECT_NE(status.find("raft_role:leader"), std::string::npos) << status;
+  EXPECT_NE(status.find("wal_fsyncs:"), std::string::npos) << status;
+  const std::string unknown = co_await exchange(shard.io(), client.get(), "RINGRAFT.NOPE\r\n", 1);
+  EXPECT_EQ(unknown, "-ERR unknown command 'RINGRAFT.NOPE'\r\n");
 }
 
 TEST(ReplicatedKv, WritesCommitThroughTheEngineAndReadsSeeThem) {
@@ -95,6 +100,23 @@ TEST(ReplicatedKv, NotLeaderErrorNamesTheLeadersAddress) {
             "ERR not leader, leader is node 2 at 127.0.0.1:6381");
   EXPECT_EQ(not_leader_error(NodeId{3}, peers), "ERR not leader, leader is node 3");
   EXPECT_EQ(not_leader_error(NodeId{0}, peers), "ERR not leader, no leader known");
+}
+
+TEST(LeaderForwarder, ReplyLengthFramesEveryReplyTypeAndRefusesGarbage) {
+  EXPECT_EQ(resp_reply_length("+OK\r\n:1\r\n").value(), 5u);
+  EXPECT_EQ(resp_reply_length("-ERR no\r\n").value(), 9u);
+  EXPECT_EQ(resp_reply_length("$3\r\nabc\r\n").value(), 9u);
+  EXPECT_EQ(resp_reply_length("$-1\r\n").value(), 5u);
+  EXPECT_EQ(resp_reply_length("*2\r\n$1\r\na\r\n*1\r\n:7\r\n+x").value(), 19u);
+  EXPECT_EQ(resp_reply_length("$3\r\nab").value(), 0u);  // incomplete
+  EXPECT_EQ(resp_reply_length("*2\r\n:1\r\n").value(), 0u);
+  EXPECT_EQ(resp_reply_length("").value(), 0u);
+  EXPECT_FALSE(resp_reply_length("hello\r\n").ok());
+  EXPECT_FALSE(resp_reply_length("$-7\r\n").ok());
+  EXPECT_FALSE(resp_reply_length("$99999999999999999999\r\n").ok());
+  std::string deep;
+  for (int i = 0; i < 12; ++i) deep += "*1\r\n";
+  EXPECT_FALSE(resp_reply_length(deep + ":1\r\n").ok());
 }
 
 }  // namespace

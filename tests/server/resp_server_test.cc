@@ -104,6 +104,32 @@ TEST(RespServer, PipelinedRequestsAreAnsweredInOrder) {
       2ms);
 }
 
+TEST(RespServer, PipelinedWritesOfOneReceiveAreInProgressTogether) {
+  // Twenty writes in one send: all start before the first completes (one proposal round in
+  // the replicated backend), and their replies still come back in order, before the GET's.
+  with_server(
+      RespServerConfig{},
+      [](Shard& shard, const sockaddr_in& address, LocalBackend& backend,
+         RespServer&) -> Task<void> {
+        FileDescriptor client = co_await connect_to(shard.io(), address);
+        constexpr int kWrites = 20;
+        std::string pipeline;
+        std::string expected;
+        for (int i = 0; i < kWrites; ++i) {
+          const std::string key = "k" + std::to_string(i);
+          pipeline += "*3\r\n$3\r\nSET\r\n$" + std::to_string(key.size()) + "\r\n" + key +
+                      "\r\n$1\r\nv\r\n";
+          expected += "+OK\r\n";
+        }
+        pipeline += "*2\r\n$4\r\nINCR\r\n$2\r\nk0\r\n*2\r\n$3\r\nGET\r\n$3\r\nk19\r\n";
+        expected += "-ERR value is not an integer or out of range\r\n$1\r\nv\r\n";
+        EXPECT_TRUE(co_await send_text(shard.io(), client.get(), pipeline));
+        EXPECT_EQ(co_await read_reply(shard.io(), client.get(), expected.size()), expected);
+        EXPECT_EQ(backend.writes_in_flight_peak(), uint32_t{kWrites + 1});  // and the INCR
+      },
+      5ms);
+}
+
 TEST(RespServer, RequestSplitAcrossSendsIsAnsweredOnce) {
   with_server(
       RespServerConfig{},

@@ -134,6 +134,43 @@ TEST(BatchFormat, EncoderRefusesWhatDoesNotFitAndKeepsWhatDid) {
   EXPECT_EQ(decoded.value().record_count, encoder.record_count());
 }
 
+TEST(BatchFormat, BatchPaddedToABlockRoundTripsAndHidesItsPadding) {
+  for (const size_t block_bytes : {size_t{512}, size_t{4096}}) {
+    std::vector<std::byte> buffer(8192);
+    BatchEncoder encoder(buffer, block_bytes);
+    encoder.begin(Seq(9));
+    const std::vector<uint32_t> lengths = {100};
+    const std::vector<std::byte> payload = payload_bytes(3, 100);
+    EXPECT_TRUE(encoder.add_entries(GroupId(2), Term(1), LogIndex(1), lengths, payload));
+    EXPECT_TRUE(encoder.add_hard_state(GroupId(2), Term(1), NodeId(1), LogIndex(1)));
+    EXPECT_EQ(encoder.batch_bytes(), block_bytes);
+    const ConstByteSpan batch = encoder.finish();
+    ASSERT_EQ(batch.size(), block_bytes);
+    Result<DecodedBatch> decoded = decode_batch(batch);
+    ASSERT_TRUE(decoded.ok()) << decoded.error().message();
+    EXPECT_EQ(decoded.value().record_count, 2u);
+    EXPECT_EQ(decoded.value().padded_batch_bytes, block_bytes);  // the next batch starts there
+    RecordCursor cursor(decoded.value());
+    Record record;
+    int shown = 0;
+    while (cursor.next(&record)) shown++;
+    EXPECT_EQ(shown, 2);
+    // A non-zero byte in the padding's body is refused even under a valid CRC.
+    std::vector<std::byte> dirty(batch.begin(), batch.end());
+    dirty[block_bytes - 1] = std::byte{1};
+    reseal(dirty);
+    EXPECT_FALSE(decode_batch(dirty).ok());
+    // And so is a padding record that does not reach the end of the batch.
+    std::vector<std::byte> short_padding(batch.begin(), batch.end());
+    const size_t padding_at =
+        kBatchHeaderBytes + entries_record_bytes(1, 100) + kHardStateRecordBytes;
+    const uint32_t wrong_bytes = static_cast<uint32_t>(block_bytes - padding_at - 8);
+    std::memcpy(short_padding.data() + padding_at + 4, &wrong_bytes, 4);
+    reseal(short_padding);
+    EXPECT_FALSE(decode_batch(short_padding).ok());
+  }
+}
+
 TEST(BatchFormat, EveryTruncationIsRejected) {
   const Encoded encoded = encode_sample();
   for (size_t size = 0; size < encoded.batch.size(); size++) {

@@ -40,7 +40,7 @@ if [ "$scenario" != usage ]; then
 fi
 
 case "$scenario" in
-  clean)
+  clean|direct_clean)
     expect_exit 0 wal verify "$wal"
     grep -q "status: clean" "$out" || fail "no clean status"
     expect_exit 0 wal dump "$wal" --json --records
@@ -51,8 +51,13 @@ case "$scenario" in
     json_check "d['records'] == [] and d['groups'] == []"
     expect_exit 0 wal dump "$wal" --records
     [ "$(grep -c '^  seq ' "$out")" -eq 6 ] || fail "expected 6 record lines"
+    if [ "$scenario" = direct_clean ]; then
+      # Three batches, each padded to one 4 KiB block: the log ends at 12288.
+      expect_exit 0 wal dump "$wal" --json
+      json_check "d['segments'][0]['end_offset'] == 12288"
+    fi
     ;;
-  torn)
+  torn|direct_torn)
     before=$(md5sum "$wal"/*.wal)
     expect_exit 1 wal verify "$wal"
     grep -q "would be zeroed" "$out" || fail "the torn tail is not reported"
@@ -63,7 +68,7 @@ case "$scenario" in
     expect_exit 0 wal verify "$wal"
     grep -q "status: clean" "$out" || fail "not clean after the repair"
     ;;
-  corrupt)
+  corrupt|direct_corrupt)
     expect_exit 3 wal verify "$wal"
     grep -q -- "--repair" "$err" || fail "the corruption message does not name --repair"
     expect_exit 3 wal dump "$wal" --json --records

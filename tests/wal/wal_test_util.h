@@ -61,10 +61,13 @@ class FaultyIo final : public Io {
  public:
   explicit FaultyIo(Io& inner) : inner_(inner) {}
 
-  void fail_nth(OpCode code, uint32_t nth, int errno_value) {
+  // With `open_flags`, only an openat whose flags include all of them matches (O_DIRECT: a
+  // filesystem refusing it); the file it really opened is closed.
+  void fail_nth(OpCode code, uint32_t nth, int errno_value, int open_flags = 0) {
     armed_code_ = code;
     countdown_ = nth;
     errno_value_ = errno_value;
+    open_flags_ = open_flags;
   }
   uint32_t injected() const { return injected_; }
 
@@ -94,11 +97,15 @@ class FaultyIo final : public Io {
 
   bool matches(const Operation& op) const {
     if (op.code != armed_code_) return false;
+    if (op.code == OpCode::kOpenAt) {
+      return (static_cast<int>(op.flags) & open_flags_) == open_flags_;
+    }
     return op.code != OpCode::kFsync || op.flags == Operation::kFsyncDataOnly;
   }
 
-  static void on_complete(Operation& op, int32_t /*real_result*/, uint32_t flags) {
+  static void on_complete(Operation& op, int32_t real_result, uint32_t flags) {
     auto& self = *static_cast<FaultyIo*>(op.context);
+    if (op.code == OpCode::kOpenAt && real_result >= 0) ::close(real_result);
     const Saved saved = self.saved_.at(&op);
     self.saved_.erase(&op);
     op.on_complete = saved.on_complete;
@@ -110,6 +117,7 @@ class FaultyIo final : public Io {
   OpCode armed_code_ = OpCode::kNop;
   uint32_t countdown_ = 0;
   int errno_value_ = 0;
+  int open_flags_ = 0;
   uint32_t injected_ = 0;
   std::map<Operation*, Saved> saved_;
 };

@@ -1,6 +1,7 @@
 // The replicated backend (see replicated_kv.h).
 #include "tools/server/replicated_kv.h"
 
+#include <cctype>
 #include <variant>
 
 #include "common/assert.h"
@@ -33,7 +34,7 @@ kv::AfterReply ReplicatedKv::answer_now(const kv::CommandSpec& spec,
                                         std::span<const std::string_view> arguments,
                                         kv::RespWriter& reply) {
   if (spec.kind == kv::CommandKind::kRead) {
-    // reads: local (not linearizable yet) -- ReadIndex is being added to the core.
+    // Linearizable mode: the connection layer passed read_barrier() before this call.
     machine_.state_machine().read(spec, arguments, reply);
     return kv::AfterReply::kContinue;
   }
@@ -47,8 +48,22 @@ kv::AfterReply ReplicatedKv::answer_now(const kv::CommandSpec& spec,
   return kv::execute_local(spec, arguments, context, reply);
 }
 
-Task<void> ReplicatedKv::write(ConstByteSpan entry, kv::RespWriter& reply) {
+Task<Result<void>> ReplicatedKv::read_barrier() {
+  Result<LogIndex> index = co_await engine_.read_index(group_);
+  if (!index.ok()) co_return index.error();
+  co_return Result<void>{};
+}
+
+Task<void> ReplicatedKv::write(ConstByteSpan entry, kv::RespWriter& reply, WriteOrigin origin) {
   replica::ProposeResult result = co_await engine_.propose(group_, entry);
+  if (const auto* not_leader = std::get_if<replica::NotLeader>(&result)) {
+    const NodeId leader = not_leader->leader_hint;
+    if (origin == WriteOrigin::kClient && forwarder_ != nullptr && leader.value() != 0 &&
+        leader != engine_.node() && forwarder_->knows(leader)) {
+      co_await forwarder_->forward(leader, entry, reply);
+      co_return;
+    }
+  }
   kv::ReplyBuilder builder(reply);
   if (auto* committed = std::get_if<replica::Committed>(&result)) {
     const std::string_view bytes(reinterpret_cast<const char*>(committed->result.data()),
@@ -70,16 +85,58 @@ std::string not_leader_error(NodeId leader_hint, const std::map<NodeId, std::str
   return text;
 }
 
+bool ReplicatedKv::answer_admin(std::span<const std::string_view> arguments,
+                                kv::RespWriter& reply) {
+  std::string name(arguments[0]);
+  for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (name != "RINGRAFT.STATUS") return false;
+  if (arguments.size() != 1) {
+    kv::ReplyBuilder(reply).error("ERR wrong number of arguments for 'ringraft.status' command");
+    return true;
+  }
+  const wal::WalStats& wal = engine_.wal().stats();
+  const replica::EngineStats& engine = engine_.stats();
+  std::string text = "node:" + std::to_string(engine_.node().value()) + "\r\n" + replication_info();
+  const auto line = [&text](const char* key, uint64_t value) {
+    text += std::string(key) + ":" + std::to_string(value) + "\r\n";
+  };
+  line("wal_batches_durable", wal.batches_durable);
+  line("wal_fsyncs", wal.fsyncs_completed);
+  line("wal_bytes_written", wal.bytes_written);
+  line("wal_records_appended", wal.records_appended);
+  line("engine_readies", engine.readies);
+  line("engine_proposals_refused_full", engine.proposals_refused_full);
+  line("engine_inbound_messages", engine.inbound_messages);
+  line("engine_inbound_refused", engine.inbound_refused);
+  line("kv_bad_entries", machine_.bad_entries());
+  if (forwarder_ != nullptr) {
+    const ForwarderStats& forwarded = forwarder_->stats();
+    line("forward_writes", forwarded.writes_forwarded);
+    line("forward_writes_failed", forwarded.writes_failed);
+    line("forward_writes_refused_full", forwarded.writes_refused_full);
+    line("forward_links_opened", forwarded.links_opened);
+    line("forward_links_broken", forwarded.links_broken);
+  }
+  if (!reply.bulk(text).ok()) kv::ReplyBuilder(reply).error("ERR status does not fit");
+  return true;
+}
+
 std::string ReplicatedKv::replication_info() const {
   const replica::Replica* replica = engine_.replica(group_);
-  if (replica == nullptr) return "reads:local (not linearizable yet)\r\n";
+  const char* reads =
+      read_mode_ == ReadMode::kLinearizable ? "reads:linearizable\r\n" : "reads:local\r\n";
+  if (replica == nullptr) return reads;
   const raft::Core& core = replica->core();
+  const auto leader_address = peers_.find(core.leader());
+  std::string address_line;
+  if (leader_address != peers_.end()) {
+    address_line = "raft_leader_addr:" + leader_address->second + "\r\n";
+  }
   return std::string("raft_role:") + raft::role_name(core.role()) +
          "\r\nraft_term:" + std::to_string(core.term().value()) +
          "\r\nraft_commit:" + std::to_string(core.log().committed().value()) +
          "\r\nraft_applied:" + std::to_string(replica->applied_index().value()) +
-         "\r\nraft_leader:" + std::to_string(core.leader().value()) +
-         "\r\nreads:local (not linearizable yet)\r\n";
+         "\r\nraft_leader:" + std::to_string(core.leader().value()) + "\r\n" + address_line + reads;
 }
 
 }  // namespace ringraft::server

@@ -5,11 +5,14 @@
 // proposer answers its client with exactly the bytes every replica computed.
 //
 // ReplicatedKv::write() proposes the connection's encoded entry through ShardEngine::propose (the
-// engine batches a turn's proposals); a follower answers
+// engine batches a turn's proposals). On a follower, a client's write goes to the leader
+// through the LeaderForwarder when one is given and knows the leader's RESP address; otherwise
+// (--redirect, or no address) the follower answers
 //   -ERR not leader, leader is node N at host:port   (or "... no leader known")
-// Forwarding to the leader is a later step. Reads (GET, EXISTS, MGET) are answered from the
-// local state machine: reads: local (not linearizable yet). ReadIndex is being added to the
-// core; until then a follower or a deposed leader may answer stale values.
+// A forwarded write (WriteOrigin::kForwarded) is never forwarded again.
+// Reads (GET, EXISTS, MGET): with ReadMode::kLinearizable the connection layer first awaits
+// read_barrier() (ShardEngine::read_index: ReadIndex, Raft thesis §6.4), on the leader or a
+// follower; with kLocal they read the local state machine as it is (a follower may be stale).
 #pragma once
 
 #include <map>
@@ -19,6 +22,8 @@
 #include "raft/replica/state_machine.h"
 #include "tools/kv/kv_state_machine.h"
 #include "tools/server/kv_backend.h"
+#include "tools/server/leader_forwarder.h"
+#include "tools/server/server_options.h"
 
 namespace ringraft::server {
 
@@ -48,10 +53,20 @@ class ReplicatedKv final : public KvBackend {
   ReplicatedKv(replica::ShardEngine& engine, GroupId group, KvGroupMachine& machine,
                std::map<NodeId, std::string> peers);
 
+  void set_read_mode(ReadMode mode) { read_mode_ = mode; }
+  // Followers forward client writes through `forwarder` (outlives the backend); null: redirect.
+  void set_forwarder(LeaderForwarder* forwarder) { forwarder_ = forwarder; }
+
   kv::AfterReply answer_now(const kv::CommandSpec& spec,
                             std::span<const std::string_view> arguments,
                             kv::RespWriter& reply) override;
-  Task<void> write(ConstByteSpan entry, kv::RespWriter& reply) override;
+  Task<void> write(ConstByteSpan entry, kv::RespWriter& reply, WriteOrigin origin) override;
+  bool accepts_forwarded_writes() const override { return true; }
+  bool reads_need_barrier() const override { return read_mode_ == ReadMode::kLinearizable; }
+  Task<Result<void>> read_barrier() override;
+  // RINGRAFT.STATUS: a bulk string of "name:value" lines (role, term, leader, commit, applied,
+  // WAL and engine counters, forwarding counters).
+  bool answer_admin(std::span<const std::string_view> arguments, kv::RespWriter& reply) override;
 
   // INFO's replication section: role, term, commit, applied, leader, and the read mode.
   std::string replication_info() const;
@@ -61,6 +76,8 @@ class ReplicatedKv final : public KvBackend {
   GroupId group_;
   KvGroupMachine& machine_;
   std::map<NodeId, std::string> peers_;
+  ReadMode read_mode_ = ReadMode::kLinearizable;
+  LeaderForwarder* forwarder_ = nullptr;
 };
 
 }  // namespace ringraft::server

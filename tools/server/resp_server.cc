@@ -5,6 +5,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <memory>
+#include <optional>
 #include <string>
 
 #include "common/assert.h"
@@ -18,6 +21,16 @@ namespace ringraft::server {
 // Replies may grow to twice the bound inside one request before the bound check closes the
 // connection; past that a reply becomes an error (RespWriter's all-or-nothing appends).
 constexpr size_t kOutputSlack = 2;
+// Bytes of already received input handled as one batch (then the rest waits for the next one).
+constexpr size_t kInputBatchBytesMax = size_t{1} << 20;
+
+// One write a connection started: its entry, its reply once completed.
+struct RespServer::WriteSlot {
+  explicit WriteSlot(size_t reply_bytes_max) : reply(reply_bytes_max) {}
+  std::vector<std::byte> entry;  // capacity reused
+  kv::RespWriter reply;
+  std::optional<Latch> done;  // counted down when write() ended
+};
 
 struct RespServer::Connection {
   Connection(int fd_in, const RespServerConfig& config)
@@ -25,8 +38,11 @@ struct RespServer::Connection {
   int fd;
   kv::RespParser parser;
   kv::RespWriter output;
-  std::string input;             // received, not yet consumed bytes (arguments point here)
-  std::vector<std::byte> entry;  // the write being proposed; capacity reused
+  std::string input;  // received, not yet consumed bytes (arguments point here)
+  // Writes started and not yet answered: slots[0, slots_used), in request order.
+  std::vector<std::unique_ptr<WriteSlot>> slots;
+  size_t slots_used = 0;
+  bool read_barrier_passed = false;  // since this receive's last write
   MonoTime last_activity{};
   bool open = true;
   bool idle_closed = false;
@@ -36,6 +52,7 @@ RespServer::RespServer(Shard& shard, KvBackend& backend, const RespServerConfig&
     : shard_(shard), backend_(backend), config_(config) {
   RR_ASSERT(config_.connections_max > 0);
   RR_ASSERT(config_.output_bytes_max > 0);
+  RR_ASSERT(config_.writes_in_flight_max > 0);
 }
 
 Task<Result<void>> RespServer::serve(int listen_fd) {
@@ -109,6 +126,14 @@ Task<void> RespServer::serve_connection(int fd) {
     const ConstByteSpan bytes = received.chunk.bytes();
     connection.input.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
     received.chunk.release();
+    // Take what arrived while the last batch was in flight too, so that its writes join one
+    // proposal round (a pipelining client is then served a batch per commit, not a chunk).
+    while (stream.has_queued() && connection.input.size() < kInputBatchBytesMax) {
+      RecvResult more = co_await stream.next();
+      if (more.status.value <= 0) break;  // the end or an error: the next next() reports it
+      const ConstByteSpan more_bytes = more.chunk.bytes();
+      connection.input.append(reinterpret_cast<const char*>(more_bytes.data()), more_bytes.size());
+    }
     if (!co_await handle_input(connection)) connection.open = false;
     if (!connection.output.bytes().empty()) {
       const std::string_view out = connection.output.bytes();
@@ -133,9 +158,11 @@ Task<void> RespServer::serve_connection(int fd) {
 Task<bool> RespServer::handle_input(Connection& connection) {
   size_t consumed_bytes = 0;
   bool keep_open = true;
+  connection.read_barrier_passed = false;  // a barrier covers only requests already received
   while (keep_open) {
     auto next = connection.parser.next(std::string_view(connection.input).substr(consumed_bytes));
     if (!next.ok()) {
+      co_await drain_writes(connection);
       ++stats_.protocol_errors;
       kv::ReplyBuilder(connection.output).error(next.error().context());
       keep_open = false;
@@ -153,31 +180,125 @@ Task<bool> RespServer::handle_input(Connection& connection) {
       keep_open = false;
     }
   }
+  // The arguments of started writes point into the input: answer them before it moves.
+  co_await drain_writes(connection);
   connection.input.erase(0, consumed_bytes);
   co_return keep_open;
 }
 
+namespace {
+
+bool starts_with_no_case(std::string_view text, std::string_view prefix) {
+  return text.size() >= prefix.size() &&
+         std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
+           return a == std::toupper(static_cast<unsigned char>(b));
+         });
+}
+
+bool is_forwarded_propose(std::span<const std::string_view> arguments) {
+  static constexpr std::string_view kName = "RINGRAFT.PROPOSE";
+  return arguments.size() == 2 && arguments[0].size() == kName.size() &&
+         std::equal(kName.begin(), kName.end(), arguments[0].begin(), [](char a, char b) {
+           return a == std::toupper(static_cast<unsigned char>(b));
+         });
+}
+
+}  // namespace
+
 Task<bool> RespServer::handle_request(Connection& connection,
                                       std::span<const std::string_view> arguments) {
+  if (backend_.accepts_forwarded_writes() && is_forwarded_propose(arguments)) {
+    ++stats_.writes_forwarded_in;
+    WriteSlot& slot = *co_await next_write_slot(connection);
+    const ConstByteSpan entry = as_bytes(arguments[1].data(), arguments[1].size());
+    slot.entry.assign(entry.begin(), entry.end());
+    start_write(connection, slot, WriteOrigin::kForwarded);
+    co_return true;
+  }
+  if (starts_with_no_case(arguments[0], "RINGRAFT.")) {
+    co_await drain_writes(connection);
+    if (!backend_.answer_admin(arguments, connection.output)) {
+      kv::ReplyBuilder(connection.output)
+          .error("ERR unknown command '" + std::string(arguments[0].substr(0, 64)) + "'");
+    }
+    co_return true;
+  }
   Result<const kv::CommandSpec*> resolved = kv::resolve_command(arguments);
   if (!resolved.ok()) {
+    co_await drain_writes(connection);
     kv::ReplyBuilder(connection.output).error(resolved.error().context());
     co_return true;
   }
   const kv::CommandSpec& spec = *resolved.value();
   if (spec.kind != kv::CommandKind::kWrite) {
-    co_return backend_.answer_now(spec, arguments, connection.output) == kv::AfterReply::kContinue;
+    co_return co_await answer_read_or_local(connection, spec, arguments);
   }
   Result<kv::WriteCommand> planned = kv::plan_write(spec, arguments);
   if (!planned.ok()) {
+    co_await drain_writes(connection);
     kv::ReplyBuilder(connection.output).error(planned.error().context());
     co_return true;
   }
-  connection.entry.resize(planned.value().entry_bytes);
-  const size_t written = kv::encode_write_entry(planned.value(), connection.entry);
-  RR_ASSERT(written == connection.entry.size());
-  co_await backend_.write(connection.entry, connection.output);
+  WriteSlot& slot = *co_await next_write_slot(connection);
+  slot.entry.resize(planned.value().entry_bytes);
+  const size_t written = kv::encode_write_entry(planned.value(), slot.entry);
+  RR_ASSERT(written == slot.entry.size());
+  start_write(connection, slot, WriteOrigin::kClient);
   co_return true;
+}
+
+// After the connection's earlier writes; a read behind a barrier when the backend asks.
+Task<bool> RespServer::answer_read_or_local(Connection& connection, const kv::CommandSpec& spec,
+                                            std::span<const std::string_view> arguments) {
+  co_await drain_writes(connection);
+  if (spec.kind == kv::CommandKind::kRead && backend_.reads_need_barrier() &&
+      !connection.read_barrier_passed) {
+    ++stats_.read_barriers;
+    const Result<void> barrier = co_await backend_.read_barrier();
+    if (!barrier.ok()) {
+      ++stats_.read_barrier_failures;
+      kv::ReplyBuilder(connection.output)
+          .error("ERR read not served (" + barrier.error().context() + "), retry");
+      co_return true;
+    }
+    connection.read_barrier_passed = true;
+  }
+  co_return backend_.answer_now(spec, arguments, connection.output) == kv::AfterReply::kContinue;
+}
+
+// A free slot; when writes_in_flight_max are started, first answers them.
+Task<RespServer::WriteSlot*> RespServer::next_write_slot(Connection& connection) {
+  if (connection.slots_used == config_.writes_in_flight_max) co_await drain_writes(connection);
+  RR_ASSERT(connection.slots_used < config_.writes_in_flight_max);
+  if (connection.slots_used == connection.slots.size()) {
+    connection.slots.push_back(std::make_unique<WriteSlot>(config_.output_bytes_max));
+  }
+  co_return connection.slots[connection.slots_used++].get();
+}
+
+void RespServer::start_write(Connection& connection, WriteSlot& slot, WriteOrigin origin) {
+  RR_ASSERT(slot.reply.size_bytes() == 0);
+  connection.read_barrier_passed = false;  // a later read must see this write
+  slot.done.emplace(1);
+  shard_.spawn(run_write(slot, origin));
+}
+
+Task<void> RespServer::run_write(WriteSlot& slot, WriteOrigin origin) {
+  co_await backend_.write(slot.entry, slot.reply, origin);
+  slot.done->count_down();
+}
+
+// Appends the replies of the started writes in request order, as each completes.
+Task<void> RespServer::drain_writes(Connection& connection) {
+  for (size_t i = 0; i < connection.slots_used; ++i) {
+    WriteSlot& slot = *connection.slots[i];
+    co_await slot.done->wait();
+    if (!connection.output.raw(slot.reply.bytes()).ok()) {
+      kv::ReplyBuilder(connection.output).error("ERR reply does not fit the output buffer");
+    }
+    slot.reply.clear();
+  }
+  connection.slots_used = 0;
 }
 
 }  // namespace ringraft::server

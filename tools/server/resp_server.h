@@ -3,14 +3,19 @@
 // An accept loop (multishot AcceptStream) starts one task per connection; a connection reads
 // with a multishot RecvStream from a provided-buffer group, parses with RespParser, answers each
 // request through the backend and sends the replies of everything a turn parsed in one send.
-// Pipelined requests are answered in order: a connection handles its requests one at a time
-// (a write waits for its commit before the next request is looked at).
+// Pipelined requests are answered in order. The writes one receive brought are all started in
+// that turn (the engine batches them), their replies appended in request order once each
+// completed; a read or local command first waits for the connection's earlier writes. With a
+// backend whose reads need a barrier (ReadIndex), one barrier serves the reads of a receive
+// that follow its last write.
 //
 // Bounds and their full behaviour:
 //   connections_max     a connection beyond it is answered "-ERR max number of clients reached"
 //                       and closed;
 //   input               RespParser limits (request bytes, arguments, bulk bytes): a request
 //                       beyond them is a protocol error;
+//   writes_in_flight_max  writes of one connection started and not yet answered; the next
+//                       one waits until those are answered;
 //   output_bytes_max    replies waiting for the socket; a client whose pending replies exceed it
 //                       (it pipelines without reading) is closed, as Redis's client output limit;
 //   idle_timeout        a connection with no completed receive or send for this long is closed
@@ -40,6 +45,7 @@ struct RespServerConfig {
   kv::RespLimits input_limits;
   uint32_t recv_buffers = 256;  // provided buffers shared by the server's connections
   uint32_t recv_buffer_bytes = 16 * 1024;
+  uint32_t writes_in_flight_max = 1024;  // per connection
 };
 
 struct RespServerStats {
@@ -49,6 +55,9 @@ struct RespServerStats {
   uint64_t output_overflows = 0;  // closed for exceeding output_bytes_max
   uint64_t idle_closed = 0;
   uint64_t requests = 0;
+  uint64_t writes_forwarded_in = 0;  // RINGRAFT.PROPOSE from other members
+  uint64_t read_barriers = 0;
+  uint64_t read_barrier_failures = 0;
 };
 
 class RespServer {
@@ -68,10 +77,17 @@ class RespServer {
 
  private:
   struct Connection;
+  struct WriteSlot;
   Task<void> serve_connection(int fd);
   Task<void> watch_idle(Connection& connection);
   Task<bool> handle_input(Connection& connection);
   Task<bool> handle_request(Connection& connection, std::span<const std::string_view> arguments);
+  Task<bool> answer_read_or_local(Connection& connection, const kv::CommandSpec& spec,
+                                  std::span<const std::string_view> arguments);
+  Task<WriteSlot*> next_write_slot(Connection& connection);
+  void start_write(Connection& connection, WriteSlot& slot, WriteOrigin origin);
+  Task<void> run_write(WriteSlot& slot, WriteOrigin origin);
+  Task<void> drain_writes(Connection& connection);
 
   Shard& shard_;
   KvBackend& backend_;

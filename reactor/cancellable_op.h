@@ -1,11 +1,14 @@
-// CancellableOp: an awaitable I/O operation that another task can cancel.
+// CancellableOp: one I/O operation at a time that its owner awaits and anyone else can cancel.
 //
 // ops::* awaiters keep their Operation inside the awaiting frame, out of reach of anyone else.
-// The transport must end waits from outside (stop() ends a pending connect or a reconnect
-// backoff at once), so this keeps the Operation in an object the owner can reach:
+// Waits that must end from outside (a timer, a connect or backoff that stop() ends at once)
+// keep it here instead, in an object the owner can reach:
 //
 //   CancellableOp connect_op(io);
 //   IoResult r = co_await connect_op.run(connect_operation);   // elsewhere: connect_op.cancel()
+//
+// Timer (reactor/timer.h) is this with a kTimer operation. Must not be destroyed while its
+// operation is in flight (cancel it and let the wait return first).
 #pragma once
 
 #include <coroutine>
@@ -13,7 +16,7 @@
 #include "common/assert.h"
 #include "reactor/io.h"
 
-namespace ringraft::net {
+namespace ringraft {
 
 class CancellableOp {
  public:
@@ -29,7 +32,7 @@ class CancellableOp {
     bool await_suspend(std::coroutine_handle<> awaiter) noexcept {
       owner_.waiter_ = awaiter;
       if (owner_.io_.submit(owner_.op_)) return true;
-      owner_.result_ = -ECANCELED;
+      owner_.result_ = -ECANCELED;  // the loop is shutting down
       return false;
     }
     IoResult await_resume() const noexcept { return IoResult{owner_.result_}; }
@@ -46,11 +49,13 @@ class CancellableOp {
     op_.on_complete = &CancellableOp::on_complete;
     return Awaiter(*this);
   }
-  // The running wait returns -ECANCELED soon (or its own result if it finished first).
+  // The running wait returns -ECANCELED soon, on a later loop turn and never inside this call
+  // (or its own result if it finished first). Nothing when nothing runs.
   void cancel() {
     if (op_.in_flight) io_.cancel(op_);
   }
   bool in_flight() const { return op_.in_flight; }
+  Io& io() const { return io_; }
 
  private:
   static void on_complete(Operation& op, int32_t result, uint32_t /*flags*/) {
@@ -65,4 +70,4 @@ class CancellableOp {
   int32_t result_ = 0;
 };
 
-}  // namespace ringraft::net
+}  // namespace ringraft

@@ -1,0 +1,214 @@
+// `ringraft server` (see cmd_server.h): flags -> ServerOptions, the listening sockets checked
+// before anything starts, SIGINT/SIGTERM turned into an orderly stop on the node's shard.
+#include "tools/cmd_server.h"
+
+#include <fmt/format.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <memory>
+#include <set>
+#include <thread>
+
+#include "reactor/latch.h"
+#include "reactor/reactor.h"
+#include "reactor/socket.h"
+#include "tools/server/server_node.h"
+
+namespace ringraft::tools {
+namespace {
+
+// The flags as given; kept as text so that what the flags set is known (flags beat the file).
+struct ServerFlags {
+  uint64_t id = 0;
+  std::string peers;
+  std::string clients;
+  uint16_t port = 6379;
+  std::string bind = "127.0.0.1";
+  std::string data_dir;
+  std::string cluster_id = "ringraft";
+  std::string config;
+  std::string fsync = "on";
+  bool redirect = false;
+  std::string reads = "linearizable";
+};
+
+// Flags given on the command line -> names ("data-dir"), for load_config_file.
+std::set<std::string> flags_given(const CLI::App& command) {
+  std::set<std::string> given;
+  for (const CLI::Option* option : command.get_options()) {
+    if (option->count() > 0 && !option->get_lnames().empty()) given.insert(option->get_lnames()[0]);
+  }
+  return given;
+}
+
+Result<server::ServerOptions> build_options(const CLI::App& command, const ServerFlags& flags) {
+  server::ServerOptions options;
+  const std::set<std::string> given = flags_given(command);
+  if (!flags.config.empty()) {
+    Result<void> loaded = server::load_config_file(flags.config, given, options);
+    if (!loaded.ok()) return loaded.error();
+  }
+  if (given.count("id") != 0) options.id = NodeId{flags.id};
+  if (given.count("peers") != 0) {
+    auto peers = server::parse_members(flags.peers, "peers");
+    if (!peers.ok()) return peers.error();
+    options.peers = std::move(peers.value());
+  }
+  if (given.count("clients") != 0) {
+    auto clients = server::parse_members(flags.clients, "clients");
+    if (!clients.ok()) return clients.error();
+    options.clients = std::move(clients.value());
+  }
+  if (given.count("port") != 0) options.port = flags.port;
+  if (given.count("bind") != 0) options.bind = flags.bind;
+  if (given.count("data-dir") != 0) options.data_dir = flags.data_dir;
+  if (given.count("cluster-id") != 0) options.cluster_id = flags.cluster_id;
+  if (given.count("fsync") != 0) {
+    Result<bool> fsync = server::parse_on_off(flags.fsync, "fsync");
+    if (!fsync.ok()) return fsync.error();
+    options.fsync = fsync.value();
+  }
+  if (given.count("redirect") != 0) options.redirect = flags.redirect;
+  if (given.count("reads") != 0) {
+    Result<server::ReadMode> reads = server::parse_read_mode(flags.reads);
+    if (!reads.ok()) return reads.error();
+    options.reads = reads.value();
+  }
+  if (Result<void> valid = options.validate(); !valid.ok()) return valid.error();
+  return options;
+}
+
+// Binds `endpoint` to learn whether it is free; the caller keeps the socket or drops it.
+Result<FileDescriptor> bind_listener(const std::string& host, uint16_t port, const char* what) {
+  Result<sockaddr_in> address = ipv4_address(host, port);
+  if (!address.ok()) return address.error();
+  Result<FileDescriptor> listener = listen_tcp(address.value());
+  if (!listener.ok()) {
+    return Error(listener.error().code(),
+                 fmt::format("{} {}:{} cannot be listened on (in use?): {}", what, host, port,
+                             listener.error().message()),
+                 listener.error().errno_value());
+  }
+  return listener;
+}
+
+// Waits for SIGINT/SIGTERM (blocked in every thread, so only this one sees them) and asks
+// the node's shard to stop. SIGUSR1 (sent by run_server once the reactor is done) ends it.
+void wait_for_signals(Reactor& reactor, Latch& stop_requested) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGUSR1);
+  bool asked = false;
+  while (true) {
+    int signal_number = 0;
+    if (sigwait(&signals, &signal_number) != 0 || signal_number == SIGUSR1) return;
+    if (asked) continue;
+    ShardMessage stop;
+    stop.object = &stop_requested;
+    stop.handler = [](Shard& /*shard*/, const ShardMessage& message) {
+      auto* latch = static_cast<Latch*>(message.object);
+      if (latch->count() > 0) latch->count_down();
+    };
+    asked = reactor.try_post(ShardId{0}, stop) == PostResult::kPosted;
+    if (!asked) reactor.stop();  // the loop is gone or swamped: stop without the orderly path
+  }
+}
+
+}  // namespace
+
+int run_server(const server::ServerOptions& options) {
+  if (!options.fsync) {
+    fmt::print(stderr,
+               "ringraft server: WARNING --fsync off: the WAL is not flushed, acknowledged "
+               "writes can be lost on a power failure (experiments only)\n");
+  }
+  std::error_code made;
+  std::filesystem::create_directories(options.data_dir, made);
+  if (made) {
+    fmt::print(stderr, "ringraft server: cannot create --data-dir {}: {}\n", options.data_dir,
+               made.message());
+    return kServerExitFailed;
+  }
+  Result<FileDescriptor> resp = bind_listener(options.bind, options.port, "RESP port (--port)");
+  Result<FileDescriptor> raft =
+      bind_listener(options.raft_endpoint().host, options.raft_endpoint().port,
+                    "Raft port (this node's --peers entry)");
+  for (const Result<FileDescriptor>* listener : {&resp, &raft}) {
+    if (!listener->ok()) {
+      fmt::print(stderr, "ringraft server: {}\n", listener->error().message());
+      return kServerExitFailed;
+    }
+  }
+  raft.value().reset();  // the transport binds it again (SO_REUSEADDR)
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any thread starts: all inherit it
+
+  ReactorConfig config;
+  config.shard_count = 1;
+  config.pin_threads = false;
+  Reactor reactor(config);
+  Latch stop_requested(1);
+  std::thread signal_thread([&] { wait_for_signals(reactor, stop_requested); });
+  Result<void> node_result{};
+  const int resp_fd = resp.value().get();
+  Result<void> ran = reactor.run([&](Shard& shard) -> Task<void> {
+    node_result = co_await server::run_server_node(shard, options, resp_fd, stop_requested, [&] {
+      fmt::print("node {} serving RESP on {}:{}, raft on {}, data in {}\n", options.id.value(),
+                 options.bind, options.port, options.raft_endpoint().text(), options.data_dir);
+      std::fflush(stdout);
+    });
+    shard.reactor().stop();
+  });
+  pthread_kill(signal_thread.native_handle(), SIGUSR1);
+  signal_thread.join();
+  for (const Result<void>* result : {&ran, &node_result}) {
+    if (!result->ok()) {
+      fmt::print(stderr, "ringraft server: node {}: {}\n", options.id.value(),
+                 result->error().message());
+      return kServerExitFailed;
+    }
+  }
+  return 0;
+}
+
+void add_server_command(CLI::App& app, int* exit_code) {
+  auto flags = std::make_shared<ServerFlags>();
+  CLI::App* command = app.add_subcommand(
+      "server", "Run one node of a replicated key-value cluster, served over RESP (redis-cli)");
+  command->add_option("--id", flags->id, "This node's id (1..)");
+  command->add_option("--peers", flags->peers,
+                      "Every member's Raft address, self included, the same on every node: "
+                      "1=127.0.0.1:7001,2=127.0.0.1:7002,3=127.0.0.1:7003");
+  command->add_option("--clients", flags->clients,
+                      "The members' RESP addresses (redirects, forwarding): 1=127.0.0.1:6381,...");
+  command->add_option("--port", flags->port, "RESP listen port (default 6379)");
+  command->add_option("--bind", flags->bind, "RESP listen address (default 127.0.0.1)");
+  command->add_option("--data-dir", flags->data_dir, "Data directory (created if missing)");
+  command->add_option("--cluster-id", flags->cluster_id, "Cluster name (default ringraft)");
+  command->add_option("--config", flags->config, "TOML file with the same keys; flags win");
+  command->add_option("--fsync", flags->fsync, "on|off (default on; off only for experiments)");
+  command->add_flag("--redirect", flags->redirect,
+                    "Followers answer writes with the leader's address instead of forwarding");
+  command->add_option("--reads", flags->reads,
+                      "linearizable (ReadIndex, default) or local (may be stale)");
+  command->callback([command, flags, exit_code] {
+    Result<server::ServerOptions> options = build_options(*command, *flags);
+    if (!options.ok()) {
+      fmt::print(stderr, "ringraft server: {}\n", options.error().context());
+      *exit_code = kServerExitUsage;
+      return;
+    }
+    *exit_code = run_server(options.value());
+  });
+}
+
+}  // namespace ringraft::tools

@@ -1,0 +1,71 @@
+// ServerOptions: how one `ringraft server` node is configured (flags, or a TOML file with the
+// same keys; flags win), parsed and validated before anything starts, with errors that name
+// the flag and the bad value.
+//
+//   --id N             this node's id (1..)
+//   --peers LIST       every member incl. self, the same on all nodes (Raft addresses):
+//                      "1=127.0.0.1:7001,2=127.0.0.1:7002,3=127.0.0.1:7003"
+//   --clients LIST     optional, the members' RESP addresses, same form (redirects, forwarding)
+//   --port P, --bind A RESP listen address (6379, 127.0.0.1)
+//   --data-dir DIR     required; created if missing (the WAL lives in DIR/wal)
+//   --cluster-id ID    "ringraft"; nodes of different clusters refuse each other's handshakes
+//   --fsync on|off     on; off is for experiments (acknowledged writes can be lost on power loss)
+//   --redirect         a follower answers writes with "-ERR not leader, ..." instead of
+//                      forwarding them to the leader
+//   --reads MODE       linearizable (ReadIndex, default) or local (stale reads allowed)
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+#include "common/types.h"
+
+namespace ringraft::server {
+
+struct Endpoint {
+  std::string host;  // dotted IPv4 or "localhost"
+  uint16_t port = 0;
+  std::string text() const { return host + ":" + std::to_string(port); }
+};
+
+enum class ReadMode : uint8_t {
+  kLinearizable,  // ReadIndex: a read sees every write acknowledged before it started
+  kLocal,         // this node's state machine as it is: may be stale on a follower
+};
+
+struct ServerOptions {
+  NodeId id;
+  std::map<NodeId, Endpoint> peers;    // Raft addresses of every member, self included
+  std::map<NodeId, Endpoint> clients;  // RESP addresses (optional)
+  std::string bind = "127.0.0.1";
+  uint16_t port = 6379;
+  std::string data_dir;
+  std::string cluster_id = "ringraft";
+  bool fsync = true;
+  bool redirect = false;
+  ReadMode reads = ReadMode::kLinearizable;
+
+  // An error naming the first bad setting (id not among the peers, a missing data dir, ...).
+  Result<void> validate() const;
+  const Endpoint& raft_endpoint() const { return peers.at(id); }
+};
+
+// "1=127.0.0.1:7001,2=127.0.0.1:7002" -> members. `flag` names the option in errors.
+Result<std::map<NodeId, Endpoint>> parse_members(std::string_view text, std::string_view flag);
+Result<bool> parse_on_off(std::string_view text, std::string_view flag);
+Result<ReadMode> parse_read_mode(std::string_view text);
+
+// Reads the TOML file at `path` into `options`, skipping the keys in `set_by_flags` (flag names
+// without dashes: "id", "peers", "data-dir", ...). Keys: the flags' names; `peers` and
+// `clients` as the flags' strings or as tables { 1 = "127.0.0.1:7001", ... }.
+Result<void> load_config_file(const std::string& path, const std::set<std::string>& set_by_flags,
+                              ServerOptions& options);
+
+// The transport's 64-bit cluster id for a cluster name (FNV-1a: stable across builds).
+uint64_t cluster_id_number(std::string_view name);
+
+}  // namespace ringraft::server
