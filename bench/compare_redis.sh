@@ -2,8 +2,9 @@
 # ringraft against Redis in one run: the same redis-benchmark command (-t set,get -d 100 -c 50
 # -P 16 -r 100000 -n N) against the leader of a 3-node `ringraft cluster up` (fsync on) and
 # against one redis-server with appendonly yes, appendfsync always (started here on loopback),
-# then `ringraft bench` with the same settings against both. Prints each side's ops/s and p99
-# and the ratios ringraft / redis; saves everything to bench/results/compare_redis.json.
+# then `ringraft bench` with the same settings against both (SETs, then GETs, like -t set,get).
+# Prints each side's ops/s and p99 and the ratios ringraft / redis; saves everything to
+# bench/results/compare_redis.json.
 #
 # Usage: bench/compare_redis.sh [--help]   (N=200000 requests per test; BENCH_BUILD_DIR picks
 # an existing build directory instead of the bench preset's)
@@ -11,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [[ ${1:-} == -h || ${1:-} == --help ]]; then
-  sed -n '2,9p' "$0"
+  sed -n '2,10p' "$0"
   exit 0
 fi
 requests=${N:-200000}
@@ -73,12 +74,18 @@ echo "compare_redis: redis-benchmark, $requests requests per test, against ringr
 benchmark "$leader_port" >"$work/ringraft.csv"
 echo "compare_redis: redis-benchmark against redis-server (appendfsync always, :$redis_port)..."
 benchmark "$redis_port" >"$work/redis.csv"
-bench_flags=(--connections 50 --pipeline 16 --value-bytes 100 --keys 100000 --ratio 1:1
-             --requests $((requests * 2)) --no-progress)
-echo "compare_redis: ringraft bench against ringraft..."
-"$ringraft" bench --cluster "$work/cluster" "${bench_flags[@]}" --json "$work/ringraft_bench.json" >/dev/null
-echo "compare_redis: ringraft bench against redis-server..."
-"$ringraft" bench --port "$redis_port" "${bench_flags[@]}" --json "$work/redis_bench.json" >/dev/null
+# Like redis-benchmark -t set,get: all SETs, then all GETs (of the keys the SETs wrote).
+bench_flags=(--connections 50 --pipeline 16 --value-bytes 100 --keys 100000 --requests "$requests"
+             --no-progress)
+for target in ringraft redis; do
+  if [[ $target == ringraft ]]; then where=(--cluster "$work/cluster"); else where=(--port "$redis_port"); fi
+  for op in set get; do
+    if [[ $op == set ]]; then ratio=1:0; else ratio=0:1; fi
+    echo "compare_redis: ringraft bench ${op^^} against $target..."
+    "$ringraft" bench "${where[@]}" "${bench_flags[@]}" --ratio "$ratio" \
+      --json "$work/${target}_bench_$op.json" >/dev/null
+  done
+done
 
 mkdir -p bench/results
 python3 - "$work" "$requests" bench/results/compare_redis.json <<'PY'
@@ -91,10 +98,9 @@ def tool(name):
                                      "p99_ms": float(row["p99_latency_ms"]), "max_ms": float(row["max_latency_ms"])}
     return rows
 def ours(name):
-    data = json.load(open(f"{work}/{name}_bench.json"))
     result = {}
     for op in ("set", "get"):
-        o = data["ops"][op]
+        o = json.load(open(f"{work}/{name}_bench_{op}.json"))["ops"][op]
         result[op] = {"ops_per_s": o["ops_per_s"], "p50_ms": o["latency_us"]["p50"] / 1000,
                       "p99_ms": o["latency_us"]["p99"] / 1000, "max_ms": o["latency_us"]["max"] / 1000,
                       "errors": o["errors"]}

@@ -77,6 +77,7 @@ if [[ -n $node ]]; then
   echo
   echo "demo: node $node comes back and catches up"
   "$ringraft" cluster restart "$node" --dir "$dir"
+  sleep 2  # pacing: give it a couple of heartbeats to catch up before showing the indexes
   "$ringraft" status --dir "$dir"
 fi
 echo

@@ -122,7 +122,7 @@ uint32_t BenchRun::take_batch() {
 
 void BenchRun::count_error(OpType type, std::string_view message) {
   result_.ops[static_cast<size_t>(type)].errors += 1;
-  message = message.substr(0, 60);
+  message = message.substr(0, 100);
   for (ErrorTally& tally : result_.error_messages) {
     if (tally.message == message) {
       tally.count += 1;

@@ -38,7 +38,7 @@ struct OpStats {
 };
 
 struct ErrorTally {
-  std::string message;  // the error reply's first 60 bytes, or what happened to the connection
+  std::string message;  // the error reply's first 100 bytes, or what happened to the connection
   uint64_t count = 0;
 };
 
