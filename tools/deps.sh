@@ -7,6 +7,7 @@ packages=(
   cmake ninja-build ccache pkg-config g++ clang libclang-rt-14-dev python3
   liburing-dev libflatbuffers-dev flatbuffers-compiler libisal-dev libcli11-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev libtomlplusplus-dev
+  redis-server redis-tools gnuplot-nox
 )
 
 missing=()

@@ -1,14 +1,17 @@
 // ringraft: the command-line front end. Subcommands arrive with the layers they drive
-// (server, cluster, status, bench, wal); this stage has version, reactor self-check, the WAL
-// inspection commands (tools/cmd_wal.h) and `server` (tools/cmd_server.h). Usage errors exit with
-// code 2.
+// (server, cluster, status, bench, wal): version, the reactor self-check, the WAL inspection
+// commands (tools/cmd_wal.h), `server` (tools/cmd_server.h), bench, cluster and status. Usage
+// errors exit with code 2.
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
 #include "reactor/reactor.h"
+#include "tools/cmd_bench.h"
+#include "tools/cmd_cluster.h"
 #include "tools/cmd_server.h"
+#include "tools/cmd_status.h"
 #include "tools/cmd_wal.h"
 
 namespace {
@@ -74,6 +77,9 @@ int run(int argc, char** argv) {
   check->callback([&] { exit_code = run_check(shards); });
   ringraft::tools::add_wal_commands(app, &exit_code);
   ringraft::tools::add_server_command(app, &exit_code);
+  ringraft::tools::add_bench_command(app, &exit_code);
+  ringraft::tools::add_cluster_commands(app, &exit_code);
+  ringraft::tools::add_status_command(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
