@@ -192,7 +192,6 @@ Result<void> Core::step(Message message) {
       on_timeout_now(message);
       break;
   }
-  maybe_step_down_removed();
   after_input();
   return {};
 }
@@ -203,6 +202,8 @@ void Core::tick() {
   if (role_ == Role::kLeader) {
     tick_heartbeat();
     if (role_ == Role::kLeader) tick_membership();
+    // On a tick, not in the input that commits: the commit goes out to the followers first.
+    maybe_step_down_removed();
   } else {
     tick_election();
   }
@@ -264,7 +265,6 @@ void Core::persisted_to(LogIndex index, Term term) {
   if (role_ == Role::kLeader) {
     progress_.at(config_.id).set_self_match(log_.durable_index(), log_.last_index());
     if (maybe_commit()) bcast_append();
-    maybe_step_down_removed();
   }
   after_input();
 }

@@ -199,7 +199,8 @@ void Core::on_snapshot_installed() {
 const Membership& Core::membership_at(LogIndex index) const { return history_.at(index); }
 
 // A leader that removed itself leads until the change commits (it still replicates it, without
-// counting itself), then hands over to the most caught-up voter and steps down (thesis §4.2.2).
+// counting itself), then, at its next tick, hands over to a caught-up voter and steps down
+// (thesis §4.2.2). The same tick stops replicating to a removed node once its removal commits.
 void Core::maybe_step_down_removed() {
   if (role_ != Role::kLeader || log_.committed() < history_.current_index()) return;
   if (leaving_progress_) {  // the removal committed: stop replicating to the removed node
