@@ -78,8 +78,12 @@ const char* change_fate_name(ChangeFate fate) {
   return "unknown-fate";
 }
 
-bool Membership::is_voter(NodeId node) const { return listed(voters, node); }
-bool Membership::is_learner(NodeId node) const { return listed(learners, node); }
+bool Membership::is_voter(NodeId node) const {
+  return listed(voters, node);
+}
+bool Membership::is_learner(NodeId node) const {
+  return listed(learners, node);
+}
 
 bool is_membership_payload(std::span<const std::byte> payload) {
   return payload.size() >= kMembershipPrefix.size() &&

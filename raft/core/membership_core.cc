@@ -196,7 +196,9 @@ void Core::on_snapshot_installed() {
 }
 
 // The configuration in effect at `index` (compaction: the snapshot records it).
-const Membership& Core::membership_at(LogIndex index) const { return history_.at(index); }
+const Membership& Core::membership_at(LogIndex index) const {
+  return history_.at(index);
+}
 
 // A leader that removed itself leads until the change commits (it still replicates it, without
 // counting itself), then, at its next tick, hands over to a caught-up voter and steps down

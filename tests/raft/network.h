@@ -34,9 +34,9 @@ struct Storage {
   std::vector<ProposalOutcome> proposals{};  // Ready::proposals, in order
   std::optional<SnapshotMeta> snapshot{};    // the latest snapshot taken or installed
   Payload snapshot_data{};
-  Payload receiving_data{};              // an incoming snapshot's chunks so far
-  std::vector<ReadState> read_states{};  // Ready::read_states, in order
-  std::vector<ChangeOutcome> changes{};  // Ready::membership_changes, in order
+  Payload receiving_data{};               // an incoming snapshot's chunks so far
+  std::vector<ReadState> read_states{};   // Ready::read_states, in order
+  std::vector<ChangeOutcome> changes{};   // Ready::membership_changes, in order
   std::vector<Membership> memberships{};  // Ready::membership, in order
 };
 

@@ -252,8 +252,8 @@ class ScenarioRunner {
   // change-refused <node> <op> <target> <full|invalid>
   void change(const std::vector<std::string>& args) {
     const bool refused = args[0] == "change-refused";
-    ASSERT_EQ(args.size(), refused ? 5u : 4u) << args[0] << " <node> <op> <target>"
-                                              << (refused ? " <full|invalid>" : "");
+    ASSERT_EQ(args.size(), refused ? 5u : 4u)
+        << args[0] << " <node> <op> <target>" << (refused ? " <full|invalid>" : "");
     MembershipChange change;
     change.node = NodeId{number(args[3])};
     if (args[2] == "add-learner") {
@@ -345,7 +345,8 @@ class ScenarioRunner {
       ASSERT_EQ(args.size(), 6u) << "expect change <node> <op> <target> <fate>";
       const std::vector<ChangeOutcome>& changes = net().storage(number(args[2])).changes;
       const auto it = std::find_if(changes.rbegin(), changes.rend(), [&](const ChangeOutcome& c) {
-        return membership_op_name(c.change.op) == args[3] && c.change.node.value() == number(args[4]);
+        return membership_op_name(c.change.op) == args[3] &&
+               c.change.node.value() == number(args[4]);
       });
       ASSERT_NE(it, changes.rend()) << "no outcome for " << args[3] << " " << args[4];
       EXPECT_EQ(change_fate_name(it->fate), args[5]);

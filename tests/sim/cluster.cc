@@ -449,10 +449,10 @@ std::string summarize(const SimOptions& options, const SimResult& result) {
   text += " | ops ok " + std::to_string(stats.ops_ok) + " fail " + std::to_string(stats.ops_fail) +
           " unknown " + std::to_string(stats.ops_unknown) + ", committed " +
           std::to_string(stats.committed) + ", leader terms " + std::to_string(stats.leader_terms) +
-          ", membership changes " + std::to_string(stats.membership_changes) +
-          ", crashes " + std::to_string(stats.crashes) + " (writes lost " +
-          std::to_string(stats.writes_lost) + "), partitions " + std::to_string(stats.partitions) +
-          ", messages " + std::to_string(stats.network.sent) + " (dropped " +
+          ", membership changes " + std::to_string(stats.membership_changes) + ", crashes " +
+          std::to_string(stats.crashes) + " (writes lost " + std::to_string(stats.writes_lost) +
+          "), partitions " + std::to_string(stats.partitions) + ", messages " +
+          std::to_string(stats.network.sent) + " (dropped " +
           std::to_string(stats.network.dropped + stats.network.cut) + "), history " +
           linearizable_name(result.linearizability.verdict) + " (" +
           std::to_string(result.linearizability.steps) + " steps), trace " +

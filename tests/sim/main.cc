@@ -5,10 +5,11 @@
 //   ringraft-sim --seed 7 --trace > run.mmd    the message trace as a Mermaid sequence diagram
 //
 // Options: --nodes 3|5, --steps <simulated ms>, --faults none|mild|default|heavy|slowdisk,
-// --clients N, --keys N, --quiet-ms N, --membership-percent P (0: fixed voters); --inject-ack-before-fsync plants a storage bug (votes and
-// acknowledgements leave before their write is durable), --inject-local-reads a service bug (gets
-// answered from any node's state machine), to watch the checks catch them. A violation
-// prints the seed and the command that replays it.
+// --clients N, --keys N, --quiet-ms N, --membership-percent P (0: fixed voters);
+// --inject-ack-before-fsync plants a storage bug (votes and acknowledgements leave before their
+// write is durable), --inject-local-reads a service bug (gets answered from any node's state
+// machine), to watch the checks catch them. A violation prints the seed and the command that
+// replays it.
 #include <unistd.h>
 
 #include <csignal>
@@ -40,7 +41,8 @@ int usage(const char* problem) {
   std::fprintf(stderr,
                "ringraft-sim: %s\nusage: ringraft-sim [--seed S | --seeds A..B] [--nodes 3|5] "
                "[--steps MS] [--faults none|mild|default|heavy|slowdisk] [--clients N] [--keys N] "
-               "[--quiet-ms MS] [--membership-percent P] [--trace] [--inject-ack-before-fsync] [--inject-local-reads]\n",
+               "[--quiet-ms MS] [--membership-percent P] [--trace] [--inject-ack-before-fsync] "
+               "[--inject-local-reads]\n",
                problem);
   return 2;
 }
