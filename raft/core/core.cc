@@ -347,9 +347,10 @@ void Core::on_lower_term(const Message& message) {
   const bool from_leader = message.type == MessageType::kAppend ||
                            message.type == MessageType::kHeartbeat ||
                            message.type == MessageType::kSnapshot;
-  if (from_leader && (config_.check_quorum || config_.pre_vote)) {
+  if (from_leader && (config_.check_quorum || config_.pre_vote || !is_voter(message.from))) {
     // A stale leader (e.g. cut off, then back): with PreVote or CheckQuorum our term may be
-    // ahead of it without it ever hearing of the new term, so tell it; it steps down.
+    // ahead of it without it ever hearing of the new term, so tell it; it steps down. So is a
+    // removed one: no leader of the new configuration will ever write to it.
     send(Message{.type = MessageType::kAppendResponse, .to = message.from, .term = term_});
   } else if (message.type == MessageType::kPreVoteRequest) {
     // Tell a pre-candidate with an old term that it cannot win, and the term it is behind.
