@@ -1,6 +1,7 @@
 #include "raft/node.h"
 
 #include <filesystem>
+#include <memory>
 #include <system_error>
 #include <utility>
 
@@ -137,8 +138,13 @@ void Node::submit(Request request) {
   const ShardId shard = shard_of(request.group);
   ShardSlot& slot = *slots_[shard.value()];
   if (!running_ || slot.stop_requested || !post_drain(slot, shard)) {
-    if (request.is_propose) request.proposed.set_value(Failed{FailReason::kShuttingDown});
-    if (!request.is_propose) request.leader.set_value(NodeId(0));
+    if (request.refuse) {
+      request.refuse();
+    } else if (request.is_propose) {
+      request.proposed.set_value(Failed{FailReason::kShuttingDown});
+    } else {
+      request.leader.set_value(NodeId(0));
+    }
     return;
   }
   slot.inbox.push_back(std::move(request));
@@ -160,6 +166,58 @@ std::future<NodeId> Node::wait_leader(GroupId group) {
   std::future<NodeId> leader = request.leader.get_future();
   submit(std::move(request));
   return leader;
+}
+
+template <class T>
+std::future<Result<T>> Node::submit_admin(
+    GroupId group, std::function<Task<Result<T>>(replica::ShardEngine&)> run) {
+  auto answer = std::make_shared<std::promise<Result<T>>>();
+  std::future<Result<T>> outcome = answer->get_future();
+  Request request;
+  request.group = group;
+  request.is_propose = false;
+  request.admin = [answer, run = std::move(run)](replica::ShardEngine& engine) -> Task<void> {
+    answer->set_value(co_await run(engine));
+  };
+  request.refuse = [answer] {
+    answer->set_value(Error(ErrorCode::kCancelled, "node is not running"));
+  };
+  submit(std::move(request));
+  return outcome;
+}
+
+std::future<Result<LogIndex>> Node::add_learner(GroupId group, NodeId node) {
+  return submit_admin<LogIndex>(group, [group, node](replica::ShardEngine& engine) {
+    return engine.add_learner(group, node);
+  });
+}
+
+std::future<Result<LogIndex>> Node::promote(GroupId group, NodeId node) {
+  return submit_admin<LogIndex>(
+      group, [group, node](replica::ShardEngine& engine) { return engine.promote(group, node); });
+}
+
+std::future<Result<LogIndex>> Node::remove_member(GroupId group, NodeId node) {
+  return submit_admin<LogIndex>(group, [group, node](replica::ShardEngine& engine) {
+    return engine.remove_member(group, node);
+  });
+}
+
+std::future<Result<void>> Node::transfer_leader(GroupId group, NodeId to) {
+  return submit_admin<void>(group, [group, to](replica::ShardEngine& engine) {
+    return engine.transfer_leader(group, to);
+  });
+}
+
+namespace {
+Task<Result<replica::GroupStatus>> status_now(replica::ShardEngine& engine, GroupId group) {
+  co_return engine.status(group);
+}
+}  // namespace
+
+std::future<Result<replica::GroupStatus>> Node::status(GroupId group) {
+  return submit_admin<replica::GroupStatus>(
+      group, [group](replica::ShardEngine& engine) { return status_now(engine, group); });
 }
 
 Task<bool> Node::open_shard(Shard& shard, ShardSlot& slot) {
@@ -213,7 +271,9 @@ Task<void> Node::run_shard(Shard& shard) {
 }
 
 Task<void> Node::serve(replica::ShardEngine& engine, Request request) {
-  if (request.is_propose) {
+  if (request.admin) {
+    co_await request.admin(engine);
+  } else if (request.is_propose) {
     request.proposed.set_value(co_await engine.propose(request.group, request.command));
   } else {
     request.leader.set_value(co_await engine.wait_leader(request.group));

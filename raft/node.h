@@ -67,6 +67,17 @@ class Node {
   // The leader `group` knows of, once it knows one (NodeId{0} if the node stops first).
   std::future<NodeId> wait_leader(GroupId group);
 
+  // Membership and leadership of `group`, on its leader (replica::ShardEngine has the
+  // details): the committed change's index, or why not (kNotFound: not the leader, the
+  // message names the hint; kFull: another change pending; kInvalidInput: the change does not
+  // apply; kCancelled: dropped, timed out, or the node stopped).
+  std::future<Result<LogIndex>> add_learner(GroupId group, NodeId node);
+  std::future<Result<LogIndex>> promote(GroupId group, NodeId node);
+  std::future<Result<LogIndex>> remove_member(GroupId group, NodeId node);
+  std::future<Result<void>> transfer_leader(GroupId group, NodeId to);
+  // Role, term, commit, applied, leader, configuration, per-peer progress (on the leader).
+  std::future<Result<replica::GroupStatus>> status(GroupId group);
+
   ShardId shard_of(GroupId group) const;
   // Shard k's engine, for the transport's inbound path; use on shard k only.
   replica::ShardEngine* engine(ShardId shard);
@@ -78,7 +89,14 @@ class Node {
     std::promise<replica::ProposeResult> proposed;
     std::promise<NodeId> leader;
     bool is_propose = true;
+    // Administrative requests: run on the group's shard; `refuse` answers when the node
+    // is not running.
+    std::function<Task<void>(replica::ShardEngine&)> admin{};
+    std::function<void()> refuse{};
   };
+  template <class T>
+  std::future<Result<T>> submit_admin(GroupId group,
+                                      std::function<Task<Result<T>>(replica::ShardEngine&)> run);
   struct ShardSlot;
 
   Task<void> run_shard(Shard& shard);

@@ -48,6 +48,7 @@ Result<void> Config::validate() const {
   if (proposal_contexts_max == 0) return invalid("proposal_contexts_max must be at least 1");
   if (snapshot_chunk_bytes_max == 0) return invalid("snapshot_chunk_bytes_max must be >= 1");
   if (read_index_pending_max == 0) return invalid("read_index_pending_max must be at least 1");
+  if (promote_timeout_elections == 0) return invalid("promote_timeout_elections must be >= 1");
   if (lease_reads && !check_quorum) return invalid("lease_reads needs check_quorum");
   if (lease_reads && lease_drift_ticks >= election_ticks) {
     return invalid("lease_drift_ticks must be less than election_ticks");

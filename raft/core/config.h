@@ -1,5 +1,6 @@
 // Configuration of one Raft core: who it is, who votes, its timers in ticks, and the bounds on
-// batching and pipelining. Validated once at construction; nothing here changes afterwards.
+// batching and pipelining. Validated once at construction; afterwards only voters and learners
+// change, following the log's membership entries (membership.h).
 #pragma once
 
 #include <cstdint>
@@ -12,8 +13,8 @@ namespace ringraft::raft {
 
 struct Config {
   NodeId id;
-  // Every voter of the group, this node included unless it is a learner. Membership changes
-  // are not in this slice.
+  // Every voter of the group, this node included unless it is a learner: the configuration the
+  // group starts with (a node joining later starts as a learner of the current configuration).
   std::vector<NodeId> voters;
   // Learners receive the log but neither vote nor count toward any quorum (e.g. a node
   // catching up before it may vote, or a read replica). Disjoint from voters; may hold `id`.
@@ -57,6 +58,10 @@ struct Config {
   // leader) and clocks whose rates differ by less than the drift margin.
   bool lease_reads = false;
   uint32_t lease_drift_ticks = 1;
+
+  // A promotion (Core::change_membership) is abandoned if the learner has not caught up within
+  // this many election timeouts.
+  uint32_t promote_timeout_elections = 3;
 
   // PreVote (Raft thesis §9.6): a candidate first asks whether it could win, without bumping
   // its term, so a node rejoining from a partition does not depose a healthy leader.

@@ -53,6 +53,7 @@ Core::Core(Config config, InitialState initial)
            initial.snapshot.has_value() ? initial.snapshot->index : LogIndex{0},
            initial.snapshot.has_value() ? initial.snapshot->term : Term{0}),
       proposals_(config_.proposal_contexts_max),
+      history_(Membership{config_.voters, config_.learners}),
       last_hard_state_(initial.hard_state) {
   if (initial.snapshot.has_value()) {
     snapshot_ = std::move(*initial.snapshot);
@@ -60,6 +61,7 @@ Core::Core(Config config, InitialState initial)
     snapshot_.voters = config_.voters;
     snapshot_.learners = config_.learners;
   }
+  load_membership();  // the log's membership entries override the Config's voters
   match_scratch_.reserve(config_.voters.size());
   round_scratch_.reserve(config_.voters.size());
   // A lease can only rest on a round sent within the last election timeout.
@@ -86,6 +88,8 @@ void Core::reset(Term term) {
   pending_reads_.clear();
   transferee_ = kNoNode;
   transfer_elapsed_ = 0;
+  drop_catch_up();
+  leaving_progress_ = false;
   heartbeat_round_ = 0;
   quorum_round_ = 0;
   lease_until_tick_ = 0;
@@ -142,6 +146,8 @@ Result<void> Core::step(Message message) {
   RR_ASSERT_MSG(!ready_outstanding_, "step() between ready() and advance()");
   Result<void> valid = validate(message);
   if (!valid) return valid;
+  if (from_untracked_peer(message)) return {};  // from a node removed meanwhile: dropped
+  if (from_non_voter_candidate(message)) return {};
   if (message.term > term_) {
     if (!on_higher_term(message)) return {};
   } else if (message.term < term_) {
@@ -195,6 +201,9 @@ void Core::tick() {
   ++ticks_;
   if (role_ == Role::kLeader) {
     tick_heartbeat();
+    if (role_ == Role::kLeader) tick_membership();
+    // On a tick, not in the input that commits: the commit goes out to the followers first.
+    maybe_step_down_removed();
   } else {
     tick_election();
   }
@@ -250,6 +259,9 @@ ProposeResult Core::append_proposal(std::vector<PayloadRef>&& batch,
   RR_ASSERT_MSG(!batch.empty(), "propose() of an empty batch");
   if (role_ != Role::kLeader) return NotLeader{lead_};
   if (transferee_ != kNoNode) return NotLeader{transferee_};  // handing over
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (is_membership_payload({batch[i].data(), batch[i].size()})) return ReservedPayload{i};
+  }
   if (context.has_value() && proposals_.full()) return ProposalsFull{uncommitted_bytes_};
   uint64_t batch_bytes = 0;
   for (const PayloadRef& payload : batch) batch_bytes += payload.size();
@@ -293,10 +305,7 @@ Result<void> Core::validate(const Message& message) const {
   };
   if (message.to != config_.id) return invalid("addressed to another node");
   if (message.from == config_.id) return invalid("sent by this node to itself");
-  bool known = false;
-  for (NodeId voter : config_.voters) known = known || voter == message.from;
-  for (NodeId learner : config_.learners) known = known || learner == message.from;
-  if (!known) return invalid("unknown sender");
+  if (!is_known_sender(message.from)) return invalid("unknown sender");
   if (message.term == Term{0}) return invalid("term 0 (every message carries a term >= 1)");
   if (message.type == MessageType::kAppend) {
     Term previous_term = message.log_term;
@@ -363,9 +372,10 @@ void Core::on_lower_term(const Message& message) {
   const bool from_leader = message.type == MessageType::kAppend ||
                            message.type == MessageType::kHeartbeat ||
                            message.type == MessageType::kSnapshot;
-  if (from_leader && (config_.check_quorum || config_.pre_vote)) {
+  if (from_leader && (config_.check_quorum || config_.pre_vote || !is_voter(message.from))) {
     // A stale leader (e.g. cut off, then back): with PreVote or CheckQuorum our term may be
-    // ahead of it without it ever hearing of the new term, so tell it; it steps down.
+    // ahead of it without it ever hearing of the new term, so tell it; it steps down. So is a
+    // removed one: no leader of the new configuration will ever write to it.
     send(Message{.type = MessageType::kAppendResponse, .to = message.from, .term = term_});
   } else if (message.type == MessageType::kPreVoteRequest) {
     // Tell a pre-candidate with an old term that it cannot win, and the term it is behind.
@@ -409,7 +419,8 @@ bool Core::has_ready() const {
   return hard_state() != last_hard_state_ || log_.has_unwritten() || !messages_.empty() ||
          !messages_after_persist_.empty() || log_.applicable_index() > log_.applied() ||
          proposals_.has_resolved() || !snapshot_chunks_.empty() ||
-         snapshot_to_install_.has_value() || !read_states_.empty();
+         snapshot_to_install_.has_value() || !read_states_.empty() || membership_changed_ ||
+         !change_outcomes_.empty();
 }
 
 Ready Core::ready() {
@@ -434,6 +445,11 @@ Ready Core::ready() {
   ready.committed_entries.assign(to_apply.begin(), to_apply.end());
   proposals_.resolve(log_, log_.applicable_index());
   ready.proposals = proposals_.take_resolved();
+  if (membership_changed_) ready.membership = history_.current();
+  membership_changed_ = false;
+  resolve_changes(log_.applicable_index());
+  ready.membership_changes = std::move(change_outcomes_);
+  change_outcomes_.clear();
   ready_outstanding_ = true;
   return ready;
 }
@@ -481,7 +497,15 @@ void Core::check_invariants() const {
     case Role::kLeader:
       RR_ASSERT(vote_ == config_.id && lead_ == config_.id);
       RR_ASSERT(uncommitted_bytes_ == uncommitted_bytes_of_term());
-      RR_ASSERT(progress_.size() == config_.voters.size() + config_.learners.size());
+      // Every member, the leader itself (which may have just removed itself), and until the
+      // removal commits (and the next tick) a removed node: a compaction may have dropped the
+      // configurations that named it.
+      RR_ASSERT(progress_.find(config_.id) != progress_.end());
+      for (NodeId voter : config_.voters) RR_ASSERT(progress_.find(voter) != progress_.end());
+      for (NodeId learner : config_.learners) RR_ASSERT(progress_.find(learner) != progress_.end());
+      for (const auto& [peer, pr] : progress_) {
+        RR_ASSERT(peer == config_.id || history_.current().is_member(peer) || leaving_progress_);
+      }
       for (const auto& [peer, pr] : progress_) {
         pr.check_invariants();
         RR_ASSERT_MSG(pr.next().value() <= log_.last_index().value() + 1,
@@ -492,8 +516,11 @@ void Core::check_invariants() const {
   }
   if (role_ != Role::kLeader) {
     RR_ASSERT(progress_.empty() && uncommitted_bytes_ == 0 && pending_reads_.empty());
-    RR_ASSERT(transferee_ == kNoNode);
+    RR_ASSERT(transferee_ == kNoNode && !catch_up_.has_value());
   }
+  history_.check_invariants();
+  RR_ASSERT(config_.voters == history_.current().voters &&
+            config_.learners == history_.current().learners);
   RR_ASSERT(quorum_round_ <= heartbeat_round_);
   RR_ASSERT(pending_reads_.size() <= config_.read_index_pending_max);
   for (size_t i = 0; i < pending_reads_.size(); ++i) {

@@ -20,7 +20,9 @@
 //
 // Learners (Config::learners) receive the log, never vote, campaign or count toward a quorum.
 //
-// Not in this slice: membership changes (voters and learners are fixed by the Config).
+// Membership changes (membership.h, membership_core.cc): one server at a time, as log entries
+// with a reserved payload prefix; Config::voters and Config::learners start the group and then
+// follow the configuration of the log's last membership entry (config() shows the current one).
 #pragma once
 
 #include <cstdint>
@@ -35,6 +37,7 @@
 #include "raft/core/config.h"
 #include "raft/core/entry.h"
 #include "raft/core/log.h"
+#include "raft/core/membership.h"
 #include "raft/core/message.h"
 #include "raft/core/progress.h"
 #include "raft/core/random.h"
@@ -70,7 +73,12 @@ struct NotLeader {
 struct ProposalsFull {
   uint64_t uncommitted_bytes;
 };
-using ProposeResult = std::variant<Proposed, NotLeader, ProposalsFull>;
+// A payload starts with kMembershipPrefix (membership.h), which only the core may write: the
+// batch is refused whole.
+struct ReservedPayload {
+  size_t position;  // of the first such payload in the batch
+};
+using ProposeResult = std::variant<Proposed, NotLeader, ProposalsFull, ReservedPayload>;
 
 // read_index() took the read: its ReadState comes in a later Ready, or never if leadership
 // changes first (the caller retries after its own timeout).
@@ -115,6 +123,22 @@ class Core {
   // them get the snapshot instead (snapshot.h). The caller may then drop them from storage.
   // Refused (kInvalidInput) when `index` is not above the last compaction or not applied.
   Result<void> compact(LogIndex index, uint64_t snapshot_size_bytes);
+
+  // A one-server membership change (membership.h), leader only. Adding a learner or removing
+  // a member appends the change's entry at once; a promotion first waits for the learner to
+  // catch up (rounds of replication, thesis §4.2.1) and is abandoned after
+  // Config::promote_timeout_elections election timeouts. The fate comes in
+  // Ready::membership_changes. Refused with kInvalidInput on a non-leader or when the change
+  // does not apply (e.g. promoting a non-learner, removing the last voter), and with kFull
+  // while another change is uncommitted or catching up, before the leader committed an entry
+  // of its term, or during a leadership transfer.
+  Result<void> change_membership(MembershipChange change);
+  // The configuration in effect (the log's last membership entry, committed or not).
+  const Membership& membership() const { return history_.current(); }
+  // The index of the entry that set it (0 or the snapshot index: none in the log).
+  LogIndex membership_index() const { return history_.current_index(); }
+  // The learner whose promotion waits for it to catch up, or kNoNode.
+  NodeId promoting() const { return catch_up_.has_value() ? catch_up_->change.node : kNoNode; }
 
   bool has_ready() const;
   Ready ready();
@@ -185,6 +209,24 @@ class Core {
   void tick_transfer();
   void on_timeout_now(const Message& message);
 
+  // Membership (membership_core.cc).
+  void append_membership_entry(const MembershipChange& change, const Membership& result);
+  void maybe_finish_catch_up();
+  void tick_membership();
+  void drop_catch_up();
+  void adopt(const Membership& membership);
+  void load_membership();
+  bool record_membership_entries(LogIndex from);
+  void on_log_changed(LogIndex from);
+  void on_snapshot_installed();
+  const Membership& membership_at(LogIndex index) const;
+  void maybe_step_down_removed();
+  void remember_departed(NodeId node);
+  bool is_known_sender(NodeId node) const;
+  bool from_untracked_peer(const Message& message) const;
+  bool from_non_voter_candidate(const Message& message) const;
+  void resolve_changes(LogIndex applicable);
+
   // Replication (replication.cc).
   bool send_append(NodeId to, bool send_if_empty);
   void bcast_append();
@@ -246,6 +288,29 @@ class Core {
   // Leader only: the target of a transfer under way, and ticks since it began.
   NodeId transferee_ = kNoNode;
   uint32_t transfer_elapsed_ = 0;
+
+  // Membership: the configurations of the log; the leader's promotion waiting for its learner
+  // (rounds: the index the round must reach and when it began); changes this node appended,
+  // until the applied index passes them; outcomes and news for the next Ready.
+  MembershipHistory history_;
+  struct CatchUp {
+    MembershipChange change;
+    uint64_t started_tick;
+    LogIndex round_target;
+    uint64_t round_started_tick;
+  };
+  std::optional<CatchUp> catch_up_;
+  struct TrackedChange {
+    MembershipChange change;
+    LogIndex index;
+    Term term;
+  };
+  std::vector<TrackedChange> tracked_changes_;
+  std::vector<ChangeOutcome> change_outcomes_;  // Ready::membership_changes
+  bool membership_changed_ = false;             // Ready::membership
+  bool leaving_progress_ = false;  // leader: a removed node's progress stays until it commits
+  static constexpr size_t kDepartedMax = 64;
+  std::vector<NodeId> departed_;  // members removed since this node started
 
   std::vector<Message> messages_;                // Ready::messages
   std::vector<Message> messages_after_persist_;  // Ready::messages_after_persist

@@ -76,6 +76,8 @@ struct Message {
   // kVoteRequest: the candidate campaigns because its leader handed over (TimeoutNow), so a
   // follower answers it even if it heard from that leader within the election timeout.
   bool transfer = false;
+  // kSnapshot: the snapshot's learners (its voters are snapshot_voters).
+  std::vector<NodeId> snapshot_learners{};
 };
 
 // Sum of the entries' payload bytes (what batching limits count).

@@ -28,6 +28,10 @@
 //      one is in this Ready's committed_entries or an earlier one's; answer after applying.
 //   8. `read_states`: reads confirmed linearizable at `index` (read_index.cc): serve each once
 //      the state machine has applied `index`.
+//   9. `membership` (when set): the configuration in effect changed (a membership entry was
+//      appended, or a truncation removed one); open links to new members, close those to
+//      removed ones. Membership entries also come in committed_entries (apply nothing for
+//      them: is_membership_entry()). `membership_changes`: fates of change_membership().
 #pragma once
 
 #include <optional>
@@ -35,6 +39,7 @@
 
 #include "common/types.h"
 #include "raft/core/entry.h"
+#include "raft/core/membership.h"
 #include "raft/core/message.h"
 #include "raft/core/proposal.h"
 #include "raft/core/snapshot.h"
@@ -67,11 +72,14 @@ struct Ready {
   std::optional<SnapshotMeta> snapshot{};  // a follower's completed incoming snapshot: install
   std::vector<SnapshotChunk> snapshot_chunks{};
   std::vector<ReadState> read_states{};
+  std::optional<Membership> membership{};
+  std::vector<ChangeOutcome> membership_changes{};
 
   bool empty() const {
     return !hard_state.has_value() && entries.empty() && messages.empty() &&
            messages_after_persist.empty() && committed_entries.empty() && proposals.empty() &&
-           !snapshot.has_value() && snapshot_chunks.empty() && read_states.empty();
+           !snapshot.has_value() && snapshot_chunks.empty() && read_states.empty() &&
+           !membership.has_value() && membership_changes.empty();
   }
 };
 

@@ -96,6 +96,7 @@ void Core::on_append(Message message) {
   const std::optional<LogIndex> last_new =
       log_.maybe_append(message.log_index, message.log_term, std::move(message.entries));
   if (last_new.has_value()) {
+    on_log_changed(LogIndex{message.log_index.value() + 1});  // membership entries in or out
     log_.commit_to(std::min(commit, *last_new));
     send(Message{.type = MessageType::kAppendResponse,
                  .to = message.from,
@@ -140,6 +141,7 @@ void Core::on_append_response(const Message& message) {
   if (!pr.maybe_update(message.log_index) && !probe_answered) return;  // an older one
   if (pr.state() == ProgressState::kProbe) pr.become_replicate();
   if (message.from == transferee_) maybe_send_timeout_now();  // caught up: hand over
+  maybe_finish_catch_up();                                    // a promotion's round is done?
   if (maybe_commit()) {
     bcast_append();  // tells every follower the new commit index
   } else if (was_paused) {

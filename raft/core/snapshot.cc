@@ -23,8 +23,10 @@ Result<void> Core::compact(LogIndex index, uint64_t snapshot_size_bytes) {
   snapshot_.index = index;
   snapshot_.term = log_.snapshot_term();
   snapshot_.size_bytes = snapshot_size_bytes;
-  snapshot_.voters = config_.voters;
-  snapshot_.learners = config_.learners;
+  // The configuration as of `index`: a later, uncommitted change is not the snapshot's.
+  snapshot_.voters = membership_at(index).voters;
+  snapshot_.learners = membership_at(index).learners;
+  history_.compact_to(index);
   if (role_ == Role::kLeader) {
     // The caller keeps only its latest snapshot: transfers of the older one start over.
     for (auto& [peer, pr] : progress_) {
@@ -57,7 +59,8 @@ bool Core::send_snapshot_chunk(NodeId to) {
                .snapshot_offset = offset,
                .snapshot_size_bytes = snapshot_.size_bytes,
                .snapshot_chunk_bytes = chunk_bytes,
-               .snapshot_voters = snapshot_.voters});
+               .snapshot_voters = snapshot_.voters,
+               .snapshot_learners = snapshot_.learners});
   pr.sent_snapshot_chunk();
   return true;
 }
@@ -94,10 +97,9 @@ void Core::on_snapshot(Message message) {
                              receiving_term_ == term_;
   if (!same_transfer) {
     if (message.snapshot_offset != 0) return answer_snapshot(message, 0, true);
-    // TODO(membership): learners travel in the snapshot once membership can change; until
-    // then they are the Config's.
-    receiving_snapshot_ = SnapshotMeta{index, term, message.snapshot_size_bytes,
-                                       std::move(message.snapshot_voters), config_.learners};
+    receiving_snapshot_ =
+        SnapshotMeta{index, term, message.snapshot_size_bytes, std::move(message.snapshot_voters),
+                     std::move(message.snapshot_learners)};
     receiving_offset_ = 0;
     receiving_from_ = lead_;
     receiving_term_ = term_;
@@ -113,6 +115,7 @@ void Core::on_snapshot(Message message) {
     snapshot_ = std::move(*receiving_snapshot_);
     snapshot_to_install_ = snapshot_;
     receiving_snapshot_.reset();
+    on_snapshot_installed();  // the snapshot's configuration replaces the log's
   }
   answer_snapshot(message, receiving_offset_, false);
 }
@@ -127,6 +130,7 @@ void Core::on_snapshot_response(const Message& message) {
   if (!message.reject && message.snapshot_offset >= snapshot_.size_bytes) {
     pr.maybe_update(message.log_index);  // the follower holds it: probe on from there
     send_append(message.from, true);
+    maybe_finish_catch_up();
     return;
   }
   pr.on_snapshot_response(message.snapshot_offset);

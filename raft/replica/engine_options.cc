@@ -12,8 +12,10 @@ Error bad(const std::string& what) {
 
 Result<void> EngineOptions::validate() const {
   if (node.value() == 0) return bad("node must be >= 1 (0 means \"nobody\" in Raft messages)");
-  if (std::find(voters.begin(), voters.end(), node) == voters.end()) {
-    return bad("voters must include this node (" + std::to_string(node.value()) + ")");
+  if (std::find(voters.begin(), voters.end(), node) == voters.end() &&
+      std::find(learners.begin(), learners.end(), node) == learners.end()) {
+    return bad("voters (or learners) must include this node (" + std::to_string(node.value()) +
+               ")");
   }
   if (groups.empty()) return bad("groups is empty: a shard hosts at least one group");
   std::vector<GroupId> sorted = groups;
@@ -32,6 +34,7 @@ Result<void> EngineOptions::validate() const {
   raft::Config config = raft;
   config.id = node;
   config.voters = voters;
+  config.learners = learners;
   return config.validate();
 }
 

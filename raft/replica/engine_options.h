@@ -21,8 +21,12 @@ enum class WhenFull : uint8_t {
 };
 
 struct EngineOptions {
-  NodeId node;                  // this node
-  std::vector<NodeId> voters;   // every voter of every group, this node included
+  NodeId node;                 // this node
+  std::vector<NodeId> voters;  // every voter of every group, this node included
+  // Learners every group starts with. A node joining groups that already run starts with
+  // their current voters and learners, itself among the learners, and waits to be added
+  // (ShardEngine::add_learner on the leader); the groups' logs then rule the configuration.
+  std::vector<NodeId> learners{};
   std::vector<GroupId> groups;  // the Raft groups this shard hosts
   wal::WalOptions wal;          // the shard's WAL (directory required)
   // Template for every group's core: id and voters are set from the fields above, the seed is

@@ -28,7 +28,8 @@ enum class FailReason : uint8_t {
   kShuttingDown,  // the engine closed before the outcome was known
   kWalFailed,     // the shard's WAL failed (disk full, I/O error): nothing more is accepted
   kFull,          // too many proposals pending on the shard, or the leader's uncommitted bound
-  kInvalid,       // an empty command, one larger than a WAL batch, or an unknown group
+  kInvalid,       // an empty command, one larger than a WAL batch, an unknown group, or one
+                  // that starts with the core's reserved membership prefix
   kTimedOut,      // no outcome within proposal_timeout: UNKNOWN, it may still commit
 };
 const char* fail_reason_name(FailReason reason);

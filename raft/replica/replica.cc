@@ -78,6 +78,10 @@ void Replica::flush_proposals(std::vector<Proposal*>& resolved) {
     return;
   }
   ProposeResult refusal = Failed{FailReason::kFull};
+  // A command that starts with the core's reserved membership prefix is not for the state
+  // machine (raft/core/membership.h): the batch is refused, so no client forges a change.
+  if (std::holds_alternative<raft::ReservedPayload>(outcome))
+    refusal = Failed{FailReason::kInvalid};
   if (const auto* not_leader = std::get_if<raft::NotLeader>(&outcome)) {
     refusal = NotLeader{not_leader->leader_hint};
   }
@@ -95,7 +99,7 @@ void Replica::apply(const std::vector<raft::Entry>& committed, StateMachine& sta
   apply_scratch_.clear();
   slot_scratch_.clear();
   for (const raft::Entry& entry : committed) {
-    if (entry.payload.empty()) {
+    if (entry.payload.empty() || raft::is_membership_entry(entry)) {  // the core's own
       slot_scratch_.push_back(SIZE_MAX);
       continue;
     }
@@ -127,6 +131,20 @@ void Replica::settle(LogIndex index, Term term, size_t result_slot,
     }
     resolved.push_back(pending_.pop_front());
   }
+}
+
+void Replica::record_change(const raft::ChangeOutcome& outcome) {
+  if (change_outcomes_.size() == kChangeOutcomesMax)
+    change_outcomes_.erase(change_outcomes_.begin());
+  change_outcomes_.push_back(NumberedOutcome{++changes_recorded_, outcome});
+}
+
+const raft::ChangeOutcome* Replica::change_outcome(uint64_t after,
+                                                   const raft::MembershipChange& change) const {
+  for (const NumberedOutcome& numbered : change_outcomes_) {
+    if (numbered.number > after && numbered.outcome.change == change) return &numbered.outcome;
+  }
+  return nullptr;
 }
 
 void Replica::fail_all(FailReason reason, std::vector<Proposal*>& resolved) {

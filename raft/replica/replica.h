@@ -51,6 +51,19 @@ class Replica {
   // as kTimedOut. Their outcome is unknown, not failed.
   void tick(std::vector<Proposal*>& resolved);
 
+  // Membership outcomes (Ready::membership_changes), numbered in arrival order; the latest
+  // kChangeOutcomesMax are kept for the change_membership() callers that wait for them.
+  struct NumberedOutcome {
+    uint64_t number;
+    raft::ChangeOutcome outcome;
+  };
+  static constexpr size_t kChangeOutcomesMax = 16;
+  void record_change(const raft::ChangeOutcome& outcome);
+  uint64_t changes_recorded() const { return changes_recorded_; }
+  // The first outcome numbered above `after` for `change`, or nullptr.
+  const raft::ChangeOutcome* change_outcome(uint64_t after,
+                                            const raft::MembershipChange& change) const;
+
   void check_invariants() const;
 
  private:
@@ -69,6 +82,8 @@ class Replica {
   std::vector<CommittedEntry> apply_scratch_;
   std::vector<size_t> slot_scratch_;  // committed[i]'s result slot, or SIZE_MAX (empty entry)
   ApplyResults results_;
+  std::vector<NumberedOutcome> change_outcomes_;
+  uint64_t changes_recorded_ = 0;
 };
 
 }  // namespace ringraft::replica

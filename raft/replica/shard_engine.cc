@@ -23,6 +23,7 @@ raft::Config group_config(const EngineOptions& options, GroupId group) {
   raft::Config config = options.raft;
   config.id = options.node;
   config.voters = options.voters;
+  config.learners = options.learners;
   config.seed = options.raft.seed ^ (group.value() * 0xbf58476d1ce4e5b9ULL);
   return config;
 }
@@ -167,6 +168,7 @@ Task<Result<void>> ShardEngine::close() {
 Task<ProposeResult> ShardEngine::propose(GroupId group, ConstByteSpan command) {
   Replica* replica = find(group);
   if (replica == nullptr || command.empty()) co_return Failed{FailReason::kInvalid};
+  if (raft::is_membership_payload(command)) co_return Failed{FailReason::kInvalid};  // reserved
   // A command whose entry can never fit a WAL batch is refused here, not by a failing WAL.
   if (wal_ != nullptr &&
       wal::entries_record_bytes(1, command.size()) > wal_->batch_record_capacity_bytes()) {
@@ -219,6 +221,12 @@ Result<void> ShardEngine::receive(NodeId from, const wire::Message& message) {
     }
   }
   return result;
+}
+
+Task<void> ShardEngine::wait_until(std::function<bool()> ready) {
+  StateWaiter waiter;
+  waiter.ready = std::move(ready);
+  co_await StateAwaiter(*this, waiter);
 }
 
 Task<void> ShardEngine::wait_applied(GroupId group, LogIndex index) {
@@ -357,6 +365,11 @@ void ShardEngine::collect_readies() {
     ready.messages.clear();
     replica->apply(ready.committed_entries, state_machine_, resolved_);
     ready.committed_entries.clear();
+    // Membership (shard_engine_admin.cc): outcomes wake the change_membership() callers.
+    // Ready::membership needs nothing here: the bus reaches any node by id.
+    for (const raft::ChangeOutcome& outcome : ready.membership_changes) {
+      replica->record_change(outcome);
+    }
     // ready.h item 8: the waiting read_index() resumes once applied reaches the index.
     for (const raft::ReadState& state : ready.read_states) {
       for (PendingRead* read : reads_) {

@@ -33,6 +33,7 @@
 #include "common/result.h"
 #include "common/types.h"
 #include "raft/replica/engine_options.h"
+#include "raft/replica/group_status.h"
 #include "raft/replica/message_bus.h"
 #include "raft/replica/outbox.h"
 #include "raft/replica/persist_queue.h"
@@ -86,6 +87,24 @@ class ShardEngine {
   // Resume once `group` knows a leader other than `other_than`; returns it (kNoNode if closed).
   Task<NodeId> wait_leader(GroupId group, NodeId other_than = NodeId{0});
 
+  // Membership of `group`, one server at a time (shard_engine_admin.cc), on its leader. Each
+  // resolves with the index of the committed change, or fails: kNotFound (not the leader; the
+  // message names the hint), kFull (another change pending, or the leader has not committed
+  // in its term yet: retry), kInvalidInput (the change does not apply: already a member, not
+  // a learner, the last voter), kCancelled (dropped by a leadership change, a promotion whose
+  // learner did not catch up within Config::promote_timeout_elections, no outcome in time).
+  // A node being added runs with EngineOptions::learners naming itself. Removing this node
+  // itself: it leads until the change commits, then hands over and steps down.
+  Task<Result<LogIndex>> change_membership(GroupId group, raft::MembershipChange change);
+  Task<Result<LogIndex>> add_learner(GroupId group, NodeId node);
+  Task<Result<LogIndex>> promote(GroupId group, NodeId node);
+  Task<Result<LogIndex>> remove_member(GroupId group, NodeId node);
+  // Hands leadership of `group` to voter `to`; resolves once this node sees `to` lead, or
+  // fails (kNotFound: not the leader; kInvalidInput: not a voter; kCancelled: not in time).
+  Task<Result<void>> transfer_leader(GroupId group, NodeId to);
+  // Role, term, commit, applied, leader, configuration, and on the leader every peer's progress.
+  Result<GroupStatus> status(GroupId group) const;
+
   // Ends every proposal (kShuttingDown), stops the timer, closes the WAL. Call before
   // destroying the engine.
   Task<Result<void>> close();
@@ -116,6 +135,8 @@ class ShardEngine {
   ShardEngine(Shard& shard, const EngineOptions& options, MessageBus& bus,
               StateMachine& state_machine, std::vector<std::unique_ptr<Replica>> replicas);
   Replica* find(GroupId group);
+  // Resumes once `ready` holds (checked after every turn) or the engine closes.
+  Task<void> wait_until(std::function<bool()> ready);
 
   void before_sleep();
   void run_round();

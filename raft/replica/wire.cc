@@ -207,16 +207,17 @@ void WireEncoder::encode_snapshot(NodeId from, NodeId to, const GroupMessage& me
   id_scratch_.clear();
   for (NodeId voter : m.snapshot_voters) id_scratch_.push_back(voter.value());
   const auto voters = builder_.CreateVector(id_scratch_);
+  id_scratch_.clear();
+  for (NodeId learner : m.snapshot_learners) id_scratch_.push_back(learner.value());
+  const auto learners = builder_.CreateVector(id_scratch_);
   const auto data = builder_.CreateVector(reinterpret_cast<const uint8_t*>(m.snapshot_data.data()),
                                           m.snapshot_data.size());
   const bool done = m.snapshot_offset + m.snapshot_chunk_bytes == m.snapshot_size_bytes;
-  // Learners: raft::Message does not carry them yet (the core keeps its own until membership
-  // changes land), so the field stays absent.
   net::finish_message(
       builder_, from.value(), to.value(),
       wire::CreateInstallSnapshot(builder_, message.group.value(), m.term.value(),
                                   m.log_index.value(), m.log_term.value(), m.snapshot_offset, data,
-                                  done, m.snapshot_size_bytes, voters));
+                                  done, m.snapshot_size_bytes, voters, learners));
 }
 
 void WireEncoder::encode_heartbeats(NodeId from, NodeId to, std::span<const GroupMessage> messages,
@@ -464,7 +465,7 @@ Result<void> WireDecoder::decode_snapshot(NodeId from, NodeId to,
     m.message.snapshot_data.assign(bytes, bytes + chunk_bytes);
   }
   m.message.snapshot_voters = node_ids(snapshot.voters());
-  // learners: ignored until raft::Message carries them (see encode_snapshot).
+  if (snapshot.learners() != nullptr) m.message.snapshot_learners = node_ids(snapshot.learners());
   out.push_back(std::move(m));
   return {};
 }

@@ -23,12 +23,25 @@ void Network::build(std::vector<InitialState> initial, uint64_t seed, const Conf
     config.voters = voters;
     config.seed = seed;
     if (tweak) tweak(config);
+    if (i == 1) template_config_ = config;
     Storage storage{initial[i - 1].hard_state, initial[i - 1].entries, {}};
     Result<Core> core = Core::create(std::move(config), std::move(initial[i - 1]));
     EXPECT_TRUE(core.ok()) << core.error().message();
     cores_.emplace(NodeId{i}, std::move(core).value());
     storage_.emplace(NodeId{i}, std::move(storage));
   }
+}
+
+void Network::add_node(uint64_t id, const Membership& membership) {
+  Config config = template_config_;
+  config.id = NodeId{id};
+  config.voters = membership.voters;
+  config.learners = membership.learners;
+  if (!membership.is_member(config.id)) config.learners.push_back(config.id);
+  Result<Core> core = Core::create(std::move(config));
+  ASSERT_TRUE(core.ok()) << core.error().message();
+  cores_.emplace(NodeId{id}, std::move(core).value());
+  storage_.emplace(NodeId{id}, Storage{});
 }
 
 Core& Network::node(uint64_t id) {
@@ -55,6 +68,9 @@ void Network::process_ready(NodeId id) {
   storage.proposals.insert(storage.proposals.end(), ready.proposals.begin(), ready.proposals.end());
   storage.read_states.insert(storage.read_states.end(), ready.read_states.begin(),
                              ready.read_states.end());
+  storage.changes.insert(storage.changes.end(), ready.membership_changes.begin(),
+                         ready.membership_changes.end());
+  if (ready.membership.has_value()) storage.memberships.push_back(*ready.membership);
   for (Message& message : ready.messages) {
     if (message.type == MessageType::kSnapshot) fill_snapshot_chunk(storage, message);
     enqueue(std::move(message));
@@ -236,6 +252,8 @@ void Network::restart(uint64_t id) {
     held_.erase(held);
   }
   Config config = cores_.at(node).config();
+  // A node removed from the group restarts as what its log says; the Config must still name it.
+  if (!cores_.at(node).membership().is_member(node)) config.learners.push_back(node);
   Result<Core> core = Core::create(
       std::move(config), InitialState{storage.hard_state, storage.entries, storage.snapshot});
   ASSERT_TRUE(core.ok()) << core.error().message();

@@ -34,8 +34,10 @@ struct Storage {
   std::vector<ProposalOutcome> proposals{};  // Ready::proposals, in order
   std::optional<SnapshotMeta> snapshot{};    // the latest snapshot taken or installed
   Payload snapshot_data{};
-  Payload receiving_data{};              // an incoming snapshot's chunks so far
-  std::vector<ReadState> read_states{};  // Ready::read_states, in order
+  Payload receiving_data{};               // an incoming snapshot's chunks so far
+  std::vector<ReadState> read_states{};   // Ready::read_states, in order
+  std::vector<ChangeOutcome> changes{};   // Ready::membership_changes, in order
+  std::vector<Membership> memberships{};  // Ready::membership, in order
 };
 
 class Network {
@@ -71,6 +73,10 @@ class Network {
   // empty and re-applies committed entries.
   void restart(uint64_t id);
   bool is_held(uint64_t id) const { return held_.find(NodeId{id}) != held_.end(); }
+  // A fresh node `id` (the next id after the existing ones) that starts as a learner of
+  // `membership` (the group's configuration it is about to join).
+  void add_node(uint64_t id, const Membership& membership);
+
   // Replace a node's storage with `state`, then restart it from there (test set-up).
   void restore(uint64_t id, InitialState state);
 
@@ -104,6 +110,7 @@ class Network {
   void enqueue(Message message);
   bool is_dropped(const Message& message) const;
 
+  Config template_config_;  // node 1's, tweaked: what add_node starts from
   std::map<NodeId, Core> cores_;
   std::map<NodeId, Storage> storage_;
   std::deque<Message> queue_;

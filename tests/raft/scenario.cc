@@ -150,6 +150,13 @@ class ScenarioRunner {
       net().process_readies();
       return;
     }
+    if (command == "add-node") {
+      const NodeId leader = net().leader();
+      const uint64_t from = leader == kNoNode ? 1 : leader.value();
+      ASSERT_EQ(arg(1, 0), net().size() + 1) << "add-node: ids follow on";
+      return net().add_node(arg(1, 0), net().node(from).membership());
+    }
+    if (command == "change" || command == "change-refused") return change(args);
     if (command == "hold") return net().hold_durability(arg(1, 0));
     if (command == "release") return net().release_durability(arg(1, 0));
     if (command == "expect") return expect(args);
@@ -241,6 +248,57 @@ class ScenarioRunner {
     net().restore(number(args[1]), std::move(state));
   }
 
+  // change <node> <add-learner|promote|remove> <target>
+  // change-refused <node> <op> <target> <full|invalid>
+  void change(const std::vector<std::string>& args) {
+    const bool refused = args[0] == "change-refused";
+    ASSERT_EQ(args.size(), refused ? 5u : 4u)
+        << args[0] << " <node> <op> <target>" << (refused ? " <full|invalid>" : "");
+    MembershipChange change;
+    change.node = NodeId{number(args[3])};
+    if (args[2] == "add-learner") {
+      change.op = MembershipOp::kAddLearner;
+    } else if (args[2] == "promote") {
+      change.op = MembershipOp::kPromote;
+    } else if (args[2] == "remove") {
+      change.op = MembershipOp::kRemove;
+    } else {
+      FAIL() << "unknown membership op " << args[2];
+    }
+    const Result<void> done = net().node(number(args[1])).change_membership(change);
+    if (refused) {
+      ASSERT_FALSE(done.ok()) << "change accepted";
+      EXPECT_EQ(done.error().code(),
+                args[4] == "full" ? ErrorCode::kFull : ErrorCode::kInvalidInput)
+          << done.error().message();
+    } else {
+      EXPECT_TRUE(done.ok()) << done.error().message();
+    }
+    net().process_readies();
+  }
+
+  static std::string id_list(const std::vector<NodeId>& ids) {
+    std::vector<uint64_t> sorted;
+    for (NodeId id : ids) sorted.push_back(id.value());
+    std::sort(sorted.begin(), sorted.end());
+    std::string text;
+    for (uint64_t id : sorted) text += (text.empty() ? "" : ",") + std::to_string(id);
+    return text.empty() ? "-" : text;
+  }
+
+  // The nodes a whole-cluster expectation looks at: the leader's members if there is a leader
+  // (a removed node keeps its old log and term), else every node.
+  std::vector<uint64_t> members() {
+    std::vector<uint64_t> ids;
+    const NodeId leader = net().leader();
+    for (uint64_t id = 1; id <= net().size(); ++id) {
+      if (leader == kNoNode || net().node(leader.value()).membership().is_member(NodeId{id})) {
+        ids.push_back(id);
+      }
+    }
+    return ids;
+  }
+
   void install_filter() {
     net().set_filter([drops = drops_](const Message& m) {
       for (DropRule& rule : *drops) {
@@ -283,10 +341,26 @@ class ScenarioRunner {
       EXPECT_EQ(progress_state_name(pr->state()), args[4]);
       return;
     }
+    if (what == "change") {
+      ASSERT_EQ(args.size(), 6u) << "expect change <node> <op> <target> <fate>";
+      const std::vector<ChangeOutcome>& changes = net().storage(number(args[2])).changes;
+      const auto it = std::find_if(changes.rbegin(), changes.rend(), [&](const ChangeOutcome& c) {
+        return membership_op_name(c.change.op) == args[3] &&
+               c.change.node.value() == number(args[4]);
+      });
+      ASSERT_NE(it, changes.rend()) << "no outcome for " << args[3] << " " << args[4];
+      EXPECT_EQ(change_fate_name(it->fate), args[5]);
+      return;
+    }
+    if (what == "changes") {
+      ASSERT_EQ(args.size(), 4u) << "expect changes <node> <count>";
+      EXPECT_EQ(net().storage(number(args[2])).changes.size(), number(args[3]));
+      return;
+    }
     if (what == "one-leader") {
       const NodeId leader = net().leader();
       ASSERT_NE(leader, kNoNode) << "no leader";
-      for (uint64_t id = 1; id <= net().size(); ++id) {
+      for (uint64_t id : members()) {
         EXPECT_EQ(net().node(id).term(), net().node(leader.value()).term()) << "node " << id;
         EXPECT_EQ(net().node(id).leader(), leader) << "node " << id;
       }
@@ -326,6 +400,12 @@ class ScenarioRunner {
       EXPECT_EQ(core.leader().value(), number(want));
     } else if (what == "vote") {
       EXPECT_EQ(core.vote().value(), number(want));
+    } else if (what == "voters") {
+      EXPECT_EQ(id_list(core.membership().voters), want);
+    } else if (what == "learners") {
+      EXPECT_EQ(id_list(core.membership().learners), want);
+    } else if (what == "promoting") {
+      EXPECT_EQ(core.promoting().value(), number(want));
     } else if (what == "snapshot-index") {
       EXPECT_EQ(core.snapshot().index.value(), number(want));
     } else {
@@ -340,13 +420,16 @@ class ScenarioRunner {
       const Storage& storage = net().storage(id);
       return storage.snapshot.has_value() ? storage.snapshot->index.value() : 0;
     };
-    const uint64_t last_1 = base(1) + net().storage(1).entries.size();
-    for (uint64_t id = 2; id <= net().size(); ++id) {
+    const std::vector<uint64_t> ids = members();
+    const uint64_t first = ids.front();
+    const uint64_t last_1 = base(first) + net().storage(first).entries.size();
+    for (uint64_t id : ids) {
       const std::vector<Entry>& entries = net().storage(id).entries;
       EXPECT_EQ(base(id) + entries.size(), last_1) << "last index of node " << id;
-      const uint64_t from = std::max(base(1), base(id)) + 1;
+      const uint64_t from = std::max(base(first), base(id)) + 1;
       for (uint64_t index = from; index <= std::min(last_1, base(id) + entries.size()); ++index) {
-        EXPECT_EQ(entries[index - base(id) - 1], net().storage(1).entries[index - base(1) - 1])
+        EXPECT_EQ(entries[index - base(id) - 1],
+                  net().storage(first).entries[index - base(first) - 1])
             << "node " << id << " entry " << index;
       }
     }

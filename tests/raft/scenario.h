@@ -25,6 +25,10 @@
 //   propose-refused <node>          a proposal is refused with NotLeader
 //   read <node> <context>           read_index(context) on the node (its Ready is processed)
 //   hold <node> | release <node>    hold back / report the node's durability
+//   add-node <id>                   a fresh node (the next id), a learner of the leader's
+//                                   configuration, not yet known to the group
+//   change <node> <add-learner|promote|remove> <target>   change_membership on the node
+//   change-refused <node> <op> <target> <full|invalid>     ... refused with kFull/kInvalidInput
 //   expect role <node> <follower|pre-candidate|candidate|leader>
 //   expect term|commit|last-index|applied <node> <number>
 //   expect leader <node> <leader id, 0 for none>
@@ -37,6 +41,11 @@
 //   expect reads <node> <count>     read states the node's caller received so far
 //   expect read <node> <context> <index>   the read state of that context has that index
 //   expect progress <leader> <peer> <probe|replicate|snapshot>
+//   expect voters|learners <node> <1,2,3 | ->   the node's configuration in effect
+//   expect promoting <node> <id>    the learner whose promotion waits (0 for none)
+//   expect change <node> <op> <target> <committed|dropped|timed-out|unknown>
+//   expect changes <node> <count>   membership outcomes the node's caller received so far
+// one-leader and logs-equal look at the leader's members only (a removed node stays behind).
 #pragma once
 
 #include <string>

@@ -60,5 +60,29 @@ TEST(Scenario, LearnerReceivesTheLogButNeverVotesOrCounts) {
   testing::run_scenario(testdata("learner.txt"));
 }
 
+TEST(Scenario, NewNodeJoinsAsLearnerCatchesUpAndIsPromoted) {
+  testing::run_scenario(testdata("membership_add_promote.txt"));
+}
+
+TEST(Scenario, PromotionWaitsForCatchUpAndTimesOut) {
+  testing::run_scenario(testdata("membership_catch_up.txt"));
+}
+
+TEST(Scenario, RemovedFollowerLeavesTheQuorumAndSecondChangeIsRefused) {
+  testing::run_scenario(testdata("membership_remove.txt"));
+}
+
+TEST(Scenario, LeaderRemovingItselfStepsDownOnceTheChangeCommits) {
+  testing::run_scenario(testdata("membership_remove_leader.txt"));
+}
+
+TEST(Scenario, UncommittedChangeIsRolledBackByTruncation) {
+  testing::run_scenario(testdata("membership_rollback.txt"));
+}
+
+TEST(Scenario, SnapshotCarriesTheConfigurationToANewNode) {
+  testing::run_scenario(testdata("membership_snapshot.txt"));
+}
+
 }  // namespace
 }  // namespace ringraft::raft

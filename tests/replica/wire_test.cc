@@ -76,6 +76,7 @@ void expect_same(const raft::Message& a, const raft::Message& b) {
   EXPECT_EQ(a.snapshot_chunk_bytes, b.snapshot_chunk_bytes);
   EXPECT_EQ(a.snapshot_data, b.snapshot_data);
   EXPECT_EQ(a.snapshot_voters, b.snapshot_voters);
+  EXPECT_EQ(a.snapshot_learners, b.snapshot_learners);
   EXPECT_EQ(a.context, b.context);
   EXPECT_EQ(a.transfer, b.transfer);
 }
@@ -97,6 +98,7 @@ raft::Message snapshot_chunk(uint64_t offset, uint64_t size_bytes, const std::st
   m.snapshot_chunk_bytes = data.size();
   m.snapshot_data = bytes_of(data);
   m.snapshot_voters = {NodeId(1), NodeId(2), NodeId(3)};
+  m.snapshot_learners = {NodeId(4)};
   return m;
 }
 

@@ -293,7 +293,9 @@ void Cluster::apply(SimNode& node, const raft::Entry& entry) {
 void Cluster::on_fault() {
   const FaultProfile& faults = options_.faults;
   const uint64_t roll = rng_.below(100);
-  if (roll < faults.partition_percent) {
+  if (rng_.below(100) < options_.membership_percent) {
+    change_membership();
+  } else if (roll < faults.partition_percent) {
     if (!network_.partitioned()) partition();
   } else if (roll < faults.partition_percent + faults.crash_percent) {
     // At most a minority down at once, so that the cluster can still make progress.
@@ -307,6 +309,37 @@ void Cluster::on_fault() {
   events_.schedule_in(
       random_between(faults.fault_interval_ms / 2, faults.fault_interval_ms * 3 / 2),
       std::move(next));
+}
+
+// One change on the leader, if there is one: promote a learner, else add back the node outside
+// the voters as a learner, else remove a random voter (possibly the leader itself).
+void Cluster::change_membership() {
+  SimNode* leader = nullptr;
+  for (SimNode& node : nodes_) {
+    if (node.core.has_value() && node.core->role() == raft::Role::kLeader) leader = &node;
+  }
+  if (leader == nullptr) return;
+  Core& core = *leader->core;
+  const raft::Membership& membership = core.membership();
+  raft::MembershipChange change;
+  if (!membership.learners.empty()) {
+    change.op = raft::MembershipOp::kPromote;
+    change.node = membership.learners.front();
+  } else if (membership.voters.size() < nodes_.size()) {
+    change.op = raft::MembershipOp::kAddLearner;
+    for (uint64_t id = 1; id <= nodes_.size(); ++id) {
+      if (!membership.is_member(NodeId{id})) change.node = NodeId{id};
+    }
+  } else {
+    change.op = raft::MembershipOp::kRemove;
+    change.node = membership.voters[rng_.below(membership.voters.size())];
+  }
+  const Result<void> done = core.change_membership(change);
+  trace_note(core.id().value(), std::string("membership ") + raft::membership_op_name(change.op) +
+                                    " " + std::to_string(change.node.value()) +
+                                    (done.ok() ? "" : ": " + done.error().message()));
+  if (done.ok()) ++stats_.membership_changes;
+  drain(*leader);
 }
 
 void Cluster::crash(SimNode& node) {
@@ -416,9 +449,10 @@ std::string summarize(const SimOptions& options, const SimResult& result) {
   text += " | ops ok " + std::to_string(stats.ops_ok) + " fail " + std::to_string(stats.ops_fail) +
           " unknown " + std::to_string(stats.ops_unknown) + ", committed " +
           std::to_string(stats.committed) + ", leader terms " + std::to_string(stats.leader_terms) +
-          ", crashes " + std::to_string(stats.crashes) + " (writes lost " +
-          std::to_string(stats.writes_lost) + "), partitions " + std::to_string(stats.partitions) +
-          ", messages " + std::to_string(stats.network.sent) + " (dropped " +
+          ", membership changes " + std::to_string(stats.membership_changes) + ", crashes " +
+          std::to_string(stats.crashes) + " (writes lost " + std::to_string(stats.writes_lost) +
+          "), partitions " + std::to_string(stats.partitions) + ", messages " +
+          std::to_string(stats.network.sent) + " (dropped " +
           std::to_string(stats.network.dropped + stats.network.cut) + "), history " +
           linearizable_name(result.linearizability.verdict) + " (" +
           std::to_string(result.linearizability.steps) + " steps), trace " +

@@ -53,6 +53,7 @@ class Cluster {
   void on_tick(const Event& event);
   void on_fault();
   void crash(SimNode& node);
+  void change_membership();
   void restart(SimNode& node);
   void partition();
   void heal();

@@ -5,10 +5,11 @@
 //   ringraft-sim --seed 7 --trace > run.mmd    the message trace as a Mermaid sequence diagram
 //
 // Options: --nodes 3|5, --steps <simulated ms>, --faults none|mild|default|heavy|slowdisk,
-// --clients N, --keys N, --quiet-ms N; --inject-ack-before-fsync plants a storage bug (votes and
-// acknowledgements leave before their write is durable), --inject-local-reads a service bug (gets
-// answered from any node's state machine), to watch the checks catch them. A violation
-// prints the seed and the command that replays it.
+// --clients N, --keys N, --quiet-ms N, --membership-percent P (0: fixed voters);
+// --inject-ack-before-fsync plants a storage bug (votes and acknowledgements leave before their
+// write is durable), --inject-local-reads a service bug (gets answered from any node's state
+// machine), to watch the checks catch them. A violation prints the seed and the command that
+// replays it.
 #include <unistd.h>
 
 #include <csignal>
@@ -40,7 +41,8 @@ int usage(const char* problem) {
   std::fprintf(stderr,
                "ringraft-sim: %s\nusage: ringraft-sim [--seed S | --seeds A..B] [--nodes 3|5] "
                "[--steps MS] [--faults none|mild|default|heavy|slowdisk] [--clients N] [--keys N] "
-               "[--quiet-ms MS] [--trace] [--inject-ack-before-fsync] [--inject-local-reads]\n",
+               "[--quiet-ms MS] [--membership-percent P] [--trace] [--inject-ack-before-fsync] "
+               "[--inject-local-reads]\n",
                problem);
   return 2;
 }
@@ -56,7 +58,8 @@ std::string replay_command(const SimOptions& options) {
          std::to_string(options.node_count) + " --steps " + std::to_string(options.steps) +
          " --faults " + options.faults.name + " --clients " + std::to_string(options.client_count) +
          " --keys " + std::to_string(options.key_count) + " --quiet-ms " +
-         std::to_string(options.quiet_ms) +
+         std::to_string(options.quiet_ms) + " --membership-percent " +
+         std::to_string(options.membership_percent) +
          (options.inject_ack_before_fsync ? " --inject-ack-before-fsync" : "") +
          (options.inject_local_reads ? " --inject-local-reads" : "");
 }
@@ -112,6 +115,9 @@ std::optional<int> parse_arguments(int argc, char** argv, Cli& cli) {
       options.key_count = static_cast<uint32_t>(number);
     } else if (arg == "--quiet-ms") {
       options.quiet_ms = number;
+    } else if (arg == "--membership-percent") {
+      if (number > 100) return usage("--membership-percent is at most 100");
+      options.membership_percent = static_cast<uint32_t>(number);
     } else {
       return usage("unknown option");
     }

@@ -53,6 +53,10 @@ struct SimOptions {
   // The direct check of ready.h's persistence contract (invariants.h); off only to show that
   // the end-to-end checks catch a broken contract too.
   bool check_persisted_before_sent = true;
+  // Chance (percent) that a fault event is instead a membership change on the leader: remove
+  // a voter (the leader itself sometimes), add it back as a learner, promote it. At most one
+  // node is outside the voters at a time, so majorities of voters stay majorities of nodes.
+  uint32_t membership_percent = 10;
 };
 
 struct SimStats {
@@ -65,6 +69,7 @@ struct SimStats {
   uint64_t partitions = 0;
   uint64_t leader_terms = 0;
   uint64_t committed = 0;
+  uint64_t membership_changes = 0;  // accepted by a leader
   NetworkStats network;
 };
 
