@@ -31,9 +31,8 @@ bool more(const DurableAppendLoad& load, BenchClock::time_point deadline) {
 
 // One appender: append, await durability, repeat. A full batch is awaited (wait_for_room),
 // not retried every turn.
-Task<void> append_loop(wal::Wal& log, ConstByteSpan payload,
-                       BenchClock::time_point deadline, uint64_t& next_index,
-                       DurableAppendLoad& load, Latch& done) {
+Task<void> append_loop(wal::Wal& log, ConstByteSpan payload, BenchClock::time_point deadline,
+                       uint64_t& next_index, DurableAppendLoad& load, Latch& done) {
   const auto length = static_cast<uint32_t>(payload.size());
   const size_t record_bytes = wal::entries_record_bytes(1, payload.size());
   while (more(load, deadline)) {
