@@ -276,13 +276,20 @@ Result<NodeRecord*> named_node(ClusterState& state, const std::string& name) {
   return node;
 }
 
-int run_kill(const ClusterCommand& command) {
+// Loads the cluster in command.dir and runs `body(command, state, node)` on the node that
+// command.node names; a missing cluster or node is reported and fails.
+int on_named_node(const ClusterCommand& command,
+                  int (*body)(const ClusterCommand&, ClusterState&, NodeRecord&)) {
   Result<ClusterState> loaded = load_cluster(command.dir);
   if (!loaded.ok()) return fail(loaded.error().context());
   ClusterState& state = loaded.value();
   Result<NodeRecord*> named = named_node(state, command.node);
   if (!named.ok()) return fail(named.error().context());
   NodeRecord& node = *named.value();
+  return body(command, state, node);
+}
+
+int run_kill(const ClusterCommand& command, ClusterState& state, NodeRecord& node) {
   if (!node_alive(state, node)) return fail(fmt::format("node {} is not running", node.id));
   const int signal_number = command.signal_name == "term" ? SIGTERM : SIGKILL;
   const pid_t pid = node.pid;
@@ -298,13 +305,7 @@ int run_kill(const ClusterCommand& command) {
   return kClusterExitOk;
 }
 
-int run_restart(const ClusterCommand& command) {
-  Result<ClusterState> loaded = load_cluster(command.dir);
-  if (!loaded.ok()) return fail(loaded.error().context());
-  ClusterState& state = loaded.value();
-  Result<NodeRecord*> named = named_node(state, command.node);
-  if (!named.ok()) return fail(named.error().context());
-  NodeRecord& node = *named.value();
+int run_restart(const ClusterCommand& command, ClusterState& state, NodeRecord& node) {
   if (state.server_executable.empty()) {
     Result<std::string> self = self_executable();
     if (!self.ok()) return fail(self.error().message());
@@ -402,14 +403,14 @@ void add_cluster_commands(CLI::App& app, int* exit_code) {
   kill->add_option("--signal", options->signal_name, "kill (crash) or term (clean stop)")
       ->check(CLI::IsMember({"kill", "term"}))
       ->capture_default_str();
-  kill->callback([options, exit_code] { *exit_code = run_kill(*options); });
+  kill->callback([options, exit_code] { *exit_code = on_named_node(*options, run_kill); });
 
   CLI::App* restart = cluster->add_subcommand("restart", "Stop a node if it runs, start it again");
   add_dir_option(restart, *options);
   restart->add_option("node", options->node, "Node id, or 'leader'")->required();
   restart->add_option("--wait", options->leader_wait_s, "Seconds to wait until it answers")
       ->capture_default_str();
-  restart->callback([options, exit_code] { *exit_code = run_restart(*options); });
+  restart->callback([options, exit_code] { *exit_code = on_named_node(*options, run_restart); });
 
   CLI::App* ls = cluster->add_subcommand("ls", "List the nodes: pid, running or not, addresses");
   add_dir_option(ls, *options);
