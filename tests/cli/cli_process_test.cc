@@ -82,22 +82,39 @@ class RedisServer : public ::testing::Test {
   void SetUp() override {
     if (!on_path("redis-server"))
       GTEST_SKIP() << "redis-server not installed (apt-get install redis-server)";
-    port_ = free_port(21000);
-    ASSERT_NE(port_, 0);
+    // Tests run in parallel (ctest -j): a port seen free may be taken by another test's
+    // redis-server before ours binds it, so the server we reach must say it is ours.
+    for (int attempt = 0; attempt < 5 && pid_ == 0; ++attempt) {
+      start_redis(
+          free_port(static_cast<uint16_t>(21000 + (::getpid() * 37 + attempt * 101) % 20000)));
+    }
+    ASSERT_NE(pid_, 0) << "redis-server did not start on a port of its own";
+  }
+  // Starts redis-server on `port`; pid_ stays 0 unless the server answering there is ours.
+  void start_redis(uint16_t port) {
+    ASSERT_NE(port, 0);
     Result<pid_t> pid =
         spawn_detached("/usr/bin/env",
-                       {"redis-server", "--bind", "127.0.0.1", "--port", std::to_string(port_),
+                       {"redis-server", "--bind", "127.0.0.1", "--port", std::to_string(port),
                         "--dir", dir_.path(), "--save", "", "--appendonly", "yes", "--appendfsync",
                         "always", "--set-proc-title", "no"},
                        dir_.file("redis.log"));
     ASSERT_TRUE(pid.ok());
-    pid_ = pid.value();
     Endpoint endpoint;
-    endpoint.port = port_;
+    endpoint.port = port;
     for (int attempt = 0; attempt < 100 && !call_once(endpoint, {"PING"}, 200ms).ok(); ++attempt) {
+      if (::waitpid(pid.value(), nullptr, WNOHANG) == pid.value()) return;  // it exited: port taken
       std::this_thread::sleep_for(50ms);  // waiting for another process to listen
     }
-    ASSERT_TRUE(call_once(endpoint, {"PING"}, 1000ms).ok()) << "redis-server did not start";
+    const Result<std::string> info = call_once(endpoint, {"INFO", "server"}, 1000ms);
+    if (info.ok() &&
+        info_value(parse_info(info.value()), "process_id") == std::to_string(pid.value())) {
+      port_ = port;
+      pid_ = pid.value();
+      return;
+    }
+    ::kill(pid.value(), SIGKILL);  // someone else's server answered; ours cannot bind
+    ::waitpid(pid.value(), nullptr, 0);
   }
   void TearDown() override {
     if (pid_ > 0) {
