@@ -110,6 +110,8 @@ class ShardEngine {
   Task<Result<void>> close();
 
   NodeId node() const { return options_.node; }
+  Shard& shard() const { return shard_; }
+  const EngineOptions& options() const { return options_; }
   const Replica* replica(GroupId group) const;
   const EngineStats& stats() const { return stats_; }
   const Outbox& outbox() const { return outbox_; }

@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "common/assert.h"
+#include "reactor/ops.h"
 #include "tools/kv/local_commands.h"
 
 namespace ringraft::server {
@@ -48,14 +49,46 @@ kv::AfterReply ReplicatedKv::answer_now(const kv::CommandSpec& spec,
   return kv::execute_local(spec, arguments, context, reply);
 }
 
+namespace {
+
+// How long a request that finds no leader (an election is on) waits for one before it is
+// answered with an error: two of the longest election timeouts the server uses.
+constexpr std::chrono::milliseconds kLeaderWaitMax(2000);
+
+}  // namespace
+
+Task<bool> ReplicatedKv::wait_for_a_leader() {
+  // Polled once per tick: a leader appears at a tick or a received message, and the bound must
+  // hold even when none ever does (a minority partition).
+  const Duration tick = engine_.options().tick_interval;
+  for (Duration waited{0}; waited < kLeaderWaitMax; waited += tick) {
+    const replica::Replica* replica = engine_.replica(group_);
+    if (replica == nullptr) co_return false;
+    if (replica->core().leader().value() != 0) co_return true;
+    co_await ops::sleep_for(engine_.shard().io(), tick);
+  }
+  co_return false;
+}
+
 Task<Result<void>> ReplicatedKv::read_barrier() {
   Result<LogIndex> index = co_await engine_.read_index(group_);
+  if (!index.ok() && index.error().code() == ErrorCode::kNotFound) {
+    // No leader known (an election is on): wait for one (bounded), then ask once more.
+    const bool leader_known = co_await wait_for_a_leader();
+    if (leader_known) index = co_await engine_.read_index(group_);
+  }
   if (!index.ok()) co_return index.error();
   co_return Result<void>{};
 }
 
 Task<void> ReplicatedKv::write(ConstByteSpan entry, kv::RespWriter& reply, WriteOrigin origin) {
   replica::ProposeResult result = co_await engine_.propose(group_, entry);
+  // During an election the write waits (bounded) for the new leader instead of failing at once.
+  const auto* no_leader = std::get_if<replica::NotLeader>(&result);
+  if (no_leader != nullptr && no_leader->leader_hint.value() == 0) {
+    const bool leader_known = co_await wait_for_a_leader();
+    if (leader_known) result = co_await engine_.propose(group_, entry);
+  }
   if (const auto* not_leader = std::get_if<replica::NotLeader>(&result)) {
     const NodeId leader = not_leader->leader_hint;
     if (origin == WriteOrigin::kClient && forwarder_ != nullptr && leader.value() != 0 &&

@@ -72,6 +72,9 @@ class ReplicatedKv final : public KvBackend {
   std::string replication_info() const;
 
  private:
+  // True once `group_` knows a leader; false after kLeaderWaitMax without one.
+  Task<bool> wait_for_a_leader();
+
   replica::ShardEngine& engine_;
   GroupId group_;
   KvGroupMachine& machine_;
