@@ -256,17 +256,34 @@ void WireEncoder::emit(NodeId to, WireSink& sink) {
 
 // ---- decoding -------------------------------------------------------------------------------
 
+namespace {
+
+// A decoded message with the fields every type carries.
+GroupMessage base_message(MessageType type, NodeId from, NodeId to, uint64_t group, uint64_t term) {
+  GroupMessage decoded{GroupId{group}, raft::Message{}};
+  decoded.message.type = type;
+  decoded.message.from = from;
+  decoded.message.to = to;
+  decoded.message.term = Term{term};
+  return decoded;
+}
+
+// The i-th entry length at the front of an AppendEntries entry block (4 bytes LE each; the
+// block's bytes carry no alignment).
+uint32_t entry_length(const std::byte* lengths_at, uint64_t i) {
+  uint32_t length_bytes = 0;
+  std::memcpy(&length_bytes, lengths_at + i * 4, 4);
+  return length_bytes;
+}
+
+}  // namespace
+
 Result<void> WireDecoder::decode(const wire::Message& message, std::vector<GroupMessage>& out) {
   const NodeId from{message.from()};
   const NodeId to{message.to()};
   Result<void> result;
   const auto base = [&](MessageType type, uint64_t group, uint64_t term) {
-    GroupMessage decoded{GroupId{group}, raft::Message{}};
-    decoded.message.type = type;
-    decoded.message.from = from;
-    decoded.message.to = to;
-    decoded.message.term = Term{term};
-    return decoded;
+    return base_message(type, from, to, group, term);
   };
   switch (message.body_type()) {
     case wire::Body::AppendEntries:
@@ -396,19 +413,11 @@ Result<void> WireDecoder::decode_append(NodeId from, NodeId to, const wire::Appe
   }
   const std::byte* lengths_at = reinterpret_cast<const std::byte*>(block ? block->data() : nullptr);
   uint64_t payload_bytes = 0;
-  for (uint64_t i = 0; i < count; ++i) {
-    uint32_t length_bytes = 0;
-    std::memcpy(&length_bytes, lengths_at + i * 4, 4);
-    payload_bytes += length_bytes;
-  }
+  for (uint64_t i = 0; i < count; ++i) payload_bytes += entry_length(lengths_at, i);
   if (payload_bytes != block_bytes - count * 4) {
     return invalid(from, "entry lengths do not add up to the entry block");
   }
-  GroupMessage m{GroupId{append.group()}, raft::Message{}};
-  m.message.type = MessageType::kAppend;
-  m.message.from = from;
-  m.message.to = to;
-  m.message.term = Term{append.term()};
+  GroupMessage m = base_message(MessageType::kAppend, from, to, append.group(), append.term());
   m.message.log_index = LogIndex{append.prev_log_index()};
   m.message.log_term = Term{append.prev_log_term()};
   m.message.commit = LogIndex{append.commit()};
@@ -421,8 +430,7 @@ Result<void> WireDecoder::decode_append(NodeId from, NodeId to, const wire::Appe
   }
   size_t offset = 0;
   for (uint64_t i = 0; i < count; ++i) {
-    uint32_t length_bytes = 0;
-    std::memcpy(&length_bytes, lengths_at + i * 4, 4);
+    const uint32_t length_bytes = entry_length(lengths_at, i);
     m.message.entries.push_back(raft::Entry{Term{append.entries_term()},
                                             LogIndex{append.prev_log_index() + 1 + i},
                                             raft::PayloadRef(entry_block, offset, length_bytes)});
@@ -450,11 +458,8 @@ Result<void> WireDecoder::decode_snapshot(NodeId from, NodeId to,
       snapshot.voters()->size() == 0) {
     return invalid(from, "snapshot without an index or voters");
   }
-  GroupMessage m{GroupId{snapshot.group()}, raft::Message{}};
-  m.message.type = MessageType::kSnapshot;
-  m.message.from = from;
-  m.message.to = to;
-  m.message.term = Term{snapshot.term()};
+  GroupMessage m =
+      base_message(MessageType::kSnapshot, from, to, snapshot.group(), snapshot.term());
   m.message.log_index = LogIndex{snapshot.snapshot_index()};
   m.message.log_term = Term{snapshot.snapshot_term()};
   m.message.snapshot_offset = snapshot.offset_bytes();
