@@ -7,6 +7,7 @@
 #include "reactor/accept_stream.h"
 #include "reactor/latch.h"
 #include "reactor/recv_stream.h"
+#include "tests/reactor/loopback.h"
 #include "tests/reactor/test_reactor.h"
 
 namespace ringraft {
@@ -14,26 +15,9 @@ namespace {
 
 using testing::run_on_reactor;
 
-struct Listener {
-  FileDescriptor fd;
-  sockaddr_in address;
-};
-
-Listener listen_on_loopback() {
-  Listener listener;
-  listener.address = ipv4_address("127.0.0.1", 0).value();
-  listener.fd = listen_tcp(listener.address).value();
-  listener.address.sin_port = htons(local_port(listener.fd.get()).value());
-  return listener;
-}
-
-Task<FileDescriptor> connect_to(Io& io, const sockaddr_in& address) {
-  FileDescriptor fd = tcp_socket().value();
-  const IoResult result = co_await ops::connect(
-      io, fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof(address));
-  EXPECT_TRUE(result.ok()) << result.message();
-  co_return fd;
-}
+using testing::connect_to;
+using testing::listen_on_loopback;
+using testing::Listener;
 
 // Echoes everything received on `fd` until the peer closes; returns the bytes echoed.
 Task<uint64_t> echo_connection(Io& io, int fd, BufferGroup& buffers) {

@@ -8,6 +8,7 @@
 
 #include "reactor/ops.h"
 #include "reactor/socket.h"
+#include "tests/reactor/loopback.h"
 #include "tests/reactor/test_reactor.h"
 #include "tools/server/local_backend.h"
 
@@ -17,26 +18,9 @@ namespace {
 using namespace std::chrono_literals;
 using ringraft::testing::run_on_reactor;
 
-struct Listener {
-  FileDescriptor fd;
-  sockaddr_in address{};
-};
-
-Listener listen_on_loopback() {
-  Listener listener;
-  listener.address = ipv4_address("127.0.0.1", 0).value();
-  listener.fd = listen_tcp(listener.address).value();
-  listener.address.sin_port = htons(local_port(listener.fd.get()).value());
-  return listener;
-}
-
-Task<FileDescriptor> connect_to(Io& io, const sockaddr_in& address) {
-  FileDescriptor fd = tcp_socket().value();
-  const IoResult connected = co_await ops::connect(
-      io, fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof(address));
-  EXPECT_TRUE(connected.ok()) << connected.value;
-  co_return fd;
-}
+using ringraft::testing::connect_to;
+using ringraft::testing::listen_on_loopback;
+using ringraft::testing::Listener;
 
 // Reads until `expected_bytes` arrived or the server closed; returns what arrived.
 Task<std::string> read_reply(Io& io, int fd, size_t expected_bytes) {
