@@ -77,6 +77,24 @@ uint16_t free_port(uint16_t from) {
   return 0;
 }
 
+// A base port for `cluster up -n 3` that no other test process starts from. Slots are picked
+// by pid; a slot's client ports (base+1..base+9) and Raft ports (base+101..base+109) never
+// overlap another slot's, and a slot whose ports are taken right now is passed over.
+uint16_t private_base_port() {
+  constexpr uint32_t kSlots = 400;
+  for (uint32_t attempt = 0; attempt < kSlots; ++attempt) {
+    const uint32_t slot = (static_cast<uint32_t>(::getpid()) + attempt * 7) % kSlots;
+    const uint32_t base = 10000 + 200 * (slot / 10) + 10 * (slot % 10);
+    bool all_free = true;
+    for (uint32_t id = 1; id <= 3; ++id) {
+      all_free = all_free && port_free(static_cast<uint16_t>(base + id)) &&
+                 port_free(static_cast<uint16_t>(base + 100 + id));
+    }
+    if (all_free) return static_cast<uint16_t>(base);
+  }
+  return 0;
+}
+
 class RedisServer : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -187,7 +205,13 @@ class LocalCluster : public ::testing::Test {
       GTEST_SKIP() << "neither `ringraft server` nor redis-server is available";
     }
     dir_flag_ = " --dir " + dir_.path() + "/cluster";
-    const CommandRun up = run(cli() + " cluster up -n 3 --wait 60" + dir_flag_ + server_flag_);
+    // Tests run in parallel (ctest -j). Each cluster gets ports of its own instead of the
+    // default search from 6380: a cluster that is down for a moment frees ports that another
+    // test's `up` would otherwise take, and the restart from the data would find them in use.
+    const uint16_t base = private_base_port();
+    ASSERT_NE(base, 0) << "no free block of ports for the cluster";
+    const CommandRun up = run(cli() + " cluster up -n 3 --wait 60 --base-port " +
+                              std::to_string(base) + dir_flag_ + server_flag_);
     ASSERT_EQ(up.exit_code, 0) << up.output;
     EXPECT_NE(up.output.find("redis-cli -p"), std::string::npos) << up.output;
     Result<ClusterState> state = load_cluster(dir_.path() + "/cluster");
