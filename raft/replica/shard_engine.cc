@@ -271,16 +271,26 @@ Task<Result<LogIndex>> ShardEngine::read_index(GroupId group) {
                                        : "read_index: no answer in time (leadership changed?)");
 }
 
-Task<NodeId> ShardEngine::wait_leader(GroupId group, NodeId other_than) {
+Task<NodeId> ShardEngine::wait_leader(GroupId group, NodeId other_than,
+                                      std::optional<Duration> limit) {
   Replica* replica = find(group);
   RR_ASSERT_MSG(replica != nullptr, "wait_leader on an unknown group");
-  StateWaiter waiter;
-  waiter.ready = [replica, other_than] {
+  const auto known = [replica, other_than] {
     const NodeId leader = replica->core().leader();
     return leader != raft::kNoNode && leader != other_than;
   };
+  // Waiters are checked every turn and every tick is a turn, so a tick deadline bounds the
+  // wait without a timer of its own.
+  uint64_t deadline = UINT64_MAX;
+  if (limit.has_value()) {
+    const uint64_t interval_ns = static_cast<uint64_t>(options_.tick_interval.count());
+    const uint64_t limit_ns = static_cast<uint64_t>(std::max(limit->count(), int64_t{0}));
+    deadline = ticks_ + (limit_ns + interval_ns - 1) / interval_ns;
+  }
+  StateWaiter waiter;
+  waiter.ready = [this, known, deadline] { return known() || failure_ || ticks_ >= deadline; };
   co_await StateAwaiter(*this, waiter);
-  co_return closing_ ? raft::kNoNode : replica->core().leader();
+  co_return closing_ || !known() ? raft::kNoNode : replica->core().leader();
 }
 
 Task<void> ShardEngine::tick_loop() {

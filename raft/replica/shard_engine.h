@@ -84,8 +84,11 @@ class ShardEngine {
   Task<Result<LogIndex>> read_index(GroupId group);
   // Resume once `group` applied `index` (or the engine closed).
   Task<void> wait_applied(GroupId group, LogIndex index);
-  // Resume once `group` knows a leader other than `other_than`; returns it (kNoNode if closed).
-  Task<NodeId> wait_leader(GroupId group, NodeId other_than = NodeId{0});
+  // Resume once `group` knows a leader other than `other_than`; returns it. Returns kNoNode
+  // if the engine closed or failed, or when `limit` (counted in ticks, rounded up) passed
+  // first: a minority partition never learns of a leader.
+  Task<NodeId> wait_leader(GroupId group, NodeId other_than = NodeId{0},
+                           std::optional<Duration> limit = std::nullopt);
 
   // Membership of `group`, one server at a time (shard_engine_admin.cc), on its leader. Each
   // resolves with the index of the committed change, or fails: kNotFound (not the leader; the

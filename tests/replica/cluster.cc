@@ -267,13 +267,14 @@ Task<ProposeResult> Cluster::propose_to_leader(Shard& here, GroupId group, std::
   co_return result;
 }
 
-Task<NodeId> Cluster::wait_leader(Shard& here, NodeId asked, GroupId group, NodeId other_than) {
+Task<NodeId> Cluster::wait_leader(Shard& here, NodeId asked, GroupId group, NodeId other_than,
+                                  std::optional<Duration> limit) {
   NodeId leader{0};
   TestNode& target = *nodes_[asked.value() - 1];
   co_await on_shard(here, ShardId(static_cast<uint32_t>(asked.value() - 1)),
                     [&](Shard& /*shard*/) -> Task<void> {
                       if (target.engine == nullptr) co_return;
-                      leader = co_await target.engine->wait_leader(group, other_than);
+                      leader = co_await target.engine->wait_leader(group, other_than, limit);
                     });
   co_return leader;
 }

@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -132,7 +133,8 @@ class Cluster {
   // Starts a proposal on `node` without waiting for it; wait(proposal.call) for its outcome.
   Task<void> start_proposal(Shard& here, NodeId node, GroupId group, StartedProposal& proposal);
 
-  Task<NodeId> wait_leader(Shard& here, NodeId asked, GroupId group, NodeId other_than = NodeId(0));
+  Task<NodeId> wait_leader(Shard& here, NodeId asked, GroupId group, NodeId other_than = NodeId(0),
+                           std::optional<Duration> limit = std::nullopt);
   Task<void> wait_applied(Shard& here, NodeId node, GroupId group, LogIndex index);
   Task<Result<LogIndex>> read_index(Shard& here, NodeId node, GroupId group);
   Task<std::vector<std::string>> applied(Shard& here, NodeId node, GroupId group);

@@ -281,6 +281,25 @@ TEST(Engine, ProposalOnALeaderCutOffForGoodTimesOutAsUnknown) {
       cluster.reactor_config());
 }
 
+TEST(Engine, WaitForALeaderEndsEmptyAfterItsLimitInAMinority) {
+  Cluster cluster(3, 1);
+  run_on_reactor(
+      [&](Shard& here) -> Task<void> {
+        const GroupId group(1);
+        cluster.network().isolate(NodeId(3), true);  // before any election: it never learns one
+        co_await cluster.start_all(here);
+        EXPECT_EQ(co_await cluster.wait_leader(here, NodeId(3), group, NodeId(0),
+                                               std::chrono::milliseconds(300)),
+                  NodeId(0));
+        // The majority elects a leader; the bounded wait on its side returns it.
+        const NodeId leader = co_await cluster.wait_leader(here, NodeId(1), group, NodeId(0),
+                                                           std::chrono::seconds(30));
+        EXPECT_TRUE(leader == NodeId(1) || leader == NodeId(2)) << leader.value();
+        co_await cluster.stop_all(here);
+      },
+      cluster.reactor_config());
+}
+
 TEST(Engine, RestartedNodeRecoversItsLogFromTheWalAndCatchesUp) {
   Cluster cluster(3, 1);
   run_on_reactor(

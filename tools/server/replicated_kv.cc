@@ -5,7 +5,6 @@
 #include <variant>
 
 #include "common/assert.h"
-#include "reactor/ops.h"
 #include "tools/kv/local_commands.h"
 
 namespace ringraft::server {
@@ -58,16 +57,9 @@ constexpr std::chrono::milliseconds kLeaderWaitMax(2000);
 }  // namespace
 
 Task<bool> ReplicatedKv::wait_for_a_leader() {
-  // Polled once per tick: a leader appears at a tick or a received message, and the bound must
-  // hold even when none ever does (a minority partition).
-  const Duration tick = engine_.options().tick_interval;
-  for (Duration waited{0}; waited < kLeaderWaitMax; waited += tick) {
-    const replica::Replica* replica = engine_.replica(group_);
-    if (replica == nullptr) co_return false;
-    if (replica->core().leader().value() != 0) co_return true;
-    co_await ops::sleep_for(engine_.shard().io(), tick);
-  }
-  co_return false;
+  if (engine_.replica(group_) == nullptr) co_return false;
+  const NodeId leader = co_await engine_.wait_leader(group_, NodeId{0}, kLeaderWaitMax);
+  co_return leader.value() != 0;
 }
 
 Task<Result<void>> ReplicatedKv::read_barrier() {
