@@ -29,6 +29,11 @@ Result<void> EngineOptions::validate() const {
   if (proposal_timeout < Duration::zero()) return bad("proposal_timeout is negative");
   if (proposals_pending_max == 0) return bad("proposals_pending_max must be >= 1");
   if (wal.directory.empty()) return bad("wal.directory is empty");
+  if (snapshot_log_bytes != 0 && snapshot_log_bytes < kSnapshotLogBytesMin) {
+    return bad(
+        "snapshot_log_bytes below 4096 (0 turns the trigger off): a snapshot every few "
+        "entries would cost more than the log it saves");
+  }
   Result<void> wal_valid = wal::validate(wal);
   if (!wal_valid) return wal_valid;
   raft::Config config = raft;

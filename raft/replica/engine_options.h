@@ -42,6 +42,13 @@ struct EngineOptions {
   // still commit (a leader cut off from its quorum cannot tell). Zero: wait for the outcome
   // (it then ends when the partition heals or the engine closes). Counted in ticks.
   Duration proposal_timeout = std::chrono::seconds(10);
+  // Automatic snapshots (shard_engine_snapshot.cc): a group takes one once this many entries
+  // were applied, or this many payload bytes, since its latest snapshot; 0 turns that trigger
+  // off (both 0: only ShardEngine::snapshot_now). The state machine serialises its image in
+  // memory at once, so the bytes bound also bounds how much log a restart replays.
+  uint64_t snapshot_entries = 100000;
+  uint64_t snapshot_log_bytes = uint64_t{64} << 20;
+  static constexpr uint64_t kSnapshotLogBytesMin = 4096;
 
   Result<void> validate() const;
   // proposal_timeout in ticks, rounded up (0: no timeout).

@@ -4,13 +4,21 @@
 #include <utility>
 
 namespace ringraft::replica {
+namespace {
+
+uint64_t last_index(const raft::InitialState& state, LogIndex first_index) {
+  return first_index.value() - 1 + state.entries.size();
+}
+
+}  // namespace
 
 void InitialStateBuilder::visit(Seq seq, const wal::Record& record) {
   if (error_) return;
-  raft::InitialState& state = groups_[record.group];
+  GroupLog& log = groups_[record.group];
+  raft::InitialState& state = log.state;
   switch (record.kind) {
     case wal::RecordKind::kEntries:
-      visit_entries(seq, record, state);
+      visit_entries(seq, record, log);
       break;
     case wal::RecordKind::kHardState:
       state.hard_state = raft::HardState{record.term, record.vote, record.commit};
@@ -21,31 +29,41 @@ void InitialStateBuilder::visit(Seq seq, const wal::Record& record) {
                        "WAL batch " + std::to_string(seq.value()) + ": truncate from index 0");
         return;
       }
-      if (record.index.value() - 1 < state.entries.size()) {
-        state.entries.resize(record.index.value() - 1);
+      if (record.index <= log.first_index) {
+        state.entries.clear();
+      } else if (record.index.value() - log.first_index.value() < state.entries.size()) {
+        state.entries.resize(record.index.value() - log.first_index.value());
       }
       break;
     case wal::RecordKind::kSnapshotMark:
-      error_ = Error(ErrorCode::kUnsupported,
-                     "WAL batch " + std::to_string(seq.value()) + ": group " +
-                         std::to_string(record.group.value()) +
-                         " has a snapshot mark; this engine does not install snapshots yet");
-      return;
+      log.mark = std::max(log.mark, record.index);
+      // An installed snapshot beyond the log replaces it; the log resumes after it.
+      if (record.index.value() > last_index(state, log.first_index)) {
+        state.entries.clear();
+        log.first_index = LogIndex{record.index.value() + 1};
+      }
+      break;
   }
 }
 
-void InitialStateBuilder::visit_entries(Seq seq, const wal::Record& record,
-                                        raft::InitialState& state) {
+void InitialStateBuilder::visit_entries(Seq seq, const wal::Record& record, GroupLog& log) {
+  raft::InitialState& state = log.state;
   const uint64_t first = record.index.value();
-  if (first == 0 || first - 1 > state.entries.size()) {
-    error_ = Error(ErrorCode::kInvalidInput, "WAL batch " + std::to_string(seq.value()) +
-                                                 ": group " + std::to_string(record.group.value()) +
-                                                 " entries start at index " +
-                                                 std::to_string(first) + " but the log ends at " +
-                                                 std::to_string(state.entries.size()) + " (a gap)");
+  if (!log.has_entries && log.mark.value() == 0 && first > 0) {
+    // The group's oldest surviving entries: the log before them was released (compaction).
+    log.first_index = record.index;
+  }
+  log.has_entries = true;
+  if (first < log.first_index.value() || first > last_index(state, log.first_index) + 1) {
+    error_ = Error(ErrorCode::kInvalidInput,
+                   "WAL batch " + std::to_string(seq.value()) + ": group " +
+                       std::to_string(record.group.value()) + " entries start at index " +
+                       std::to_string(first) + " but the log holds [" +
+                       std::to_string(log.first_index.value()) + ", " +
+                       std::to_string(last_index(state, log.first_index)) + "] (a gap)");
     return;
   }
-  state.entries.resize(first - 1);  // entries at i replace everything from i on
+  state.entries.resize(first - log.first_index.value());  // entries at i replace i on
   // One block per record: its entries refer to it, as they did to the proposed batch.
   raft::EntryBlockBuilder builder;
   builder.reserve(record.entry_count, record.payload.size());
@@ -63,19 +81,63 @@ void InitialStateBuilder::visit_entries(Seq seq, const wal::Record& record,
   }
 }
 
-Result<std::map<GroupId, raft::InitialState>> InitialStateBuilder::take() {
-  if (error_) return *error_;
-  for (auto& [group, state] : groups_) {
-    if (state.hard_state.commit.value() > state.entries.size()) {
-      // Entries are written before the hard state that commits them, so this is damage.
-      return Error(ErrorCode::kInvalidInput, "WAL: group " + std::to_string(group.value()) +
-                                                 " commit index " +
-                                                 std::to_string(state.hard_state.commit.value()) +
-                                                 " is beyond its last recovered entry " +
-                                                 std::to_string(state.entries.size()));
-    }
+Result<void> InitialStateBuilder::join_snapshot(GroupId group, GroupLog& log,
+                                                const wal::SnapshotInfo* snapshot) {
+  raft::InitialState& state = log.state;
+  const uint64_t snapshot_index = snapshot != nullptr ? snapshot->index.value() : 0;
+  if (log.first_index.value() > snapshot_index + 1) {
+    return Error(
+        ErrorCode::kInvalidInput,
+        "group " + std::to_string(group.value()) + ": the WAL holds the log from index " +
+            std::to_string(log.first_index.value()) + " (compacted to snapshot mark " +
+            std::to_string(log.mark.value()) + ") but the newest valid snapshot " +
+            (snapshot != nullptr ? "file is " + snapshot->path : std::string("file is missing")) +
+            ": entries " + std::to_string(snapshot_index + 1) + ".." +
+            std::to_string(log.first_index.value() - 1) +
+            " are lost; refusing to start (restore the group's newer snapshot file)");
   }
-  return std::move(groups_);
+  if (snapshot == nullptr) return {};
+  // The restored state machine holds every entry up to the snapshot's index.
+  const uint64_t covered = snapshot_index + 1 - log.first_index.value();
+  if (covered >= state.entries.size()) {
+    state.entries.clear();
+  } else {
+    state.entries.erase(state.entries.begin(),
+                        state.entries.begin() + static_cast<std::ptrdiff_t>(covered));
+  }
+  log.first_index = LogIndex{snapshot_index + 1};
+  raft::SnapshotMeta meta;
+  meta.index = snapshot->index;
+  meta.term = snapshot->term;
+  meta.size_bytes = snapshot->content_bytes;
+  state.snapshot = std::move(meta);
+  if (state.hard_state.commit < snapshot->index) state.hard_state.commit = snapshot->index;
+  if (state.hard_state.term < snapshot->term) state.hard_state.term = snapshot->term;
+  return {};
+}
+
+Result<std::map<GroupId, raft::InitialState>> InitialStateBuilder::take(
+    const std::map<GroupId, wal::SnapshotInfo>& snapshots) {
+  if (error_) return *error_;
+  for (const auto& [group, info] : snapshots) groups_[group];
+  std::map<GroupId, raft::InitialState> states;
+  for (auto& [group, log] : groups_) {
+    const auto found = snapshots.find(group);
+    Result<void> joined =
+        join_snapshot(group, log, found == snapshots.end() ? nullptr : &found->second);
+    if (!joined) return joined.error();
+    const raft::InitialState& state = log.state;
+    if (state.hard_state.commit.value() > last_index(state, log.first_index)) {
+      // Entries are written before the hard state that commits them, so this is damage.
+      return Error(ErrorCode::kInvalidInput,
+                   "WAL: group " + std::to_string(group.value()) + " commit index " +
+                       std::to_string(state.hard_state.commit.value()) +
+                       " is beyond its last recovered entry " +
+                       std::to_string(last_index(state, log.first_index)));
+    }
+    states.emplace(group, std::move(log.state));
+  }
+  return states;
 }
 
 }  // namespace ringraft::replica

@@ -28,6 +28,11 @@ Result<void> PersistQueue::write(wal::Wal& wal) {
   return {};
 }
 
+bool PersistQueue::has_unwritten(const Replica& replica) const {
+  return std::any_of(unwritten_.begin(), unwritten_.end(),
+                     [&replica](const PendingPersist& p) { return p.replica == &replica; });
+}
+
 bool PersistQueue::release(Seq durable_seq, PendingPersist& out) {
   if (written_.empty() || written_.front().seq > durable_seq) return false;
   out = std::move(written_.front());

@@ -51,6 +51,8 @@ class PersistQueue {
   // Appends what fits this turn. Errors are the WAL's (failed, or a record that can never fit).
   Result<void> write(wal::Wal& wal);
   bool has_unwritten() const { return !unwritten_.empty(); }
+  // Whether a Ready of `replica` still waits for room in a batch.
+  bool has_unwritten(const Replica& replica) const;
   // The highest batch a written Ready waits for (what the engine should await).
   Seq last_assigned_seq() const { return last_assigned_seq_; }
   // Pops the oldest written Ready whose batch is <= durable_seq into `out`; false if none.

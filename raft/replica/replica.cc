@@ -27,18 +27,19 @@ const char* fail_reason_name(FailReason reason) {
 }
 
 Result<void> StateMachine::snapshot(GroupId group, SnapshotWriter& /*writer*/) {
-  return Error(ErrorCode::kUnsupported,
-               "group " + std::to_string(group.value()) + ": snapshots are not implemented yet");
+  return Error(ErrorCode::kUnsupported, "group " + std::to_string(group.value()) +
+                                            ": this state machine takes no snapshots");
 }
 
 Result<void> StateMachine::restore(GroupId group, SnapshotReader& /*reader*/) {
-  return Error(ErrorCode::kUnsupported,
-               "group " + std::to_string(group.value()) + ": snapshots are not implemented yet");
+  return Error(ErrorCode::kUnsupported, "group " + std::to_string(group.value()) +
+                                            ": this state machine takes no snapshots");
 }
 
 Replica::Replica(GroupId group, raft::Core core, uint64_t proposal_timeout_ticks)
     : group_(group),
       core_(std::move(core)),
+      applied_index_(core_.log().snapshot_index()),
       timeout_ticks_(proposal_timeout_ticks),
       written_index_(core_.log().last_index()) {}
 
@@ -104,6 +105,7 @@ void Replica::apply(const std::vector<raft::Entry>& committed, StateMachine& sta
       continue;
     }
     slot_scratch_.push_back(apply_scratch_.size());
+    snapshots_.bytes_applied += entry.payload.size();
     apply_scratch_.push_back(CommittedEntry{entry.index, entry.term, ConstByteSpan(entry.payload)});
   }
   results_.clear();
@@ -158,6 +160,16 @@ void Replica::fail_all(FailReason reason, std::vector<Proposal*>& resolved) {
     proposal->result = Failed{reason};
     resolved.push_back(proposal);
   }
+}
+
+void Replica::installed(LogIndex index, std::vector<Proposal*>& resolved) {
+  while (!pending_.empty() && pending_.front()->index <= index) {
+    Proposal* proposal = pending_.pop_front();
+    proposal->result = Failed{FailReason::kTimedOut};
+    resolved.push_back(proposal);
+  }
+  applied_index_ = std::max(applied_index_, index);
+  snapshots_.bytes_applied = 0;
 }
 
 void Replica::tick(std::vector<Proposal*>& resolved) {

@@ -19,8 +19,19 @@
 #include "raft/core/core.h"
 #include "raft/replica/proposal.h"
 #include "raft/replica/state_machine.h"
+#include "wal/snapshot_file.h"
 
 namespace ringraft::replica {
+
+// A group's snapshots on this node (shard_engine_snapshot.cc drives them).
+struct SnapshotState {
+  std::optional<wal::SnapshotInfo> latest;  // the newest durable file: what a leader sends
+  bool taking = false;                      // snapshot_now() under way: one at a time
+  bool installing = false;                  // a leader's snapshot being written or installed here
+  bool unsupported = false;  // the state machine refused (kUnsupported): no automatic trigger
+  std::unique_ptr<wal::SnapshotWriter> incoming;  // a follower's transfer being received
+  uint64_t bytes_applied = 0;                     // payload bytes applied since the latest snapshot
+};
 
 class Replica {
  public:
@@ -64,6 +75,13 @@ class Replica {
   const raft::ChangeOutcome* change_outcome(uint64_t after,
                                             const raft::MembershipChange& change) const;
 
+  SnapshotState& snapshots() { return snapshots_; }
+  const SnapshotState& snapshots() const { return snapshots_; }
+  // The state machine was restored from a snapshot at `index` (installed from the leader):
+  // proposals pending at or below it end as kTimedOut (their outcome is unknown: the snapshot
+  // does not say which entries it holds), and applying resumes after it.
+  void installed(LogIndex index, std::vector<Proposal*>& resolved);
+
   void check_invariants() const;
 
  private:
@@ -84,6 +102,7 @@ class Replica {
   ApplyResults results_;
   std::vector<NumberedOutcome> change_outcomes_;
   uint64_t changes_recorded_ = 0;
+  SnapshotState snapshots_;
 };
 
 }  // namespace ringraft::replica

@@ -8,8 +8,10 @@
 #include "common/assert.h"
 #include "common/log.h"
 #include "raft/replica/initial_state_builder.h"
+#include "raft/replica/snapshot_image.h"
 #include "wal/batch_format.h"
 #include "wal/recovery.h"
+#include "wal/snapshot_file.h"
 
 namespace ringraft::replica {
 namespace {
@@ -91,7 +93,24 @@ Task<Result<std::unique_ptr<ShardEngine>>> ShardEngine::open(Shard& shard,
   };
   Result<wal::RecoveryReport> report = co_await wal::recover(shard.io(), recovery, visitor);
   if (!report) co_return report.error();
-  Result<std::map<GroupId, raft::InitialState>> states = builder.take();
+  // The newest valid snapshot of each group: the state machine starts from it and the log
+  // after it (a damaged newer file falls back to an older one, or the builder refuses).
+  Result<std::map<GroupId, wal::SnapshotInfo>> files =
+      co_await wal::load_snapshots(shard.io(), options.wal.directory);
+  if (!files) co_return files.error();
+  std::map<GroupId, std::vector<std::byte>> images;
+  for (auto it = files.value().begin(); it != files.value().end();) {
+    if (std::find(options.groups.begin(), options.groups.end(), it->first) ==
+        options.groups.end()) {
+      it = files.value().erase(it);  // not a group of this shard
+      continue;
+    }
+    Result<std::vector<std::byte>> image = co_await read_image_file(shard.io(), it->second);
+    if (!image) co_return image.error();
+    images.emplace(it->first, std::move(image).value());
+    ++it;
+  }
+  Result<std::map<GroupId, raft::InitialState>> states = builder.take(files.value());
   if (!states) co_return states.error();
 
   std::vector<std::unique_ptr<Replica>> replicas;
@@ -99,6 +118,10 @@ Task<Result<std::unique_ptr<ShardEngine>>> ShardEngine::open(Shard& shard,
     raft::InitialState initial;
     const auto it = states.value().find(group);
     if (it != states.value().end()) initial = std::move(it->second);
+    if (initial.snapshot.has_value()) {
+      initial.snapshot->voters = options.voters;
+      initial.snapshot->learners = options.learners;
+    }
     Result<raft::Core> core = raft::Core::create(group_config(options, group), std::move(initial));
     if (!core) co_return core.error();
     replicas.push_back(std::make_unique<Replica>(group, std::move(core).value(),
@@ -106,6 +129,9 @@ Task<Result<std::unique_ptr<ShardEngine>>> ShardEngine::open(Shard& shard,
   }
   std::unique_ptr<ShardEngine> engine(
       new ShardEngine(shard, options, bus, state_machine, std::move(replicas)));
+  Result<void> restored = engine->restore_at_open(files.value(), images);
+  if (!restored) co_return restored.error();
+  images.clear();
   // Our hook first: the WAL's hook, registered by Wal::open, then flushes what we appended.
   ShardEngine* self = engine.get();
   engine->hook_ = shard.add_before_sleep([self] { self->before_sleep(); });
@@ -367,32 +393,49 @@ void ShardEngine::release_durable() {
 void ShardEngine::collect_readies() {
   for (const auto& replica : replicas_) {
     raft::Core& core = replica->core();
-    if (!core.has_ready()) continue;
+    // A snapshot being installed holds the group's later Readies back (ready.h item 6).
+    if (replica->snapshots().installing || !core.has_ready()) continue;
     raft::Ready ready = core.ready();
     core.advance(ready);
     stats_.readies++;
-    for (raft::Message& message : ready.messages) outbox_.add(replica->group(), std::move(message));
-    ready.messages.clear();
-    replica->apply(ready.committed_entries, state_machine_, resolved_);
-    ready.committed_entries.clear();
-    // Membership (shard_engine_admin.cc): outcomes wake the change_membership() callers.
-    // Ready::membership needs nothing here: the bus reaches any node by id.
-    for (const raft::ChangeOutcome& outcome : ready.membership_changes) {
-      replica->record_change(outcome);
-    }
-    // ready.h item 8: the waiting read_index() resumes once applied reaches the index.
-    for (const raft::ReadState& state : ready.read_states) {
-      for (PendingRead* read : reads_) {
-        if (read->group == replica->group() && read->context == state.context) {
-          read->index = state.index;
-        }
+    for (raft::Message& message : ready.messages) {
+      if (message.type == raft::MessageType::kSnapshot) {
+        fill_snapshot_chunk(*replica, std::move(message));  // bytes come from the file
+      } else {
+        outbox_.add(replica->group(), std::move(message));
       }
     }
-    if (ready.hard_state.has_value() || !ready.entries.empty() ||
-        !ready.messages_after_persist.empty()) {
-      persist_.push(*replica, std::move(ready));
+    ready.messages.clear();
+    if (!ready.snapshot_chunks.empty() || ready.snapshot.has_value()) {
+      replica->snapshots().installing = true;
+      shard_.spawn(install_snapshot(*replica, std::move(ready)));
+      continue;
+    }
+    take_ready(*replica, std::move(ready));
+  }
+}
+
+void ShardEngine::take_ready(Replica& replica, raft::Ready ready) {
+  replica.apply(ready.committed_entries, state_machine_, resolved_);
+  ready.committed_entries.clear();
+  // Membership (shard_engine_admin.cc): outcomes wake the change_membership() callers.
+  // Ready::membership needs nothing here: the bus reaches any node by id.
+  for (const raft::ChangeOutcome& outcome : ready.membership_changes) {
+    replica.record_change(outcome);
+  }
+  // ready.h item 8: the waiting read_index() resumes once applied reaches the index.
+  for (const raft::ReadState& state : ready.read_states) {
+    for (PendingRead* read : reads_) {
+      if (read->group == replica.group() && read->context == state.context) {
+        read->index = state.index;
+      }
     }
   }
+  if (ready.hard_state.has_value() || !ready.entries.empty() ||
+      !ready.messages_after_persist.empty()) {
+    persist_.push(replica, std::move(ready));
+  }
+  maybe_snapshot(replica);
 }
 
 void ShardEngine::write_wal() {

@@ -14,8 +14,10 @@
 //   5. the Outbox encodes per peer and sends; resolved proposers are resumed
 // Ticks come from their own Timer, so a slow fsync never delays a heartbeat.
 //
-// Restart: open() rebuilds every group's hard state and log from wal::recover's records, then
-// opens the WAL where recovery ended. The state machine is rebuilt by applying from index 1.
+// Restart: open() loads each group's newest valid snapshot file and restores the state machine
+// from it, rebuilds every group's hard state and log after it from wal::recover's records, then
+// opens the WAL where recovery ended; only entries after the snapshot are applied again.
+// Snapshots (taken, sent in chunks, installed): shard_engine_snapshot.cc.
 //
 // Bounds: proposals outstanding per shard <= proposals_pending_max (fail fast or wait, see
 // EngineOptions); the WAL batch (kFull -> the PersistQueue waits for the next batch); the
@@ -25,6 +27,7 @@
 
 #include <coroutine>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <unordered_map>
@@ -55,6 +58,12 @@ struct EngineStats {
   uint64_t inbound_messages = 0;
   uint64_t inbound_refused = 0;  // wire decode errors and kInvalidInput from core.step()
   uint64_t inbound_unknown_group = 0;
+  // Snapshots (shard_engine_snapshot.cc).
+  uint64_t snapshots_taken = 0;
+  uint64_t snapshots_installed = 0;      // a leader's, received in chunks
+  uint64_t snapshots_restored = 0;       // at open, from the newest valid file
+  uint64_t snapshot_chunks_sent = 0;     // filled from the file and handed to the Outbox
+  uint64_t snapshot_chunks_dropped = 0;  // no file for it, a read failed, or reads at their bound
 };
 
 class ShardEngine {
@@ -105,6 +114,15 @@ class ShardEngine {
   // Hands leadership of `group` to voter `to`; resolves once this node sees `to` lead, or
   // fails (kNotFound: not the leader; kInvalidInput: not a voter; kCancelled: not in time).
   Task<Result<void>> transfer_leader(GroupId group, NodeId to);
+  // Takes a snapshot of `group` now (shard_engine_snapshot.cc): the state machine writes its
+  // image as of the last applied entry, the image becomes a durable snapshot file, the core
+  // drops the entries it covers, and a WAL snapshot mark lets the WAL release segments.
+  // Resolves with the snapshot's index once the mark is durable (the index of the latest
+  // snapshot if nothing was applied since). Fails with kNotFound (unknown group), kFull
+  // (a snapshot of this group is being taken or installed: one at a time), kCancelled (the
+  // engine closed or failed), the state machine's error (kUnsupported if it has none), or
+  // the file's I/O error (the previous snapshot stays in force).
+  Task<Result<LogIndex>> snapshot_now(GroupId group);
   // Role, term, commit, applied, leader, configuration, and on the leader every peer's progress.
   Result<GroupStatus> status(GroupId group) const;
 
@@ -147,6 +165,21 @@ class ShardEngine {
   void run_round();
   void release_durable();
   void collect_readies();
+  // A Ready's committed entries, membership outcomes, reads and persistence.
+  void take_ready(Replica& replica, raft::Ready ready);
+  // Snapshots (shard_engine_snapshot.cc).
+  static constexpr uint32_t kSnapshotReadsInFlightMax = 8;
+  Result<void> restore_at_open(const std::map<GroupId, wal::SnapshotInfo>& files,
+                               const std::map<GroupId, std::vector<std::byte>>& images);
+  Task<Result<LogIndex>> take_snapshot(Replica& replica, LogIndex index, Term term);
+  void maybe_snapshot(Replica& replica);
+  Task<void> auto_snapshot(GroupId group);
+  void fill_snapshot_chunk(Replica& replica, raft::Message message);
+  Task<void> read_snapshot_chunk(GroupId group, wal::SnapshotInfo info, raft::Message message);
+  Task<void> install_snapshot(Replica& replica, raft::Ready ready);
+  Task<Result<void>> write_chunks(Replica& replica, raft::Ready& ready);
+  Task<Result<void>> install_image(Replica& replica, const raft::SnapshotMeta& meta);
+  Task<Result<Seq>> append_mark(GroupId group, LogIndex index, Term term, bool truncate_after);
   void write_wal();
   void resume_resolved();
   void notify_state_waiters(bool all);
@@ -181,6 +214,7 @@ class ShardEngine {
   std::vector<PendingRead*> reads_;
   uint64_t read_context_last_ = 0;
   uint64_t ticks_ = 0;  // ticks since open: read deadlines
+  uint32_t snapshot_reads_in_flight_ = 0;
   EngineStats stats_;
 };
 

@@ -1,8 +1,9 @@
 // StateMachine: what an embedder implements; the engine applies committed entries to it.
 //
 // apply() is called on the group's shard, in log order, with every committed entry exactly
-// once per process lifetime (no snapshots yet: after a restart the engine applies again from
-// index 1, so an in-memory state machine rebuilds itself from the WAL). It returns one result
+// once per process lifetime. After a restart the engine restore()s the group's newest snapshot
+// (if any) and applies again only the entries after it, so an in-memory state machine rebuilds
+// itself from its snapshot and the WAL. It returns one result
 // per entry; a proposer receives its entry's result in ProposeResult's Committed. The bytes are
 // copied out before apply() is called again, so the results buffer is the engine's to reuse.
 //
@@ -50,8 +51,8 @@ class ApplyResults {
   std::vector<size_t> ends_;
 };
 
-// Where a snapshot goes and where it comes from (declared for the embedding API; this slice
-// neither takes nor installs snapshots, see snapshot()/restore()).
+// Where a snapshot goes and where it comes from. The engine keeps the image in memory between
+// the state machine and the snapshot file (raft/replica/snapshot_image.h).
 class SnapshotWriter {
  public:
   virtual ~SnapshotWriter() = default;
@@ -70,11 +71,15 @@ class StateMachine {
   // Applies `entries` of `group` in order and pushes exactly one result per entry.
   virtual void apply(GroupId group, std::span<const CommittedEntry> entries,
                      ApplyResults& results) = 0;
-  // NOT called in this slice (no snapshots yet): writes the state of `group` as of the last
-  // applied entry. The default refuses.
+  // Writes the state of `group` as of the last applied entry, at once (the engine calls it on
+  // the shard between two applies: the image is consistent; the engine writes the file in the
+  // background). Called by ShardEngine::snapshot_now and by the automatic trigger
+  // (EngineOptions::snapshot_entries / snapshot_log_bytes). The default refuses with
+  // kUnsupported, which turns the automatic trigger off for the group.
   virtual Result<void> snapshot(GroupId group, SnapshotWriter& writer);
-  // NOT called in this slice: replaces the state of `group` with a snapshot. The default
-  // refuses.
+  // Replaces the state of `group` with a snapshot: at open (the newest valid snapshot file),
+  // and on a follower that receives its leader's snapshot. An error at open fails the open; on
+  // a follower it stops the shard (as a WAL failure does). The default refuses.
   virtual Result<void> restore(GroupId group, SnapshotReader& reader);
 };
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <utility>
 
 #include "tests/reactor/test_reactor.h"
@@ -72,18 +73,70 @@ void RecordingStateMachine::apply(GroupId group, std::span<const CommittedEntry>
   for (const CommittedEntry& entry : entries) {
     EXPECT_GT(entry.index, last_index[group]) << "applied out of order";
     last_index[group] = entry.index;
+    applied_since_start[group]++;
     log.emplace_back(reinterpret_cast<const char*>(entry.payload.data()), entry.payload.size());
     const std::string result = "applied:" + std::to_string(entry.index.value());
     results.push(as_bytes(result.data(), result.size()));
   }
 }
 
-Result<void> RecordingStateMachine::snapshot(GroupId /*group*/, SnapshotWriter& /*writer*/) {
-  return Error(ErrorCode::kUnsupported, "no snapshots in this slice");
+// Image: u64 last applied index, u64 count, then count x (u32 length, command bytes).
+Result<void> RecordingStateMachine::snapshot(GroupId group, SnapshotWriter& writer) {
+  if (refuse_snapshots) return Error(ErrorCode::kUnsupported, "this test takes no snapshots");
+  std::vector<std::byte> image;
+  const auto put = [&image](const void* data, size_t size) {
+    const auto* bytes = static_cast<const std::byte*>(data);
+    image.insert(image.end(), bytes, bytes + size);
+  };
+  const uint64_t last = last_index[group].value();
+  const std::vector<std::string>& log = applied[group];
+  const uint64_t count = log.size();
+  put(&last, sizeof last);
+  put(&count, sizeof count);
+  for (const std::string& command : log) {
+    const auto length = static_cast<uint32_t>(command.size());
+    put(&length, sizeof length);
+    put(command.data(), command.size());
+  }
+  snapshots_taken++;
+  return writer.write(image);
 }
 
-Result<void> RecordingStateMachine::restore(GroupId /*group*/, SnapshotReader& /*reader*/) {
-  return Error(ErrorCode::kUnsupported, "no snapshots in this slice");
+Result<void> RecordingStateMachine::restore(GroupId group, SnapshotReader& reader) {
+  std::vector<std::byte> image;
+  std::byte buffer[4096];
+  for (;;) {
+    Result<size_t> read = reader.read(ByteSpan(buffer, 1000));  // small reads on purpose
+    if (!read) return read.error();
+    if (read.value() == 0) break;
+    image.insert(image.end(), buffer, buffer + read.value());
+  }
+  size_t offset = 0;
+  const auto get = [&](void* into, size_t size) {
+    if (image.size() - offset < size) return false;
+    std::memcpy(into, image.data() + offset, size);
+    offset += size;
+    return true;
+  };
+  uint64_t last = 0;
+  uint64_t count = 0;
+  std::vector<std::string> log;
+  if (!get(&last, sizeof last) || !get(&count, sizeof count)) {
+    return Error(ErrorCode::kInvalidInput, "recording image: short header");
+  }
+  for (uint64_t i = 0; i < count; ++i) {
+    uint32_t length = 0;
+    if (!get(&length, sizeof length) || image.size() - offset < length) {
+      return Error(ErrorCode::kInvalidInput, "recording image: short command");
+    }
+    log.emplace_back(reinterpret_cast<const char*>(image.data() + offset), length);
+    offset += length;
+  }
+  if (offset != image.size()) return Error(ErrorCode::kInvalidInput, "recording image: trailing");
+  applied[group] = std::move(log);
+  last_index[group] = LogIndex(last);
+  restored_at[group] = LogIndex(last);
+  return {};
 }
 
 // ---- network --------------------------------------------------------------------------------
@@ -142,6 +195,14 @@ void TestNetwork::deliver(Shard& receiver, const ShardMessage& message) {
   const wire::Message* decoded = verify_wire_message(delivery->bytes);
   EXPECT_NE(decoded, nullptr) << "the engine sent a FlatBuffer that does not verify";
   if (decoded == nullptr) return;
+  if (decoded->body_type() == wire::Body::InstallSnapshot) {
+    const uint32_t every = network.snapshot_drop_every_.load();
+    if (every != 0 && ++network.snapshot_chunks_seen_ % every == 0) {
+      network.snapshot_chunks_dropped_++;
+      return;
+    }
+    network.snapshot_chunks_delivered_++;
+  }
   Result<void> received = engine->receive(delivery->from, *decoded);
   EXPECT_TRUE(received.ok()) << received.error().message();
 }
@@ -319,6 +380,28 @@ Task<void> Cluster::on_node(Shard& here, NodeId node, std::function<void(ShardEn
                       inspect(target.engine.get());
                       co_return;
                     });
+}
+
+Task<void> Cluster::on_machine(Shard& here, NodeId node,
+                               std::function<void(RecordingStateMachine*)> inspect) {
+  TestNode& target = *nodes_[node.value() - 1];
+  co_await on_shard(here, ShardId(static_cast<uint32_t>(node.value() - 1)),
+                    [&](Shard& /*shard*/) -> Task<void> {
+                      inspect(target.state_machine.get());
+                      co_return;
+                    });
+}
+
+Task<Result<LogIndex>> Cluster::snapshot_now(Shard& here, NodeId node, GroupId group) {
+  Result<LogIndex> result = Error(ErrorCode::kNotFound, "node is down");
+  TestNode& target = *nodes_[node.value() - 1];
+  co_await on_shard(here, ShardId(static_cast<uint32_t>(node.value() - 1)),
+                    [&](Shard& /*shard*/) -> Task<void> {
+                      if (target.engine != nullptr) {
+                        result = co_await target.engine->snapshot_now(group);
+                      }
+                    });
+  co_return result;
 }
 
 }  // namespace ringraft::replica::testing

@@ -48,6 +48,11 @@ class RecordingStateMachine final : public StateMachine {
 
   std::map<GroupId, std::vector<std::string>> applied;  // commands in apply order
   std::map<GroupId, LogIndex> last_index;
+  // Snapshots: the image is every applied command (so a restored node still shows them all).
+  std::map<GroupId, uint64_t> applied_since_start;  // entries apply() saw in this process life
+  std::map<GroupId, LogIndex> restored_at;          // index of the snapshot restored, if any
+  uint64_t snapshots_taken = 0;
+  bool refuse_snapshots = false;
 };
 
 class TestNetwork;
@@ -80,6 +85,10 @@ class TestNetwork {
   }
   ShardEngine*& engine(ShardId shard) { return engines_[shard.value()]; }
   uint64_t dropped() const { return dropped_.load(); }
+  // Loses every `every`-th InstallSnapshot on its way (0: none), to test resumed transfers.
+  void drop_snapshot_chunks(uint32_t every) { snapshot_drop_every_.store(every); }
+  uint64_t snapshot_chunks_delivered() const { return snapshot_chunks_delivered_.load(); }
+  uint64_t snapshot_chunks_dropped() const { return snapshot_chunks_dropped_.load(); }
 
  private:
   friend class TestBus;
@@ -89,6 +98,10 @@ class TestNetwork {
   std::vector<std::atomic<bool>> isolated_;
   std::vector<ShardEngine*> engines_;
   std::atomic<uint64_t> dropped_{0};
+  std::atomic<uint32_t> snapshot_drop_every_{0};
+  std::atomic<uint64_t> snapshot_chunks_seen_{0};
+  std::atomic<uint64_t> snapshot_chunks_delivered_{0};
+  std::atomic<uint64_t> snapshot_chunks_dropped_{0};
   // Messages still in a ring when the reactor stops are freed here, not leaked.
   std::mutex in_flight_mutex_;
   std::unordered_set<Delivery*> in_flight_;
@@ -140,6 +153,11 @@ class Cluster {
   Task<std::vector<std::string>> applied(Shard& here, NodeId node, GroupId group);
   // Runs `inspect` on the node's shard with its engine (nullptr when the node is down).
   Task<void> on_node(Shard& here, NodeId node, std::function<void(ShardEngine*)> inspect);
+  // The same with the node's state machine (nullptr before its first start).
+  Task<void> on_machine(Shard& here, NodeId node,
+                        std::function<void(RecordingStateMachine*)> inspect);
+  Task<Result<LogIndex>> snapshot_now(Shard& here, NodeId node, GroupId group);
+  std::string directory(NodeId node) const { return nodes_[node.value() - 1]->dir.path(); }
 
  private:
   TestNetwork network_;

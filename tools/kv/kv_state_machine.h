@@ -8,7 +8,8 @@
 // with Redis's OOM error. read() answers GET, EXISTS and MGET from the current state; the server
 // calls it once ReadIndex says the state is recent enough.
 //
-// Snapshots of the state are kv_snapshot.h's job.
+// Snapshots: snapshot() writes the store as a kv_snapshot.h stream, restore() replaces it with
+// one (the engine calls them through the server's replica::StateMachine, replicated_kv.h).
 #pragma once
 
 #include <span>
@@ -17,6 +18,7 @@
 #include "common/bytes.h"
 #include "common/result.h"
 #include "tools/kv/command.h"
+#include "tools/kv/kv_snapshot.h"
 #include "tools/kv/kv_store.h"
 #include "tools/kv/resp_writer.h"
 #include "tools/kv/write_entry.h"
@@ -35,6 +37,10 @@ class KvStateMachine {
   // Answers a read command (spec.kind == kRead, arity checked) from the current state.
   void read(const CommandSpec& spec, std::span<const std::string_view> arguments,
             RespWriter& reply) const;
+
+  // The store as a snapshot stream (kv_snapshot.h), and back: on error the store is unchanged.
+  Result<void> snapshot(SnapshotSink& sink) const { return write_snapshot(store_, sink); }
+  Result<void> restore(SnapshotSource& source) { return read_snapshot(source, store_); }
 
   KvStore& store() { return store_; }
   const KvStore& store() const { return store_; }

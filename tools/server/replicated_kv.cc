@@ -9,6 +9,39 @@
 
 namespace ringraft::server {
 
+namespace {
+
+// The engine's snapshot streams seen as the store's (kv_snapshot.h).
+class ToEngineSink final : public kv::SnapshotSink {
+ public:
+  explicit ToEngineSink(replica::SnapshotWriter& writer) : writer_(writer) {}
+  Result<void> write(ConstByteSpan bytes) override { return writer_.write(bytes); }
+
+ private:
+  replica::SnapshotWriter& writer_;
+};
+
+class FromEngineSource final : public kv::SnapshotSource {
+ public:
+  explicit FromEngineSource(replica::SnapshotReader& reader) : reader_(reader) {}
+  Result<size_t> read(ByteSpan out) override { return reader_.read(out); }
+
+ private:
+  replica::SnapshotReader& reader_;
+};
+
+}  // namespace
+
+Result<void> KvGroupMachine::snapshot(GroupId /*group*/, replica::SnapshotWriter& writer) {
+  ToEngineSink sink(writer);
+  return state_machine_.snapshot(sink);
+}
+
+Result<void> KvGroupMachine::restore(GroupId /*group*/, replica::SnapshotReader& reader) {
+  FromEngineSource source(reader);
+  return state_machine_.restore(source);
+}
+
 void KvGroupMachine::apply(GroupId /*group*/, std::span<const replica::CommittedEntry> entries,
                            replica::ApplyResults& results) {
   for (const replica::CommittedEntry& entry : entries) {

@@ -33,6 +33,9 @@ class KvGroupMachine final : public replica::StateMachine {
 
   void apply(GroupId group, std::span<const replica::CommittedEntry> entries,
              replica::ApplyResults& results) override;
+  // The group's store as a kv_snapshot.h stream, and back (on error the store is unchanged).
+  Result<void> snapshot(GroupId group, replica::SnapshotWriter& writer) override;
+  Result<void> restore(GroupId group, replica::SnapshotReader& reader) override;
 
   kv::KvStateMachine& state_machine() { return state_machine_; }
   uint64_t bad_entries() const { return bad_entries_; }

@@ -1,0 +1,345 @@
+// Snapshots in the engine: taken on demand and automatically, restored at restart with only
+// the log after them replayed, sent in chunks to a follower behind the compaction point (also
+// when chunks are lost), and a damaged newest snapshot file at restart. Whole clusters in one
+// process (tests/replica/cluster.h); every wait is on an event or a polled condition, bounded
+// by run_on_reactor's watchdog.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "reactor/timer.h"
+#include "tests/reactor/test_reactor.h"
+#include "tests/replica/cluster.h"
+#include "wal/snapshot_file.h"
+
+namespace ringraft::replica::testing {
+namespace {
+
+using ringraft::testing::run_on_reactor;
+
+const GroupId kGroup(1);
+
+std::string command(int i) {
+  return "c" + std::to_string(i);
+}
+
+// Proposes commands [from, from + count) through the leader; appends them to `acknowledged`
+// and raises `last` to the highest committed index.
+Task<void> replicate(Cluster& cluster, Shard& here, int from, int count,
+                     std::vector<std::string>& acknowledged, LogIndex& last,
+                     NodeId avoid = NodeId(0)) {
+  for (int i = from; i < from + count; ++i) {
+    const ProposeResult result =
+        co_await cluster.propose_to_leader(here, kGroup, command(i), avoid);
+    const auto* committed = std::get_if<Committed>(&result);
+    EXPECT_NE(committed, nullptr) << "proposal " << i;
+    if (committed == nullptr) co_return;
+    last = std::max(last, committed->index);
+    acknowledged.push_back(command(i));
+  }
+}
+
+// Polls `holds` on the node's shard every 5 ms until it is true (the watchdog bounds it).
+Task<void> poll(Cluster& cluster, Shard& here, NodeId node,
+                std::function<bool(ShardEngine&)> holds) {
+  Timer timer(here.io());
+  for (;;) {
+    bool done = false;
+    co_await cluster.on_node(
+        here, node, [&](ShardEngine* engine) { done = engine != nullptr && holds(*engine); });
+    if (done) co_return;
+    co_await timer.wait_for(std::chrono::milliseconds(5));
+  }
+}
+
+Task<std::vector<std::string>> applied(Cluster& cluster, Shard& here, NodeId node) {
+  co_return co_await cluster.applied(here, node, kGroup);
+}
+
+LogIndex compaction_point(const ShardEngine& engine) {
+  return engine.replica(kGroup)->core().snapshot().index;
+}
+
+std::vector<std::filesystem::path> snapshot_files(const std::string& directory) {
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(directory)) {
+    if (wal::parse_snapshot_file_name(entry.path().filename().string())) {
+      files.push_back(entry.path());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// Flips one byte of a snapshot file's content (its CRC no longer matches).
+void damage(const std::filesystem::path& file) {
+  std::fstream stream(file, std::ios::in | std::ios::out | std::ios::binary);
+  ASSERT_TRUE(stream.good()) << file;
+  stream.seekg(static_cast<std::streamoff>(wal::kSnapshotHeaderBytes) + 3);
+  char byte = 0;
+  stream.read(&byte, 1);
+  stream.seekp(static_cast<std::streamoff>(wal::kSnapshotHeaderBytes) + 3);
+  byte = static_cast<char>(byte ^ 0x5a);
+  stream.write(&byte, 1);
+}
+
+NodeId a_follower(NodeId leader) {
+  return leader == NodeId(3) ? NodeId(2) : NodeId(3);
+}
+
+TEST(Snapshot, SnapshotThenRestartRestoresTheStateAndReplaysOnlyTheTail) {
+  Cluster cluster(3, 1);
+  run_on_reactor(
+      [&](Shard& here) -> Task<void> {
+        co_await cluster.start_all(here);
+        std::vector<std::string> acknowledged;
+        LogIndex last{0};
+        co_await replicate(cluster, here, 0, 20, acknowledged, last);
+        const NodeId leader = co_await cluster.wait_leader(here, NodeId(1), kGroup);
+        const NodeId node = a_follower(leader);
+        co_await cluster.wait_applied(here, node, kGroup, last);
+        const Result<LogIndex> taken = co_await cluster.snapshot_now(here, node, kGroup);
+        EXPECT_TRUE(taken.ok()) << taken.error().message();
+        if (!taken.ok()) co_return co_await cluster.stop_all(here);
+        EXPECT_EQ(taken.value(), last);
+        co_await cluster.on_node(here, node, [&](ShardEngine* engine) {
+          EXPECT_EQ(compaction_point(*engine), taken.value());
+          EXPECT_EQ(engine->stats().snapshots_taken, 1u);
+        });
+        EXPECT_EQ(snapshot_files(cluster.directory(node)).size(), 1u);
+
+        co_await replicate(cluster, here, 20, 7, acknowledged, last);
+        co_await cluster.wait_applied(here, node, kGroup, last);
+        co_await cluster.stop(here, static_cast<uint32_t>(node.value() - 1));
+        cluster.network().isolate(node, true);  // what it knows comes from its own disk
+        const Result<void> started =
+            co_await cluster.start(here, static_cast<uint32_t>(node.value() - 1));
+        EXPECT_TRUE(started.ok()) << started.error().message();
+        co_await cluster.wait_applied(here, node, kGroup, last);
+        co_await cluster.on_machine(here, node, [&](RecordingStateMachine* machine) {
+          EXPECT_EQ(machine->restored_at[kGroup], taken.value());
+          // Only the tail after the snapshot was applied again.
+          EXPECT_EQ(machine->applied_since_start[kGroup], last.value() - taken.value().value());
+        });
+        co_await cluster.on_node(here, node, [&](ShardEngine* engine) {
+          EXPECT_EQ(compaction_point(*engine), taken.value());
+          EXPECT_EQ(engine->stats().snapshots_restored, 1u);
+        });
+        EXPECT_EQ(co_await applied(cluster, here, node), acknowledged);
+
+        cluster.network().isolate(node, false);
+        co_await replicate(cluster, here, 27, 3, acknowledged, last);
+        co_await cluster.wait_applied(here, node, kGroup, last);
+        EXPECT_EQ(co_await applied(cluster, here, node), acknowledged);
+        co_await cluster.stop_all(here);
+      },
+      cluster.reactor_config());
+}
+
+TEST(Snapshot, SnapshotsAreTakenAutomaticallyEverySnapshotEntries) {
+  Cluster cluster(3, 1);
+  cluster.tune = [](EngineOptions& options) { options.snapshot_entries = 10; };
+  run_on_reactor(
+      [&](Shard& here) -> Task<void> {
+        co_await cluster.start_all(here);
+        std::vector<std::string> acknowledged;
+        LogIndex last{0};
+        co_await replicate(cluster, here, 0, 35, acknowledged, last);
+        for (uint32_t k = 0; k < cluster.size(); ++k) {
+          co_await poll(cluster, here, Cluster::node_id(k), [&](ShardEngine& engine) {
+            return engine.stats().snapshots_taken >= 3 &&
+                   compaction_point(engine).value() + 10 > last.value();
+          });
+        }
+        co_await replicate(cluster, here, 35, 5, acknowledged, last);
+        for (uint32_t k = 0; k < cluster.size(); ++k) {
+          co_await cluster.wait_applied(here, Cluster::node_id(k), kGroup, last);
+          EXPECT_EQ(co_await applied(cluster, here, Cluster::node_id(k)), acknowledged);
+        }
+        co_await cluster.stop_all(here);
+      },
+      cluster.reactor_config());
+}
+
+// A follower is down while the leader compacts past its log; back up, it gets the snapshot
+// in chunks, restores from it, and applies what follows. `drop_every`: chunks lost on the way.
+void follower_catches_up_from_a_snapshot(uint32_t drop_every) {
+  Cluster cluster(3, 1);
+  cluster.tune = [](EngineOptions& options) { options.raft.snapshot_chunk_bytes_max = 48; };
+  run_on_reactor(
+      [&](Shard& here) -> Task<void> {
+        co_await cluster.start_all(here);
+        std::vector<std::string> acknowledged;
+        LogIndex last{0};
+        co_await replicate(cluster, here, 0, 5, acknowledged, last);
+        const NodeId leader = co_await cluster.wait_leader(here, NodeId(1), kGroup);
+        const NodeId behind = a_follower(leader);
+        co_await cluster.wait_applied(here, behind, kGroup, last);
+        co_await cluster.stop(here, static_cast<uint32_t>(behind.value() - 1));
+
+        co_await replicate(cluster, here, 5, 20, acknowledged, last, behind);
+        const Result<LogIndex> taken = co_await cluster.snapshot_now(here, leader, kGroup);
+        EXPECT_TRUE(taken.ok()) << taken.error().message();
+        co_await replicate(cluster, here, 25, 3, acknowledged, last, behind);
+
+        cluster.network().drop_snapshot_chunks(drop_every);
+        const Result<void> started =
+            co_await cluster.start(here, static_cast<uint32_t>(behind.value() - 1));
+        EXPECT_TRUE(started.ok()) << started.error().message();
+        co_await cluster.wait_applied(here, behind, kGroup, last);
+        co_await cluster.on_node(here, behind, [&](ShardEngine* engine) {
+          EXPECT_EQ(engine->stats().snapshots_installed, 1u);
+          EXPECT_GE(compaction_point(*engine), taken.value());
+        });
+        co_await cluster.on_machine(here, behind, [&](RecordingStateMachine* machine) {
+          EXPECT_GE(machine->restored_at[kGroup], taken.value());
+        });
+        EXPECT_EQ(co_await applied(cluster, here, behind), acknowledged);
+        // The image alone is several chunks: the transfer really was chunked.
+        EXPECT_GT(cluster.network().snapshot_chunks_delivered(), 3u);
+        if (drop_every != 0) {
+          EXPECT_GT(cluster.network().snapshot_chunks_dropped(), 0u);
+        }
+        cluster.network().drop_snapshot_chunks(0);
+
+        // Then it follows the log again, and after a restart starts from the installed file.
+        co_await replicate(cluster, here, 28, 4, acknowledged, last);
+        co_await cluster.wait_applied(here, behind, kGroup, last);
+        EXPECT_EQ(co_await applied(cluster, here, behind), acknowledged);
+        co_await cluster.stop(here, static_cast<uint32_t>(behind.value() - 1));
+        const Result<void> restarted =
+            co_await cluster.start(here, static_cast<uint32_t>(behind.value() - 1));
+        EXPECT_TRUE(restarted.ok()) << restarted.error().message();
+        co_await cluster.wait_applied(here, behind, kGroup, last);
+        EXPECT_EQ(co_await applied(cluster, here, behind), acknowledged);
+        co_await cluster.stop_all(here);
+      },
+      cluster.reactor_config());
+}
+
+TEST(Snapshot, FollowerBehindTheCompactionPointCatchesUpFromTheSnapshot) {
+  follower_catches_up_from_a_snapshot(0);
+}
+
+TEST(Snapshot, LostSnapshotChunksAreResentAndTheTransferResumes) {
+  follower_catches_up_from_a_snapshot(3);
+}
+
+TEST(Snapshot, DamagedNewestSnapshotFallsBackToTheOlderOneAndReplaysTheLogAfterIt) {
+  Cluster cluster(3, 1);
+  run_on_reactor(
+      [&](Shard& here) -> Task<void> {
+        co_await cluster.start_all(here);
+        std::vector<std::string> acknowledged;
+        LogIndex last{0};
+        co_await replicate(cluster, here, 0, 10, acknowledged, last);
+        const NodeId leader = co_await cluster.wait_leader(here, NodeId(1), kGroup);
+        const NodeId node = a_follower(leader);
+        co_await cluster.wait_applied(here, node, kGroup, last);
+        const Result<LogIndex> older = co_await cluster.snapshot_now(here, node, kGroup);
+        EXPECT_TRUE(older.ok());
+        const std::vector<std::filesystem::path> first = snapshot_files(cluster.directory(node));
+        EXPECT_EQ(first.size(), 1u);
+        if (first.size() != 1) co_return co_await cluster.stop_all(here);
+        const std::filesystem::path kept = first[0].string() + ".kept";
+        std::filesystem::copy_file(first[0], kept);
+
+        co_await replicate(cluster, here, 10, 10, acknowledged, last);
+        co_await cluster.wait_applied(here, node, kGroup, last);
+        const Result<LogIndex> newer = co_await cluster.snapshot_now(here, node, kGroup);
+        EXPECT_TRUE(newer.ok());
+        co_await cluster.stop(here, static_cast<uint32_t>(node.value() - 1));
+        // Two files on disk, the newer one damaged.
+        std::filesystem::rename(kept, first[0]);
+        const std::vector<std::filesystem::path> both = snapshot_files(cluster.directory(node));
+        EXPECT_EQ(both.size(), 2u);
+        damage(both.back());
+
+        cluster.network().isolate(node, true);
+        const Result<void> started =
+            co_await cluster.start(here, static_cast<uint32_t>(node.value() - 1));
+        EXPECT_TRUE(started.ok()) << started.error().message();
+        co_await cluster.wait_applied(here, node, kGroup, last);
+        co_await cluster.on_machine(here, node, [&](RecordingStateMachine* machine) {
+          EXPECT_EQ(machine->restored_at[kGroup], older.value());
+          EXPECT_EQ(machine->applied_since_start[kGroup], last.value() - older.value().value());
+        });
+        EXPECT_EQ(co_await applied(cluster, here, node), acknowledged);
+        cluster.network().isolate(node, false);
+        co_await cluster.stop_all(here);
+      },
+      cluster.reactor_config());
+}
+
+TEST(Snapshot, DamagedOnlySnapshotOfACompactedLogIsRefusedWithAClearError) {
+  Cluster cluster(3, 1);
+  cluster.tune = [](EngineOptions& options) { options.raft.snapshot_chunk_bytes_max = 256; };
+  run_on_reactor(
+      [&](Shard& here) -> Task<void> {
+        co_await cluster.start_all(here);
+        std::vector<std::string> acknowledged;
+        LogIndex last{0};
+        co_await replicate(cluster, here, 0, 3, acknowledged, last);
+        const NodeId leader = co_await cluster.wait_leader(here, NodeId(1), kGroup);
+        const NodeId behind = a_follower(leader);
+        co_await cluster.wait_applied(here, behind, kGroup, last);
+        co_await cluster.stop(here, static_cast<uint32_t>(behind.value() - 1));
+        co_await replicate(cluster, here, 3, 10, acknowledged, last, behind);
+        EXPECT_TRUE((co_await cluster.snapshot_now(here, leader, kGroup)).ok());
+        // The follower installs the snapshot: its WAL now starts after the snapshot's index.
+        EXPECT_TRUE((co_await cluster.start(here, static_cast<uint32_t>(behind.value() - 1))).ok());
+        co_await cluster.wait_applied(here, behind, kGroup, last);
+        co_await cluster.stop(here, static_cast<uint32_t>(behind.value() - 1));
+        const std::vector<std::filesystem::path> files = snapshot_files(cluster.directory(behind));
+        EXPECT_EQ(files.size(), 1u);
+        if (files.empty()) co_return co_await cluster.stop_all(here);
+        damage(files.back());
+
+        const Result<void> started =
+            co_await cluster.start(here, static_cast<uint32_t>(behind.value() - 1));
+        EXPECT_FALSE(started.ok());
+        if (!started.ok()) {
+          EXPECT_NE(started.error().message().find("refusing to start"), std::string::npos)
+              << started.error().message();
+        }
+        co_await cluster.stop_all(here);
+      },
+      cluster.reactor_config());
+}
+
+TEST(Snapshot, SnapshotNowNamesItsErrors) {
+  Cluster cluster(3, 1);
+  run_on_reactor(
+      [&](Shard& here) -> Task<void> {
+        co_await cluster.start_all(here);
+        std::vector<std::string> acknowledged;
+        LogIndex last{0};
+        co_await replicate(cluster, here, 0, 2, acknowledged, last);
+        const Result<LogIndex> unknown = co_await cluster.snapshot_now(here, NodeId(1), GroupId(9));
+        EXPECT_FALSE(unknown.ok());
+        if (!unknown.ok()) {
+          EXPECT_EQ(unknown.error().code(), ErrorCode::kNotFound);
+        }
+        co_await cluster.on_machine(here, NodeId(1), [](RecordingStateMachine* machine) {
+          machine->refuse_snapshots = true;
+        });
+        co_await cluster.wait_applied(here, NodeId(1), kGroup, last);
+        const Result<LogIndex> refused = co_await cluster.snapshot_now(here, NodeId(1), kGroup);
+        EXPECT_FALSE(refused.ok());
+        if (!refused.ok()) {
+          EXPECT_EQ(refused.error().code(), ErrorCode::kUnsupported);
+        }
+        co_await cluster.on_node(here, NodeId(1), [](ShardEngine* engine) {
+          EXPECT_EQ(compaction_point(*engine), LogIndex{0});  // nothing compacted
+        });
+        co_await cluster.stop_all(here);
+      },
+      cluster.reactor_config());
+}
+
+}  // namespace
+}  // namespace ringraft::replica::testing
