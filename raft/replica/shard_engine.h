@@ -55,6 +55,9 @@ struct EngineStats {
   uint64_t inbound_messages = 0;
   uint64_t inbound_refused = 0;  // wire decode errors and kInvalidInput from core.step()
   uint64_t inbound_unknown_group = 0;
+  // Raft entries whose WAL batch became durable (counted per Ready, not per entry): with
+  // WalStats::fsyncs_completed, the entries each fsync carried.
+  uint64_t entries_durable = 0;
 };
 
 class ShardEngine {
