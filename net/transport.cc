@@ -28,17 +28,7 @@ Result<std::unique_ptr<Transport>> Transport::create(Shard& shard, TransportOpti
   if (!buffers.ok()) return buffers.error();
   transport->buffers_ = std::move(buffers.value());
 
-  PeerEnvironment environment;
-  environment.io = &shard.io();
-  environment.buffers = transport->buffers_.get();
-  environment.options = &transport->options_;
-  environment.identity.cluster_id = transport->options_.cluster_id;
-  environment.identity.node = transport->options_.node;
-  environment.identity.shard = transport->options_.shard;
-  environment.totals = &transport->totals_;
-  environment.dirty = &transport->dirty_;
-  environment.on_writable = &transport->on_writable_;
-  environment.rng = &transport->rng_;
+  const PeerEnvironment environment = transport->peer_environment();
   for (const PeerAddress& address : transport->options_.peers) {
     Result<sockaddr_in> socket_address = ipv4_address(address.host, address.port);
     RR_ASSERT(socket_address.ok());  // validate() checked it
@@ -51,6 +41,51 @@ Result<std::unique_ptr<Transport>> Transport::create(Shard& shard, TransportOpti
   transport->flushing_.reserve(transport->peers_.size());
   transport->inbound_.reserve(transport->options_.inbound_connections_max);
   return transport;
+}
+
+PeerEnvironment Transport::peer_environment() {
+  PeerEnvironment environment;
+  environment.io = &shard_.io();
+  environment.buffers = buffers_.get();
+  environment.options = &options_;
+  environment.identity.cluster_id = options_.cluster_id;
+  environment.identity.node = options_.node;
+  environment.identity.shard = options_.shard;
+  environment.totals = &totals_;
+  environment.dirty = &dirty_;
+  environment.on_writable = &on_writable_;
+  environment.rng = &rng_;
+  return environment;
+}
+
+Result<void> Transport::add_peer(const PeerAddress& address) {
+  if (stopping_) return Error(ErrorCode::kClosed, "add_peer: the transport is stopping");
+  if (address.node == options_.node || address.node.value() == 0) {
+    return Error(ErrorCode::kInvalidInput,
+                 "add_peer: node " + std::to_string(address.node.value()) + " cannot be a peer");
+  }
+  Result<sockaddr_in> socket_address = ipv4_address(address.host, address.port);
+  if (!socket_address.ok()) return socket_address.error();
+  const std::vector<PeerAddress>& added = added_peers_;
+  for (const std::vector<PeerAddress>* known : {&options_.peers, &added}) {
+    for (const PeerAddress& same : *known) {
+      if (same.node != address.node) continue;
+      if (same.host == address.host && same.port == address.port) return {};
+      return Error(ErrorCode::kInvalidInput,
+                   "add_peer: node " + std::to_string(address.node.value()) +
+                       " is already a peer at " + same.host + ":" + std::to_string(same.port));
+    }
+  }
+  // Outside flush(): growing the dirty lists here keeps "marking a peer dirty never allocates".
+  peers_.push_back(std::make_unique<Peer>(peer_environment(), address, socket_address.value()));
+  peer_nodes_.push_back(address.node);
+  added_peers_.push_back(address);
+  dirty_.reserve(peers_.size());
+  flushing_.reserve(peers_.size());
+  if (started_) spawn(peers_.back()->run());
+  RR_LOG_INFO("net: node {} shard {} added peer {} at {}:{}", options_.node.value(),
+              options_.shard.value(), address.node.value(), address.host, address.port);
+  return {};
 }
 
 Transport::Transport(Shard& shard, TransportOptions options, MessageHandler on_message)

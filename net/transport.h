@@ -75,6 +75,11 @@ class Transport {
   // ended. Queued output is dropped (counted). Call once, after start().
   Task<void> stop();
 
+  // Adds a peer at run time (a node joining the cluster): dialled at once when started, and
+  // accepted from then on. The same node at the same address again is a no-op; at another
+  // address, kInvalidInput. TransportOptions::peers keeps the peers given at creation only.
+  Result<void> add_peer(const PeerAddress& address);
+
   TransportStats stats() const;
   const TransportOptions& options() const { return options_; }
   void check_invariants() const;
@@ -90,6 +95,7 @@ class Transport {
   Task<CloseReason> receive_messages(Inbound& inbound);
   void adopt_inbound(Inbound& inbound);
   void count_close(const Inbound& inbound, CloseReason reason, const std::string& detail);
+  PeerEnvironment peer_environment();
   Peer* find_peer(NodeId node) const;
   Peer* peer_for_send(NodeId node) const;
   void flush();
@@ -103,8 +109,9 @@ class Transport {
   TransportStats totals_;
   std::vector<std::unique_ptr<Peer>> peers_;
   std::vector<NodeId> peer_nodes_;
-  std::vector<Peer*> dirty_;     // peers that got frames this turn
-  std::vector<Peer*> flushing_;  // the list being flushed (swapped with dirty_)
+  std::vector<PeerAddress> added_peers_;  // by add_peer(), after those of options_
+  std::vector<Peer*> dirty_;              // peers that got frames this turn
+  std::vector<Peer*> flushing_;           // the list being flushed (swapped with dirty_)
   std::vector<Inbound*> inbound_;
   FileDescriptor listen_fd_;
   uint16_t listen_port_ = 0;

@@ -18,6 +18,7 @@ using namespace std::chrono_literals;
 
 constexpr uint16_t kDefaultBasePort = 6380;
 constexpr uint16_t kPeerPortOffset = 100;
+constexpr uint16_t kAdminPortOffset = 200;
 constexpr uint32_t kNodeCountMax = 9;
 constexpr int kPortBlockTries = 100;
 
@@ -42,14 +43,14 @@ bool node_alive(const ClusterState& state, const NodeRecord& node) {
   return node_process_alive(node.pid, state.data_dir(node.id));
 }
 
-// Ports for `count` nodes: base+i for clients and base+100+i for Raft, all free.
+// Ports for `count` nodes: base+i for clients, base+100+i for Raft and base+200+i for the
+// admin port (HTTP /metrics), all free.
 Result<uint16_t> choose_base_port(uint32_t count, uint16_t requested) {
   const auto block_free = [count](uint32_t base) {
-    if (base + kPeerPortOffset + count > 65535) return false;
+    if (base + kAdminPortOffset + count > 65535) return false;
     for (uint32_t id = 1; id <= count; ++id) {
-      if (!port_free(static_cast<uint16_t>(base + id)) ||
-          !port_free(static_cast<uint16_t>(base + kPeerPortOffset + id))) {
-        return false;
+      for (uint32_t offset : {0u, uint32_t{kPeerPortOffset}, uint32_t{kAdminPortOffset}}) {
+        if (!port_free(static_cast<uint16_t>(base + offset + id))) return false;
       }
     }
     return true;
@@ -57,9 +58,10 @@ Result<uint16_t> choose_base_port(uint32_t count, uint16_t requested) {
   if (requested != 0) {
     if (block_free(requested)) return requested;
     return Error(ErrorCode::kInvalidInput,
-                 fmt::format("ports {}..{} or {}..{} are taken; pick another --base-port",
+                 fmt::format("ports {}..{}, {}..{} or {}..{} are taken; pick another --base-port",
                              requested + 1, requested + count, requested + kPeerPortOffset + 1,
-                             requested + kPeerPortOffset + count));
+                             requested + kPeerPortOffset + count, requested + kAdminPortOffset + 1,
+                             requested + kAdminPortOffset + count));
   }
   for (int attempt = 0; attempt < kPortBlockTries; ++attempt) {
     const uint32_t base = kDefaultBasePort + 10u * static_cast<uint32_t>(attempt);
@@ -69,19 +71,23 @@ Result<uint16_t> choose_base_port(uint32_t count, uint16_t requested) {
 }
 
 std::vector<std::string> server_arguments(const ClusterState& state, const NodeRecord& node) {
-  return {"server",
-          "--id",
-          std::to_string(node.id),
-          "--peers",
-          state.peers_flag(),
-          "--clients",
-          state.clients_flag(),
-          "--port",
-          std::to_string(node.client.port),
-          "--data-dir",
-          state.data_dir(node.id),
-          "--fsync",
-          state.fsync ? "on" : "off"};
+  std::vector<std::string> arguments = {"server",
+                                        "--id",
+                                        std::to_string(node.id),
+                                        "--peers",
+                                        state.peers_flag(),
+                                        "--clients",
+                                        state.clients_flag(),
+                                        "--port",
+                                        std::to_string(node.client.port),
+                                        "--data-dir",
+                                        state.data_dir(node.id),
+                                        "--fsync",
+                                        state.fsync ? "on" : "off"};
+  // Always explicit: 0 (a state file from before admin ports) turns the default one off.
+  arguments.push_back("--admin-port");
+  arguments.push_back(std::to_string(node.admin.port));
+  return arguments;
 }
 
 Result<void> start_node(const ClusterCommand& command, const ClusterState& state,
@@ -200,17 +206,24 @@ Result<ClusterState> state_for_up(const ClusterCommand& command) {
     node.id = id;
     node.client.port = static_cast<uint16_t>(base.value() + id);
     node.peer.port = static_cast<uint16_t>(base.value() + kPeerPortOffset + id);
+    node.admin.port = static_cast<uint16_t>(base.value() + kAdminPortOffset + id);
     state.nodes.push_back(node);
   }
   return state;
+}
+
+std::string admin_text(const NodeRecord& node) {
+  if (node.admin.port == 0) return "no admin port";
+  return "metrics http://" + node.admin.to_string() + "/metrics";
 }
 
 void print_connect_help(const ClusterState& state, uint32_t leader) {
   fmt::print("cluster of {} nodes up in {} (fsync {}), leader: node {}\n", state.nodes.size(),
              state.dir, state.fsync ? "on" : "off", leader);
   for (const NodeRecord& node : state.nodes) {
-    fmt::print("  node {}: redis-cli -p {}    pid {}, raft {}, log {}\n", node.id, node.client.port,
-               node.pid, node.peer.to_string(), state.log_path(node.id));
+    fmt::print("  node {}: redis-cli -p {}    pid {}, raft {}, {}, log {}\n", node.id,
+               node.client.port, node.pid, node.peer.to_string(), admin_text(node),
+               state.log_path(node.id));
   }
   fmt::print(
       "status: ringraft status --dir {}\nload:   ringraft bench --cluster {}\n"
@@ -338,13 +351,14 @@ int run_ls(const ClusterCommand& command) {
   Result<ClusterState> loaded = load_cluster(command.dir);
   if (!loaded.ok()) return fail(loaded.error().context());
   const ClusterState& state = loaded.value();
-  fmt::print("{:<5} {:>8} {:<8} {:<16} {:<16} {}\n", "node", "pid", "state", "client", "raft",
-             "log");
+  fmt::print("{:<5} {:>8} {:<8} {:<16} {:<16} {:<16} {}\n", "node", "pid", "state", "client",
+             "raft", "admin", "log");
   for (const NodeRecord& node : state.nodes) {
     const bool alive = node_alive(state, node);
-    fmt::print("{:<5} {:>8} {:<8} {:<16} {:<16} {}\n", node.id,
+    fmt::print("{:<5} {:>8} {:<8} {:<16} {:<16} {:<16} {}\n", node.id,
                alive ? std::to_string(node.pid) : "-", alive ? "running" : "stopped",
-               node.client.to_string(), node.peer.to_string(), state.log_path(node.id));
+               node.client.to_string(), node.peer.to_string(),
+               node.admin.port == 0 ? "-" : node.admin.to_string(), state.log_path(node.id));
   }
   return kClusterExitOk;
 }
@@ -379,7 +393,8 @@ void add_cluster_commands(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(1u, kNodeCountMax))
       ->capture_default_str();
   up->add_option("--base-port", options->base_port,
-                 "Node N serves RESP on base+N and Raft on base+100+N (default: first free block "
+                 "Node N serves RESP on base+N, Raft on base+100+N, HTTP /metrics on base+200+N "
+                 "(default: first free block "
                  "from 6380)");
   up->add_option("--fsync", options->fsync, "fsync the WAL before acknowledging")
       ->check(CLI::IsMember({"on", "off"}))

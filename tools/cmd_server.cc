@@ -32,6 +32,8 @@ struct ServerFlags {
   std::string fsync = "on";
   bool redirect = false;
   std::string reads = "linearizable";
+  uint16_t admin_port = 0;
+  bool join = false;
 };
 
 // Flags given on the command line -> names ("data-dir"), for load_config_file.
@@ -71,6 +73,8 @@ Result<server::ServerOptions> build_options(const CLI::App& command, const Serve
     options.fsync = fsync.value();
   }
   if (given.count("redirect") != 0) options.redirect = flags.redirect;
+  if (given.count("admin-port") != 0) options.admin_port = flags.admin_port;
+  if (given.count("join") != 0) options.join = flags.join;
   if (given.count("reads") != 0) {
     Result<server::ReadMode> reads = server::parse_read_mode(flags.reads);
     if (!reads.ok()) return reads.error();
@@ -144,6 +148,22 @@ int run_server(const server::ServerOptions& options) {
     }
   }
   raft.value().reset();  // the transport binds it again (SO_REUSEADDR)
+  // The admin port: one given explicitly must be free; the default one is skipped with a
+  // warning when taken (two servers on one machine with neighbouring RESP ports).
+  FileDescriptor admin_listener;
+  if (const uint16_t admin_port = options.admin_port_to_use(); admin_port != 0) {
+    Result<FileDescriptor> admin =
+        bind_listener(options.bind, admin_port, "admin port (--admin-port)");
+    if (admin.ok()) {
+      admin_listener = std::move(admin.value());
+    } else if (options.admin_port_given()) {
+      fmt::print(stderr, "ringraft server: {}\n", admin.error().message());
+      return kServerExitFailed;
+    } else {
+      fmt::print(stderr, "ringraft server: WARNING no admin port: {}; give --admin-port\n",
+                 admin.error().message());
+    }
+  }
 
   sigset_t signals;
   sigemptyset(&signals);
@@ -160,12 +180,22 @@ int run_server(const server::ServerOptions& options) {
   std::thread signal_thread([&] { wait_for_signals(reactor, stop_requested); });
   Result<void> node_result{};
   const int resp_fd = resp.value().get();
+  const int admin_fd = admin_listener.get();
+  std::string admin_text = "no admin port";
+  if (admin_fd >= 0) {
+    admin_text =
+        fmt::format("admin (/metrics) on {}:{}", options.bind, options.admin_port_to_use());
+  }
   Result<void> ran = reactor.run([&](Shard& shard) -> Task<void> {
-    node_result = co_await server::run_server_node(shard, options, resp_fd, stop_requested, [&] {
-      fmt::print("node {} serving RESP on {}:{}, raft on {}, data in {}\n", options.id.value(),
-                 options.bind, options.port, options.raft_endpoint().text(), options.data_dir);
-      std::fflush(stdout);
-    });
+    node_result = co_await server::run_server_node(
+        shard, options, resp_fd, stop_requested,
+        [&] {
+          fmt::print("node {} serving RESP on {}:{}, raft on {}, {}, data in {}\n",
+                     options.id.value(), options.bind, options.port, options.raft_endpoint().text(),
+                     admin_text, options.data_dir);
+          std::fflush(stdout);
+        },
+        admin_fd);
     shard.reactor().stop();
   });
   pthread_kill(signal_thread.native_handle(), SIGUSR1);
@@ -198,6 +228,11 @@ void add_server_command(CLI::App& app, int* exit_code) {
   command->add_option("--fsync", flags->fsync, "on|off (default on; off only for experiments)");
   command->add_flag("--redirect", flags->redirect,
                     "Followers answer writes with the leader's address instead of forwarding");
+  command->add_option("--admin-port", flags->admin_port,
+                      "HTTP port for /metrics and /status (default --port + 1000; 0: none)");
+  command->add_flag("--join", flags->join,
+                    "Join a running cluster: start as a learner and wait for RINGRAFT.ADDNODE "
+                    "on the leader (--peers: the members and this node)");
   command->add_option("--reads", flags->reads,
                       "linearizable (ReadIndex, default) or local (may be stale)");
   command->callback([command, flags, exit_code] {

@@ -115,6 +115,7 @@ void Core::become_candidate() {
   reset(Term{term_.value() + 1});
   role_ = Role::kCandidate;
   vote_ = config_.id;
+  elections_started_++;
 }
 
 void Core::become_leader() {
@@ -122,6 +123,7 @@ void Core::become_leader() {
   reset(term_);
   role_ = Role::kLeader;
   lead_ = config_.id;
+  elections_won_++;
   const LogIndex next{log_.last_index().value() + 1};
   for (NodeId voter : config_.voters) {
     progress_.emplace(voter,

@@ -157,6 +157,10 @@ class Core {
   // The leader's view of `peer`; nullptr on a non-leader or for an unknown peer.
   const Progress* progress(NodeId peer) const;
   uint32_t randomized_election_ticks() const { return randomized_election_ticks_; }
+  // Elections this node started (became a candidate; pre-votes not counted) and won (became
+  // leader), since it started: operators read elections as a sign of instability.
+  uint64_t elections_started() const { return elections_started_; }
+  uint64_t elections_won() const { return elections_won_; }
 
   void check_invariants() const;
 
@@ -316,6 +320,8 @@ class Core {
   std::vector<Message> messages_after_persist_;  // Ready::messages_after_persist
   HardState last_hard_state_;                    // as of the last Ready
   bool ready_outstanding_ = false;
+  uint64_t elections_started_ = 0;
+  uint64_t elections_won_ = 0;
 };
 
 }  // namespace ringraft::raft

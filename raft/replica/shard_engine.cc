@@ -379,6 +379,7 @@ void ShardEngine::release_durable() {
   PendingPersist done;
   while (persist_.release(durable, done)) {
     Replica& replica = *done.replica;
+    stats_.entries_durable += done.ready.entries.size();
     if (!done.ready.entries.empty()) {
       const raft::Entry& last = done.ready.entries.back();
       replica.core().persisted_to(last.index, last.term);

@@ -64,6 +64,9 @@ struct EngineStats {
   uint64_t snapshots_restored = 0;       // at open, from the newest valid file
   uint64_t snapshot_chunks_sent = 0;     // filled from the file and handed to the Outbox
   uint64_t snapshot_chunks_dropped = 0;  // no file for it, a read failed, or reads at their bound
+  // Raft entries whose WAL batch became durable (counted per Ready, not per entry): with
+  // WalStats::fsyncs_completed, the entries each fsync carried.
+  uint64_t entries_durable = 0;
 };
 
 class ShardEngine {

@@ -58,6 +58,9 @@ class TransportBus final : public MessageBus {
 
   SendStatus send(NodeId to, ConstByteSpan message_flatbuffer) override;
 
+  // A node joining at run time (net::Transport::add_peer): reachable by id from then on.
+  Result<void> add_peer(const net::PeerAddress& address) { return transport_->add_peer(address); }
+
   net::Transport& transport() { return *transport_; }
   const TransportBusStats& stats() const { return stats_; }
 

@@ -78,17 +78,19 @@ uint16_t free_port(uint16_t from) {
 }
 
 // A base port for `cluster up -n 3` that no other test process starts from. Slots are picked
-// by pid; a slot's client ports (base+1..base+9) and Raft ports (base+101..base+109) never
-// overlap another slot's, and a slot whose ports are taken right now is passed over.
+// by pid; a slot's client ports (base+1..base+9), Raft ports (base+101..base+109) and admin
+// ports (base+201..base+209) never overlap another slot's, and a slot whose ports are taken
+// right now is passed over.
 uint16_t private_base_port() {
   constexpr uint32_t kSlots = 400;
   for (uint32_t attempt = 0; attempt < kSlots; ++attempt) {
     const uint32_t slot = (static_cast<uint32_t>(::getpid()) + attempt * 7) % kSlots;
-    const uint32_t base = 10000 + 200 * (slot / 10) + 10 * (slot % 10);
+    const uint32_t base = 10000 + 300 * (slot / 10) + 10 * (slot % 10);
     bool all_free = true;
     for (uint32_t id = 1; id <= 3; ++id) {
       all_free = all_free && port_free(static_cast<uint16_t>(base + id)) &&
-                 port_free(static_cast<uint16_t>(base + 100 + id));
+                 port_free(static_cast<uint16_t>(base + 100 + id)) &&
+                 port_free(static_cast<uint16_t>(base + 200 + id));
     }
     if (all_free) return static_cast<uint16_t>(base);
   }
@@ -269,6 +271,42 @@ TEST_F(LocalCluster, StatusShowsEveryNodeUp) {
   const CommandRun watch = run(cli() + " status --watch --count 2 --interval 0.2" + dir_flag_);
   ASSERT_EQ(watch.exit_code, 0) << watch.output;
   EXPECT_NE(watch.output.find("ops/s"), std::string::npos) << watch.output;
+}
+
+TEST_F(LocalCluster, StatusJsonHasEveryFieldForEveryNode) {
+  const std::string json = dir_.file("status.json");
+  const CommandRun status = run(cli() + " status --json" + dir_flag_);
+  ASSERT_EQ(status.exit_code, 0) << status.output;
+  std::ofstream(json) << status.output;
+  // Every field is present on every node; from `ringraft server` (not the Redis stand-in) the
+  // Raft ones have values.
+  const std::string fields =
+      "['node','address','up','role','term','leader','commit','applied','log_size_bytes',"
+      "'snapshot_size_bytes','ops_per_second','latency_p50_us','latency_p99_us','elections',"
+      "'rpc_errors','fsyncs_per_second','entries_per_fsync']";
+  const std::string valued = server_flag_.empty()
+                                 ? "['role','term','leader','commit','applied','log_size_bytes',"
+                                   "'elections','rpc_errors','fsyncs_per_second']"
+                                 : "['role']";
+  const CommandRun parsed = run("python3 -c \"import json; d=json.load(open('" + json +
+                                "')); f=" + fields + "; v=" + valued +
+                                "; print(len(d), all(all(k in n for k in f) and n['up'] and "
+                                "all(n[k] is not None for k in v) for n in d))\"");
+  EXPECT_EQ(parsed.output, "3 True\n") << parsed.output;
+}
+
+TEST_F(LocalCluster, UpAndLsNameTheAdminPortsThatServeMetrics) {
+  const CommandRun listed = run(cli() + " cluster ls" + dir_flag_);
+  ASSERT_EQ(listed.exit_code, 0) << listed.output;
+  for (const NodeRecord& node : state_.nodes) {
+    ASSERT_NE(node.admin.port, 0) << node.id;
+    EXPECT_NE(listed.output.find(node.admin.to_string()), std::string::npos) << listed.output;
+  }
+  if (!server_flag_.empty()) GTEST_SKIP() << "the Redis stand-in has no admin port";
+  const CommandRun metrics =
+      run("python3 -c \"import urllib.request as u; print(u.urlopen('http://" +
+          state_.nodes[0].admin.to_string() + "/metrics', timeout=10).read().decode())\"");
+  EXPECT_NE(metrics.output.find("ringraft_term{node=\"1\"}"), std::string::npos) << metrics.output;
 }
 
 TEST_F(LocalCluster, KillThenRestartBringsTheNodeBack) {

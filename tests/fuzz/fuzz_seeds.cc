@@ -1,8 +1,8 @@
 // Writes the seed corpora of the fuzz targets: valid inputs the fuzzers start mutating from.
-//   fuzz_seeds <dir>   replaces <dir>/frame, <dir>/wal_batch, <dir>/wal_segment, <dir>/resp and
-//                      <dir>/kv_snapshot with fresh seeds.
+//   fuzz_seeds <dir>   replaces <dir>/frame, <dir>/wal_batch, <dir>/wal_segment, <dir>/resp,
+//                      <dir>/kv_snapshot and <dir>/http with fresh seeds.
 // The first byte of each seed is the harness's mode byte (see frame_fuzz.cc, wal_batch_fuzz.cc,
-// wal_recovery_fuzz.cc, resp_fuzz.cc, kv_snapshot_fuzz.cc).
+// wal_recovery_fuzz.cc, resp_fuzz.cc, kv_snapshot_fuzz.cc, http_request_fuzz.cc).
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -127,6 +127,19 @@ void write_kv_snapshot_seeds(const fs::path& dir) {
   write_seed(dir, "empty", 0, empty.bytes());
 }
 
+void write_http_seeds(const fs::path& dir) {
+  const std::string scrape =
+      "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:7381\r\nUser-Agent: Prometheus/2.45\r\n"
+      "Accept: text/plain;version=0.0.4;q=1,*/*;q=0.1\r\nAccept-Encoding: gzip\r\n\r\n";
+  const std::string status = "GET /status?pretty=1 HTTP/1.0\r\n\r\n";
+  const auto bytes = [](const std::string& text) {
+    return ringraft::as_bytes(text.data(), text.size());
+  };
+  write_seed(dir, "scrape_whole", 255, bytes(scrape));
+  write_seed(dir, "scrape_chunks_7", 6, bytes(scrape));
+  write_seed(dir, "status_chunks_1", 0, bytes(status));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -135,7 +148,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const fs::path root(argv[1]);
-  for (const char* target : {"frame", "wal_batch", "wal_segment", "resp", "kv_snapshot"}) {
+  for (const char* target : {"frame", "wal_batch", "wal_segment", "resp", "kv_snapshot", "http"}) {
     fs::remove_all(root / target);
     fs::create_directories(root / target);
   }
@@ -144,5 +157,6 @@ int main(int argc, char** argv) {
   write_segment_seeds(root / "wal_segment");
   write_resp_seeds(root / "resp");
   write_kv_snapshot_seeds(root / "kv_snapshot");
+  write_http_seeds(root / "http");
   return 0;
 }

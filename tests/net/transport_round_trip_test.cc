@@ -300,5 +300,37 @@ TEST(Transport, SixteenPeersExchangeWithOneHub) {
   EXPECT_EQ(spokes_received, kPeers);
 }
 
+// A node added at run time (RINGRAFT.ADDNODE): node 1 starts knowing nobody and refuses node
+// 2's dials; once node 1 adds node 2, both directions connect (the samples are messages from
+// node 1, so only 1 -> 2 delivers one).
+TEST(Transport, PeerAddedAtRunTimeIsDialledAndAccepted) {
+  const std::vector<testing::SampleMessage> samples = testing::one_of_each_message();
+  run_on_reactor([&](Shard& shard) -> Task<void> {
+    Inbox inbox_a;
+    Inbox inbox_b;
+    const uint16_t port_a = free_port();
+    const uint16_t port_b = free_port();
+    auto a = Transport::create(shard, loopback_options(1, port_a, {}), inbox_a.handler()).value();
+    auto b = Transport::create(shard, loopback_options(2, port_b, {loopback_peer(1, port_a)}),
+                               inbox_b.handler())
+                 .value();
+    EXPECT_TRUE((co_await a->start()).ok());
+    EXPECT_TRUE((co_await b->start()).ok());
+    EXPECT_EQ(a->send(NodeId(2), samples[0].flatbuffer), SendStatus::kUnreachable);
+    EXPECT_TRUE(a->add_peer(loopback_peer(2, port_b)).ok());
+    EXPECT_TRUE(a->add_peer(loopback_peer(2, port_b)).ok());  // the same again: nothing to do
+    EXPECT_EQ(a->add_peer(loopback_peer(2, static_cast<uint16_t>(port_b + 1))).error().code(),
+              ErrorCode::kInvalidInput);
+    EXPECT_EQ(a->add_peer(loopback_peer(1, port_b)).error().code(), ErrorCode::kInvalidInput);
+    EXPECT_TRUE(co_await wait_until(
+        shard, [&] { return a->writable(NodeId(2)) && b->writable(NodeId(1)); }));
+    EXPECT_EQ(a->send(NodeId(2), samples[0].flatbuffer), SendStatus::kQueued);
+    EXPECT_TRUE(co_await wait_until(shard, [&] { return inbox_b.count() == 1; }));
+    EXPECT_EQ(a->stats().peers.size(), 1u);
+    co_await a->stop();
+    co_await b->stop();
+  });
+}
+
 }  // namespace
 }  // namespace ringraft::net

@@ -262,10 +262,10 @@ TEST(ServerProcess, APortInUseIsNamed) {
   // A second server on the same RESP port is refused with the port in the message.
   const std::string port = std::to_string(cluster.resp_port(1));
   const std::string out = dir.path() + "/second.txt";
-  EXPECT_EQ(
-      run_shell(kBinary + " server --id 1 --peers 1=127.0.0.1:" + std::to_string(pick_free_port()) +
-                " --port " + port + " --data-dir " + dir.path() + "/second > " + out + " 2>&1"),
-      1);
+  EXPECT_EQ(run_shell(kBinary + " server --id 1 --peers 1=127.0.0.1:" +
+                      std::to_string(pick_free_port()) + " --port " + port +
+                      " --admin-port 0 --data-dir " + dir.path() + "/second > " + out + " 2>&1"),
+            1);
   EXPECT_EQ(run_shell("grep -q 'RESP port (--port) 127.0.0.1:" + port + "' " + out), 0);
 }
 
@@ -291,7 +291,7 @@ TEST(ServerProcess, ConfigFileSetsOptionsAndFlagsWin) {
   {
     std::ofstream file(config);
     file << "id = 1\npeers = \"1=127.0.0.1:" << raft << "\"\nport = 1\ndata-dir = \"" << dir.path()
-         << "/data\"\nreads = \"local\"\n";
+         << "/data\"\nreads = \"local\"\nadmin-port = 0\n";
   }
   const std::string out = dir.path() + "/out.txt";
   const std::string command = "timeout --preserve-status -s TERM 3 " + kBinary +
@@ -301,6 +301,7 @@ TEST(ServerProcess, ConfigFileSetsOptionsAndFlagsWin) {
   EXPECT_EQ(
       run_shell("grep -q 'node 1 serving RESP on 127.0.0.1:" + std::to_string(resp) + "' " + out),
       0);
+  EXPECT_EQ(run_shell("grep -q ', no admin port,' " + out), 0);  // admin-port = 0 in the file
 }
 
 }  // namespace

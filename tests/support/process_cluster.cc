@@ -30,17 +30,25 @@ uint16_t pick_free_port() {
 }
 
 ProcessCluster::ProcessCluster(std::string binary, uint32_t nodes, std::string data_root,
-                               std::vector<std::string> extra_args)
+                               std::vector<std::string> extra_args, uint32_t joining)
     : binary_(std::move(binary)),
       data_root_(std::move(data_root)),
       extra_args_(std::move(extra_args)),
-      nodes_(nodes) {
+      nodes_(nodes),
+      joining_(joining) {
   for (uint32_t i = 0; i < nodes; ++i) {
     nodes_[i].raft_port = pick_free_port();
     nodes_[i].resp_port = pick_free_port();
+    nodes_[i].admin_port = pick_free_port();
     const std::string id = std::to_string(i + 1);
-    peers_ += (i > 0 ? "," : "") + id + "=127.0.0.1:" + std::to_string(nodes_[i].raft_port);
-    clients_ += (i > 0 ? "," : "") + id + "=127.0.0.1:" + std::to_string(nodes_[i].resp_port);
+    const std::string peer = id + "=127.0.0.1:" + std::to_string(nodes_[i].raft_port);
+    const std::string client = id + "=127.0.0.1:" + std::to_string(nodes_[i].resp_port);
+    all_peers_ += (i > 0 ? "," : "") + peer;
+    all_clients_ += (i > 0 ? "," : "") + client;
+    if (i + joining_ < nodes) {
+      peers_ += (i > 0 ? "," : "") + peer;
+      clients_ += (i > 0 ? "," : "") + client;
+    }
   }
 }
 
@@ -53,12 +61,15 @@ std::string ProcessCluster::data_dir(uint32_t node) const {
 }
 
 std::vector<std::string> ProcessCluster::arguments(uint32_t node) const {
-  std::vector<std::string> args = {binary_,      "server",
-                                   "--id",       std::to_string(node),
-                                   "--peers",    peers_,
-                                   "--clients",  clients_,
-                                   "--port",     std::to_string(resp_port(node)),
-                                   "--data-dir", data_dir(node)};
+  const bool joins = node + joining_ > size();
+  std::vector<std::string> args = {binary_,        "server",
+                                   "--id",         std::to_string(node),
+                                   "--peers",      joins ? all_peers_ : peers_,
+                                   "--clients",    joins ? all_clients_ : clients_,
+                                   "--port",       std::to_string(resp_port(node)),
+                                   "--admin-port", std::to_string(admin_port(node)),
+                                   "--data-dir",   data_dir(node)};
+  if (joins) args.push_back("--join");
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   return args;
 }

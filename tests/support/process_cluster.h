@@ -25,8 +25,10 @@ uint16_t pick_free_port();
 class ProcessCluster {
  public:
   // `binary`: the ringraft executable; `extra_args` are added to every node's command line.
+  // The last `joining` nodes are not members at first: the others' --peers leave them out, and
+  // they run with --join (RINGRAFT.ADDNODE on the leader adds them).
   ProcessCluster(std::string binary, uint32_t nodes, std::string data_root,
-                 std::vector<std::string> extra_args = {});
+                 std::vector<std::string> extra_args = {}, uint32_t joining = 0);
   ~ProcessCluster();
   ProcessCluster(const ProcessCluster&) = delete;
   ProcessCluster& operator=(const ProcessCluster&) = delete;
@@ -41,6 +43,9 @@ class ProcessCluster {
   bool running(uint32_t node) const { return nodes_[node - 1].pid > 0; }
 
   uint16_t resp_port(uint32_t node) const { return nodes_[node - 1].resp_port; }
+  uint16_t raft_port(uint32_t node) const { return nodes_[node - 1].raft_port; }
+  // HTTP /metrics and /status (--admin-port), picked free like the others.
+  uint16_t admin_port(uint32_t node) const { return nodes_[node - 1].admin_port; }
   std::string data_dir(uint32_t node) const;
   std::string log(uint32_t node) const;  // the child's output so far
 
@@ -58,6 +63,7 @@ class ProcessCluster {
     pid_t pid = -1;
     uint16_t raft_port = 0;
     uint16_t resp_port = 0;
+    uint16_t admin_port = 0;
   };
   std::vector<std::string> arguments(uint32_t node) const;
 
@@ -65,8 +71,11 @@ class ProcessCluster {
   std::string data_root_;
   std::vector<std::string> extra_args_;
   std::vector<Node> nodes_;
-  std::string peers_;
+  uint32_t joining_ = 0;
+  std::string peers_;  // the first members
   std::string clients_;
+  std::string all_peers_;  // every node, for the joining ones
+  std::string all_clients_;
 };
 
 }  // namespace ringraft::testing

@@ -51,6 +51,10 @@ Result<NodeRecord> parse_node(std::istringstream& words, const std::string& path
       if (!endpoint.ok()) return bad_state(path, endpoint.error().context());
       node.peer = endpoint.value();
       have_peer = true;
+    } else if (take_field(word, "admin", value)) {
+      Result<Endpoint> endpoint = parse_endpoint(value);
+      if (!endpoint.ok()) return bad_state(path, endpoint.error().context());
+      node.admin = endpoint.value();
     }
   }
   if (!have_client || !have_peer) return bad_state(path, "a node line without client= or peer=");
@@ -113,8 +117,10 @@ Result<void> save_cluster(const ClusterState& state) {
   if (!state.server_executable.empty()) text += " exe=" + state.server_executable;
   text += "\n";
   for (const NodeRecord& node : state.nodes) {
-    text += fmt::format("node {} pid={} client={} peer={}\n", node.id, node.pid,
+    text += fmt::format("node {} pid={} client={} peer={}", node.id, node.pid,
                         node.client.to_string(), node.peer.to_string());
+    if (node.admin.port != 0) text += " admin=" + node.admin.to_string();
+    text += "\n";
   }
   return write_file(state.file_path(), text);
 }

@@ -2,7 +2,7 @@
 // `down`, `kill`, `restart`, `ls`, `status --dir` and `bench --cluster` find the nodes.
 //
 //   ringraft-cluster 1 fsync=on exe=/usr/local/bin/ringraft
-//   node 1 pid=4242 client=127.0.0.1:6381 peer=127.0.0.1:7001
+//   node 1 pid=4242 client=127.0.0.1:6381 peer=127.0.0.1:7001 admin=127.0.0.1:6581
 //   ...
 //
 // Node N keeps its data in DIR/node-N and its output in DIR/node-N.log. A pid may be stale (the
@@ -25,6 +25,7 @@ struct NodeRecord {
   pid_t pid = 0;  // 0: not running
   Endpoint client;
   Endpoint peer;
+  Endpoint admin;  // HTTP /metrics; port 0: none (a state file written before admin ports)
 };
 
 struct ClusterState {

@@ -41,6 +41,15 @@ void LatencyHistogram::record(uint64_t value_ns) {
   sum_ns_ += static_cast<long double>(value_ns);
 }
 
+void LatencyHistogram::record_many(uint64_t value_ns, uint64_t count) {
+  if (count == 0) return;
+  counts_[bucket_of(value_ns)] += count;
+  count_ += count;
+  min_ns_ = std::min(min_ns_, value_ns);
+  max_ns_ = std::max(max_ns_, value_ns);
+  sum_ns_ += static_cast<long double>(value_ns) * static_cast<long double>(count);
+}
+
 void LatencyHistogram::merge(const LatencyHistogram& other) {
   for (uint32_t bucket = 0; bucket < kBucketCount; ++bucket)
     counts_[bucket] += other.counts_[bucket];

@@ -54,4 +54,16 @@ class KvBackend {
   }
 };
 
+// Admin commands that take time (a leadership transfer, a membership change): the connection
+// layer awaits run() after the connection's earlier writes, before anything later. Checked
+// before KvBackend::answer_admin.
+class AdminHandler {
+ public:
+  virtual ~AdminHandler() = default;
+  // Whether `name` (RINGRAFT.<NAME>, any case) is one of this handler's commands.
+  virtual bool handles(std::string_view name) const = 0;
+  // Runs the command and appends its reply. `arguments` stay valid until the task ends.
+  virtual Task<void> run(std::span<const std::string_view> arguments, kv::RespWriter& reply) = 0;
+};
+
 }  // namespace ringraft::server

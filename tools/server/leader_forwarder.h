@@ -56,6 +56,9 @@ class LeaderForwarder {
   LeaderForwarder& operator=(const LeaderForwarder&) = delete;
 
   bool knows(NodeId node) const { return clients_.count(node) != 0; }
+  // A member's RESP address learned at run time (a node added by RINGRAFT.ADDNODE); a node
+  // already known keeps its address.
+  void add_client(NodeId node, const Endpoint& endpoint) { clients_.emplace(node, endpoint); }
   // Sends `entry` to `leader` and appends its reply to `reply` (or an error, see above).
   // `entry` must stay valid until the task ends.
   Task<void> forward(NodeId leader, ConstByteSpan entry, kv::RespWriter& reply);

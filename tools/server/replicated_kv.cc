@@ -6,6 +6,7 @@
 
 #include "common/assert.h"
 #include "tools/kv/local_commands.h"
+#include "tools/kv/write_entry.h"
 
 namespace ringraft::server {
 
@@ -56,7 +57,22 @@ void KvGroupMachine::apply(GroupId /*group*/, std::span<const replica::Committed
     }
     const std::string_view reply = scratch_.bytes();
     results.push(as_bytes(reply.data(), reply.size()));
+    if (applied.ok() && member_listener_) notify_member(entry.payload);
   }
+}
+
+void KvGroupMachine::notify_member(ConstByteSpan payload) {
+  // Decoding checks the entry without allocating; only SETs of member keys go further.
+  const Result<kv::WriteEntry> decoded = kv::decode_write_entry(payload);
+  if (!decoded.ok() || decoded.value().op != kv::WriteOp::kSet ||
+      decoded.value().operand_count != 2) {
+    return;
+  }
+  kv::OperandCursor operands(decoded.value());
+  const std::string_view key = operands.next();
+  const std::string_view value = operands.next();
+  if (key.substr(0, kMemberKeyPrefix.size()) != kMemberKeyPrefix) return;
+  member_listener_(key.substr(kMemberKeyPrefix.size()), value);
 }
 
 ReplicatedKv::ReplicatedKv(replica::ShardEngine& engine, GroupId group, KvGroupMachine& machine,
@@ -175,6 +191,7 @@ bool ReplicatedKv::answer_admin(std::span<const std::string_view> arguments,
     line("forward_links_opened", forwarded.links_opened);
     line("forward_links_broken", forwarded.links_broken);
   }
+  if (status_extra_) text += status_extra_();
   if (!reply.bulk(text).ok()) kv::ReplyBuilder(reply).error("ERR status does not fit");
   return true;
 }

@@ -15,6 +15,7 @@
 // follower; with kLocal they read the local state machine as it is (a follower may be stale).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 
@@ -38,12 +39,20 @@ class KvGroupMachine final : public replica::StateMachine {
   Result<void> restore(GroupId group, replica::SnapshotReader& reader) override;
 
   kv::KvStateMachine& state_machine() { return state_machine_; }
+  // Called for every applied SET whose key starts with kMemberKeyPrefix (a member's addresses,
+  // written by RINGRAFT.ADDNODE), with the key's suffix and the value, in log order.
+  using MemberListener = std::function<void(std::string_view id, std::string_view value)>;
+  static constexpr std::string_view kMemberKeyPrefix = "ringraft:member:";
+  void set_member_listener(MemberListener listener) { member_listener_ = std::move(listener); }
   uint64_t bad_entries() const { return bad_entries_; }
 
  private:
   kv::KvStateMachine state_machine_;
+  void notify_member(ConstByteSpan payload);
+
   kv::RespWriter scratch_{kReplyBytesMax};  // one entry's reply; capacity reused
   uint64_t bad_entries_ = 0;
+  MemberListener member_listener_;
 };
 
 // The redirect a follower answers ("ERR not leader, leader is node 2 at 127.0.0.1:6381").
@@ -57,6 +66,13 @@ class ReplicatedKv final : public KvBackend {
                std::map<NodeId, std::string> peers);
 
   void set_read_mode(ReadMode mode) { read_mode_ = mode; }
+  // A member's RESP address learned at run time ("host:port"), for redirects.
+  void add_peer_address(NodeId node, std::string address) {
+    peers_.emplace(node, std::move(address));
+  }
+  const std::map<NodeId, std::string>& peer_addresses() const { return peers_; }
+  // Lines appended to RINGRAFT.STATUS (the node's metrics, node_metrics.h); none when unset.
+  void set_status_extra(std::function<std::string()> extra) { status_extra_ = std::move(extra); }
   // Followers forward client writes through `forwarder` (outlives the backend); null: redirect.
   void set_forwarder(LeaderForwarder* forwarder) { forwarder_ = forwarder; }
 
@@ -84,6 +100,7 @@ class ReplicatedKv final : public KvBackend {
   std::map<NodeId, std::string> peers_;
   ReadMode read_mode_ = ReadMode::kLinearizable;
   LeaderForwarder* forwarder_ = nullptr;
+  std::function<std::string()> status_extra_;
 };
 
 }  // namespace ringraft::server

@@ -44,6 +44,7 @@ struct RespServer::Connection {
   size_t slots_used = 0;
   bool read_barrier_passed = false;  // since this receive's last write
   MonoTime last_activity{};
+  uint64_t requests = 0;  // parsed so far: a receive's share is timed as one
   bool open = true;
   bool idle_closed = false;
 };
@@ -134,6 +135,8 @@ Task<void> RespServer::serve_connection(int fd) {
       const ConstByteSpan more_bytes = more.chunk.bytes();
       connection.input.append(reinterpret_cast<const char*>(more_bytes.data()), more_bytes.size());
     }
+    const MonoTime received_at = shard_.io().now();  // the loop's clock: no syscall
+    const uint64_t requests_before = connection.requests;
     if (!co_await handle_input(connection)) connection.open = false;
     if (!connection.output.bytes().empty()) {
       const std::string_view out = connection.output.bytes();
@@ -142,6 +145,11 @@ Task<void> RespServer::serve_connection(int fd) {
       connection.output.clear();
       connection.last_activity = shard_.io().now();
       if (!sent.ok()) connection.open = false;
+    }
+    if (latency_ != nullptr) {
+      const Duration took = shard_.io().now() - received_at;
+      latency_->record_many(static_cast<uint64_t>(std::max<int64_t>(0, took.count())),
+                            connection.requests - requests_before);
     }
   }
   connection.open = false;
@@ -172,6 +180,7 @@ Task<bool> RespServer::handle_input(Connection& connection) {
     const kv::RespRequest request = *next.value();
     if (!request.arguments.empty()) {
       ++stats_.requests;
+      ++connection.requests;
       keep_open = co_await handle_request(connection, request.arguments);
     }
     consumed_bytes += request.consumed_bytes;
@@ -217,6 +226,10 @@ Task<bool> RespServer::handle_request(Connection& connection,
   }
   if (starts_with_no_case(arguments[0], "RINGRAFT.")) {
     co_await drain_writes(connection);
+    if (admin_ != nullptr && admin_->handles(arguments[0])) {
+      co_await admin_->run(arguments, connection.output);
+      co_return true;
+    }
     if (!backend_.answer_admin(arguments, connection.output)) {
       kv::ReplyBuilder(connection.output)
           .error("ERR unknown command '" + std::string(arguments[0].substr(0, 64)) + "'");

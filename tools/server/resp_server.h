@@ -33,6 +33,7 @@
 #include "reactor/latch.h"
 #include "reactor/shard.h"
 #include "reactor/task.h"
+#include "tools/cli/latency_histogram.h"
 #include "tools/kv/resp_parser.h"
 #include "tools/server/kv_backend.h"
 
@@ -74,6 +75,12 @@ class RespServer {
 
   const RespServerStats& stats() const { return stats_; }
   uint32_t connections_open() const { return connections_open_; }
+  // Where request latencies go (null: not measured): a receive's requests are timed together,
+  // from the turn that received them to the turn their replies were sent, one record per
+  // receive. `histogram` must outlive the server or be reset to null first.
+  void set_latency_histogram(tools::LatencyHistogram* histogram) { latency_ = histogram; }
+  // Slow admin commands (kv_backend.h); `admin` must outlive the server. Null: none.
+  void set_admin_handler(AdminHandler* admin) { admin_ = admin; }
 
  private:
   struct Connection;
@@ -100,6 +107,8 @@ class RespServer {
   AcceptStream* acceptor_ = nullptr;  // while serve() runs
   Latch* all_closed_ = nullptr;       // set while serve() waits for the last connection
   std::vector<int> open_fds_;         // for stop(): at most connections_max
+  tools::LatencyHistogram* latency_ = nullptr;
+  AdminHandler* admin_ = nullptr;
 };
 
 }  // namespace ringraft::server

@@ -8,6 +8,9 @@
 #include "common/log.h"
 #include "raft/replica/shard_engine.h"
 #include "raft/replica/transport_bus.h"
+#include "tools/server/admin_commands.h"
+#include "tools/server/admin_http_server.h"
+#include "tools/server/node_metrics.h"
 #include "tools/server/replicated_kv.h"
 #include "tools/server/resp_server.h"
 
@@ -37,7 +40,12 @@ net::TransportOptions transport_options(const ServerOptions& options) {
 replica::EngineOptions engine_options(const ServerOptions& options) {
   replica::EngineOptions engine;
   engine.node = options.id;
-  for (const auto& [node, endpoint] : options.peers) engine.voters.push_back(node);
+  for (const auto& [node, endpoint] : options.peers) {
+    // A joining node starts as a learner of the others and waits for RINGRAFT.ADDNODE.
+    if (options.join && node == options.id) continue;
+    engine.voters.push_back(node);
+  }
+  if (options.join) engine.learners.push_back(options.id);
   engine.groups = {kServerGroup};
   engine.wal.directory = (std::filesystem::path(options.data_dir) / "wal").string();
   if (!options.fsync) engine.wal.sync_mode = wal::SyncMode::kNone;
@@ -67,10 +75,22 @@ Task<void> serve_until_stopped(RespServer& server, int listen_fd, Latch& served)
   served.count_down();
 }
 
+Task<void> serve_admin_until_stopped(AdminHttpServer& server, int listen_fd, Latch& served) {
+  const Result<void> result = co_await server.serve(listen_fd);
+  if (!result.ok()) RR_LOG_WARN("admin port ended: {}", result.error().message());
+  served.count_down();
+}
+
+Task<void> sample_until_stopped(MetricsSampler& sampler, Latch& sampled) {
+  co_await sampler.run();
+  sampled.count_down();
+}
+
 }  // namespace
 
 Task<Result<void>> run_server_node(Shard& shard, const ServerOptions& options, int resp_listen_fd,
-                                   Latch& stop_requested, std::function<void()> on_serving) {
+                                   Latch& stop_requested, std::function<void()> on_serving,
+                                   int admin_listen_fd) {
   auto created = replica::TransportBus::create(shard, transport_options(options));
   if (!created.ok()) co_return created.error();
   replica::TransportBus& bus = *created.value();
@@ -89,6 +109,11 @@ Task<Result<void>> run_server_node(Shard& shard, const ServerOptions& options, i
                                 "cannot create the WAL directory " + engine_config.wal.directory);
   }
   KvGroupMachine machine;
+  // Members added at run time: their addresses come through the log (admin_commands.h), and
+  // opening the engine applies the log, so this listens from the start.
+  MemberAddresses members(options.id, bus);
+  machine.set_member_listener(
+      [&members](std::string_view id, std::string_view value) { members.on_member(id, value); });
   auto opened = co_await replica::ShardEngine::open(shard, engine_config, bus, machine);
   if (!opened.ok()) {
     co_await bus.stop();
@@ -100,7 +125,22 @@ Task<Result<void>> run_server_node(Shard& shard, const ServerOptions& options, i
   backend.set_read_mode(options.reads);
   LeaderForwarder forwarder(shard, options.clients);
   if (!options.redirect) backend.set_forwarder(&forwarder);
+  members.attach(&backend, &forwarder);
+  AdminCommands admin_commands(engine, kServerGroup, backend);
   RespServer server(shard, backend, RespServerConfig{});
+  server.set_admin_handler(&admin_commands);
+  MetricsSampler sampler(engine, kServerGroup, bus, server);
+  server.set_latency_histogram(&sampler.latency_recorder());
+  backend.set_status_extra([&sampler] { return render_status_lines(sampler.collect()); });
+  Latch sampled(1);
+  shard.spawn(sample_until_stopped(sampler, sampled));
+  AdminPages pages;
+  pages.metrics = [&sampler] { return render_prometheus(sampler.collect()); };
+  pages.status = [&sampler] { return render_json(sampler.collect()) + "\n"; };
+  AdminHttpServer admin(shard, std::move(pages), AdminHttpConfig{});
+  Latch admin_served(admin_listen_fd >= 0 ? 1 : 0);
+  if (admin_listen_fd >= 0)
+    shard.spawn(serve_admin_until_stopped(admin, admin_listen_fd, admin_served));
   Latch served(1);
   shard.spawn(serve_until_stopped(server, resp_listen_fd, served));
   on_serving();
@@ -108,12 +148,17 @@ Task<Result<void>> run_server_node(Shard& shard, const ServerOptions& options, i
   co_await stop_requested.wait();
   // Connections may wait on the leader (forwarded writes) or on the engine (proposals, read
   // barriers): end those first so that every connection can finish.
+  admin.stop();
+  co_await admin_served.wait();
+  sampler.stop();
+  co_await sampled.wait();
   server.stop();
   co_await forwarder.stop();
   co_await bus.stop();
   const Result<void> closed = co_await engine.close();
   co_await served.wait();
   bus.detach();
+  machine.set_member_listener(nullptr);
   co_return closed;
 }
 

@@ -23,9 +23,11 @@ namespace ringraft::server {
 inline constexpr GroupId kServerGroup{1};
 
 // Runs the node until `stop_requested` reaches zero, then shuts it down in order. Calls
-// `on_serving` once the RESP server accepts. `resp_listen_fd` is a listening socket the caller
+// `on_serving` once the RESP server accepts. `resp_listen_fd` and `admin_listen_fd` (-1: no
+// admin port; HTTP /metrics and /status, admin_http_server.h) are listening sockets the caller
 // owns. An error if the node could not start (port taken, WAL unreadable, ...).
 Task<Result<void>> run_server_node(Shard& shard, const ServerOptions& options, int resp_listen_fd,
-                                   Latch& stop_requested, std::function<void()> on_serving);
+                                   Latch& stop_requested, std::function<void()> on_serving,
+                                   int admin_listen_fd = -1);
 
 }  // namespace ringraft::server

@@ -105,7 +105,23 @@ Result<void> ServerOptions::validate() const {
   if (bind == raft_endpoint().host && port == raft_endpoint().port) {
     return bad("--port " + std::to_string(port) + " is also this node's Raft port in --peers");
   }
+  const uint16_t admin = admin_port_to_use();
+  if (admin != 0 && admin == port) {
+    return bad("--admin-port " + std::to_string(admin) + " is also the RESP --port");
+  }
+  if (admin != 0 && bind == raft_endpoint().host && admin == raft_endpoint().port) {
+    return bad("--admin-port " + std::to_string(admin) + " is also this node's Raft port");
+  }
   return {};
+}
+
+uint16_t ServerOptions::admin_port_to_use() const {
+  if (admin_port.has_value()) return *admin_port;
+  // The default sits 1000 above the RESP port: clear of `cluster up`'s blocks (RESP base+N,
+  // Raft base+100+N, admin base+200+N, which passes its admin ports explicitly anyway).
+  constexpr uint32_t kAdminPortOffset = 1000;
+  const uint32_t candidate = uint32_t{port} + kAdminPortOffset;
+  return candidate <= 65535 ? static_cast<uint16_t>(candidate) : 0;
 }
 
 namespace {
@@ -147,6 +163,12 @@ Result<void> apply_key(const std::string& key, const toml::node& value, ServerOp
     Result<uint64_t> port = number(65535);
     if (!port.ok()) return port.error();
     options.port = static_cast<uint16_t>(port.value());
+  } else if (key == "admin-port") {
+    const auto* i = value.as_integer();
+    if (i == nullptr || i->get() < 0 || i->get() > 65535) {
+      return bad(key + ": expected an integer 0..65535 (0: no admin port)");
+    }
+    options.admin_port = static_cast<uint16_t>(i->get());
   } else if (key == "peers" || key == "clients") {
     auto members = members_from_toml(value, key);
     if (!members.ok()) return members.error();

@@ -13,10 +13,16 @@
 //   --redirect         a follower answers writes with "-ERR not leader, ..." instead of
 //                      forwarding them to the leader
 //   --reads MODE       linearizable (ReadIndex, default) or local (stale reads allowed)
+//   --join             this node is being added to a running cluster: --peers names the members
+//                      and this node; it starts as a learner and waits for RINGRAFT.ADDNODE
+//   --admin-port P     HTTP /metrics and /status on --bind; default --port + 1000 when that is
+//                      free (a warning otherwise); 0: no admin port. Given explicitly, a port in
+//                      use stops the start like the others.
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -48,7 +54,12 @@ struct ServerOptions {
   bool fsync = true;
   bool redirect = false;
   ReadMode reads = ReadMode::kLinearizable;
+  std::optional<uint16_t> admin_port;  // nullopt: the default (port + 1000); 0: none
+  bool join = false;                   // start as a learner (admin_commands.h)
 
+  // The admin port to serve (0: none) and whether it was given (a default one may be skipped).
+  uint16_t admin_port_to_use() const;
+  bool admin_port_given() const { return admin_port.has_value(); }
   // An error naming the first bad setting (id not among the peers, a missing data dir, ...).
   Result<void> validate() const;
   const Endpoint& raft_endpoint() const { return peers.at(id); }
