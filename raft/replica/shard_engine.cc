@@ -7,9 +7,7 @@
 
 #include "common/assert.h"
 #include "common/log.h"
-#include "raft/replica/initial_state_builder.h"
 #include "wal/batch_format.h"
-#include "wal/recovery.h"
 
 namespace ringraft::replica {
 namespace {
@@ -18,15 +16,6 @@ namespace {
 // should join this turn's batch rather than wait for the next wake-up. Bounded so that a
 // proposer looping on failures cannot keep the loop from sleeping.
 constexpr int kRoundsPerTurnMax = 4;
-
-raft::Config group_config(const EngineOptions& options, GroupId group) {
-  raft::Config config = options.raft;
-  config.id = options.node;
-  config.voters = options.voters;
-  config.learners = options.learners;
-  config.seed = options.raft.seed ^ (group.value() * 0xbf58476d1ce4e5b9ULL);
-  return config;
-}
 
 }  // namespace
 
@@ -81,25 +70,13 @@ Task<Result<std::unique_ptr<ShardEngine>>> ShardEngine::open(Shard& shard,
                                                              StateMachine& state_machine) {
   Result<void> valid = options.validate();
   if (!valid) co_return valid.error();
-  wal::RecoveryOptions recovery;
-  recovery.directory = options.wal.directory;
-  recovery.segment_bytes = options.wal.segment_bytes;
-  recovery.fsyncs_in_flight_max = options.wal.fsyncs_in_flight_max;
-  InitialStateBuilder builder;
-  const wal::RecordVisitor visitor = [&builder](Seq seq, const wal::Record& record) {
-    builder.visit(seq, record);
-  };
-  Result<wal::RecoveryReport> report = co_await wal::recover(shard.io(), recovery, visitor);
-  if (!report) co_return report.error();
-  Result<std::map<GroupId, raft::InitialState>> states = builder.take();
-  if (!states) co_return states.error();
+  Io& io = options.wal_io != nullptr ? *options.wal_io : shard.io();
+  Result<RecoveredWal> recovered = co_await recover_wal(io, options);
+  if (!recovered) co_return recovered.error();
 
   std::vector<std::unique_ptr<Replica>> replicas;
   for (GroupId group : options.groups) {
-    raft::InitialState initial;
-    const auto it = states.value().find(group);
-    if (it != states.value().end()) initial = std::move(it->second);
-    Result<raft::Core> core = raft::Core::create(group_config(options, group), std::move(initial));
+    Result<raft::Core> core = build_core(options, group, recovered.value().states);
     if (!core) co_return core.error();
     replicas.push_back(std::make_unique<Replica>(group, std::move(core).value(),
                                                  options.proposal_timeout_ticks()));
@@ -111,7 +88,7 @@ Task<Result<std::unique_ptr<ShardEngine>>> ShardEngine::open(Shard& shard,
   engine->hook_ = shard.add_before_sleep([self] { self->before_sleep(); });
   engine->hook_added_ = true;
   Result<std::unique_ptr<wal::Wal>> wal =
-      co_await wal::Wal::open(shard, options.wal, report.value().position);
+      co_await wal::Wal::open(shard, io, options.wal, recovered.value().position);
   if (!wal) {
     engine->closing_ = true;
     shard.remove_before_sleep(engine->hook_);
@@ -134,7 +111,8 @@ ShardEngine::ShardEngine(Shard& shard, const EngineOptions& options, MessageBus&
       replicas_(std::move(replicas)),
       persist_(Seq{0}),
       outbox_(options.node, bus),
-      tick_timer_(shard.io()) {
+      tick_timer_(shard.io()),
+      retry_timer_(shard.io()) {
   for (const auto& replica : replicas_) by_group_.emplace(replica->group(), replica.get());
   resolved_.reserve(1024);
   resuming_.reserve(1024);
@@ -148,6 +126,9 @@ Task<Result<void>> ShardEngine::close() {
   RR_ASSERT_MSG(!closing_, "close() twice");
   closing_ = true;
   if (tick_timer_.armed()) tick_timer_.cancel();
+  if (retry_timer_.armed()) retry_timer_.cancel();
+  // A reopen under way finishes (or gives up) before the WAL it may replace is closed.
+  while (retrying_) co_await shard_.yield();
   for (const auto& replica : replicas_) replica->fail_all(FailReason::kShuttingDown, resolved_);
   resume_resolved();
   std::vector<std::coroutine_handle<>> space_waiters;
@@ -155,7 +136,7 @@ Task<Result<void>> ShardEngine::close() {
   for (std::coroutine_handle<> waiter : space_waiters) waiter.resume();
   notify_state_waiters(true);
   Result<void> closed;
-  if (wal_ != nullptr) closed = co_await wal_->close();
+  if (wal_ != nullptr && !wal_closed_) closed = co_await wal_->close();
   // The tick loop and durability waiters hold `this` until they see closing_.
   while (tasks_live_ > 0) co_await shard_.yield();
   shard_.remove_before_sleep(hook_);
@@ -297,10 +278,12 @@ Task<void> ShardEngine::tick_loop() {
 
 Task<void> ShardEngine::await_durable(Seq seq) {
   tasks_live_++;
+  const uint64_t generation = wal_generation_;
   Result<Seq> durable = co_await wal_->wait_durable(seq);
   tasks_live_--;
-  // The next turn's before_sleep releases what became durable.
-  if (!durable && !closing_) fail(durable.error());
+  // The next turn's before_sleep releases what became durable. A failure of a WAL that was
+  // replaced since (reopen_wal) is old news.
+  if (!durable && !closing_ && generation == wal_generation_) fail(durable.error());
 }
 
 // ---- one turn -------------------------------------------------------------------------------
@@ -311,6 +294,7 @@ void ShardEngine::before_sleep() {
     for (const auto& replica : replicas_) replica->fail_all(FailReason::kWalFailed, resolved_);
     resume_resolved();
     notify_state_waiters(false);
+    outbox_.flush();  // step_down_all()'s TimeoutNow, when the failure came from a completion
     return;
   }
   for (int round = 0; round < kRoundsPerTurnMax && !closing_ && !failure_; ++round) {
@@ -434,6 +418,12 @@ void ShardEngine::fail(const Error& error) {
   RR_LOG_ERROR("engine of node {}: the WAL failed, no more writes on this shard: {}",
                options_.node.value(), error.message());
   failure_ = error;
+  stats_.wal_failures++;
+  step_down_all();
+  if (options_.wal_retry_interval > Duration::zero() && !closing_ && !retrying_) {
+    retrying_ = true;
+    shard_.spawn(retry_wal());
+  }
 }
 
 // ---- observation ----------------------------------------------------------------------------
