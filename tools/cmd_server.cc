@@ -32,6 +32,7 @@ struct ServerFlags {
   std::string fsync = "on";
   bool redirect = false;
   std::string reads = "linearizable";
+  uint64_t wal_segment_mib = 64;
 };
 
 // Flags given on the command line -> names ("data-dir"), for load_config_file.
@@ -76,6 +77,7 @@ Result<server::ServerOptions> build_options(const CLI::App& command, const Serve
     if (!reads.ok()) return reads.error();
     options.reads = reads.value();
   }
+  if (given.count("wal-segment-mib") != 0) options.wal_segment_mib = flags.wal_segment_mib;
   if (Result<void> valid = options.validate(); !valid.ok()) return valid.error();
   return options;
 }
@@ -200,6 +202,8 @@ void add_server_command(CLI::App& app, int* exit_code) {
                     "Followers answer writes with the leader's address instead of forwarding");
   command->add_option("--reads", flags->reads,
                       "linearizable (ReadIndex, default) or local (may be stale)");
+  command->add_option("--wal-segment-mib", flags->wal_segment_mib,
+                      "WAL segment size in MiB, preallocated (default 64; small disks, tests)");
   command->callback([command, flags, exit_code] {
     Result<server::ServerOptions> options = build_options(*command, *flags);
     if (!options.ok()) {

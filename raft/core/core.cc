@@ -103,6 +103,7 @@ void Core::become_follower(Term term, NodeId leader) {
 
 void Core::step_down() {
   RR_ASSERT_MSG(!ready_outstanding_, "step_down() between ready() and advance()");
+  if (role_ == Role::kFollower) return;
   become_follower(term_, kNoNode);
   after_input();
 }

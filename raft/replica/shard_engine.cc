@@ -161,7 +161,12 @@ Task<ProposeResult> ShardEngine::propose(GroupId group, ConstByteSpan command) {
     co_await SpaceAwaiter(*this);
   }
   if (closing_) co_return Failed{FailReason::kShuttingDown};
-  if (failure_) co_return Failed{FailReason::kWalFailed};
+  if (failure_) {
+    // A follower still names its leader (a server forwards there); a node that led fails fast.
+    const NodeId leader = replica->core().leader();
+    if (leader != raft::kNoNode && leader != options_.node) co_return NotLeader{leader};
+    co_return Failed{FailReason::kWalFailed};
+  }
   if (replica->core().role() != raft::Role::kLeader) {
     co_return NotLeader{replica->core().leader()};
   }

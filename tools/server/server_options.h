@@ -13,6 +13,7 @@
 //   --redirect         a follower answers writes with "-ERR not leader, ..." instead of
 //                      forwarding them to the leader
 //   --reads MODE       linearizable (ReadIndex, default) or local (stale reads allowed)
+//   --wal-segment-mib N  WAL segment size (64; each is preallocated: small disks, tests)
 #pragma once
 
 #include <cstdint>
@@ -48,6 +49,7 @@ struct ServerOptions {
   bool fsync = true;
   bool redirect = false;
   ReadMode reads = ReadMode::kLinearizable;
+  uint64_t wal_segment_mib = 64;
 
   // An error naming the first bad setting (id not among the peers, a missing data dir, ...).
   Result<void> validate() const;
