@@ -34,6 +34,7 @@ struct ServerFlags {
   std::string reads = "linearizable";
   uint16_t admin_port = 0;
   bool join = false;
+  uint64_t wal_segment_mib = 64;
 };
 
 // Flags given on the command line -> names ("data-dir"), for load_config_file.
@@ -80,6 +81,7 @@ Result<server::ServerOptions> build_options(const CLI::App& command, const Serve
     if (!reads.ok()) return reads.error();
     options.reads = reads.value();
   }
+  if (given.count("wal-segment-mib") != 0) options.wal_segment_mib = flags.wal_segment_mib;
   if (Result<void> valid = options.validate(); !valid.ok()) return valid.error();
   return options;
 }
@@ -235,6 +237,8 @@ void add_server_command(CLI::App& app, int* exit_code) {
                     "on the leader (--peers: the members and this node)");
   command->add_option("--reads", flags->reads,
                       "linearizable (ReadIndex, default) or local (may be stale)");
+  command->add_option("--wal-segment-mib", flags->wal_segment_mib,
+                      "WAL segment size in MiB, preallocated (default 64; small disks, tests)");
   command->callback([command, flags, exit_code] {
     Result<server::ServerOptions> options = build_options(*command, *flags);
     if (!options.ok()) {

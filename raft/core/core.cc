@@ -101,6 +101,13 @@ void Core::become_follower(Term term, NodeId leader) {
   lead_ = leader;
 }
 
+void Core::step_down() {
+  RR_ASSERT_MSG(!ready_outstanding_, "step_down() between ready() and advance()");
+  if (role_ == Role::kFollower) return;
+  become_follower(term_, kNoNode);
+  after_input();
+}
+
 void Core::become_pre_candidate() {
   RR_ASSERT(role_ != Role::kLeader);
   // Term and vote stay: a pre-vote changes nothing durable (Raft thesis §9.6).

@@ -115,6 +115,12 @@ class Core {
   // as the hint) while it catches up and campaigns; the leader gives up after an election
   // timeout. Refused (kInvalidInput) on a non-leader, for itself or a non-voter.
   Result<void> transfer_leader(NodeId to);
+  // The caller's storage failed: this node can no longer make anything durable, so it must
+  // neither count itself toward a quorum nor lead. A leader or candidate becomes a follower in
+  // its term with no leader known (no lease, no reads, no heartbeats); a follower stays as it
+  // is (its leader is a hint for clients). The caller stops feeding the core and rebuilds it
+  // from storage to rejoin.
+  void step_down();
   bool is_voter(NodeId node) const;
   // The target of a transfer under way, or kNoNode.
   NodeId transferee() const { return transferee_; }

@@ -27,6 +27,7 @@ Result<void> EngineOptions::validate() const {
     return bad("tick_interval below 1 ms: elections would depend on loop latency");
   }
   if (proposal_timeout < Duration::zero()) return bad("proposal_timeout is negative");
+  if (wal_retry_interval < Duration::zero()) return bad("wal_retry_interval is negative");
   if (proposals_pending_max == 0) return bad("proposals_pending_max must be >= 1");
   if (wal.directory.empty()) return bad("wal.directory is empty");
   if (snapshot_log_bytes != 0 && snapshot_log_bytes < kSnapshotLogBytesMin) {

@@ -9,6 +9,7 @@
 #include "common/result.h"
 #include "common/types.h"
 #include "raft/core/config.h"
+#include "reactor/io.h"
 #include "reactor/operation.h"
 #include "wal/wal.h"
 
@@ -49,6 +50,12 @@ struct EngineOptions {
   uint64_t snapshot_entries = 100000;
   uint64_t snapshot_log_bytes = uint64_t{64} << 20;
   static constexpr uint64_t kSnapshotLogBytesMin = 4096;
+  // After a WAL failure (disk full, I/O error) the engine tries to reopen the WAL from disk
+  // this often (wal_recovery.cc); zero: never, the failure is final. Logged once per change.
+  Duration wal_retry_interval = std::chrono::seconds(1);
+  // The I/O the WAL and its recovery go through; nullptr: the shard's. Tests pass a
+  // fault-injecting wrapper here (a full disk, EIO). Must outlive the engine.
+  Io* wal_io = nullptr;
 
   Result<void> validate() const;
   // proposal_timeout in ticks, rounded up (0: no timeout).

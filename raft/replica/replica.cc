@@ -15,7 +15,7 @@ const char* fail_reason_name(FailReason reason) {
     case FailReason::kShuttingDown:
       return "shutting down";
     case FailReason::kWalFailed:
-      return "WAL failed";
+      return "WAL failed (disk full or I/O error on this node; it retries, the cluster goes on)";
     case FailReason::kFull:
       return "full";
     case FailReason::kInvalid:
@@ -100,7 +100,9 @@ void Replica::apply(const std::vector<raft::Entry>& committed, StateMachine& sta
   apply_scratch_.clear();
   slot_scratch_.clear();
   for (const raft::Entry& entry : committed) {
-    if (entry.payload.empty() || raft::is_membership_entry(entry)) {  // the core's own
+    // The core's own entries, and after a rebuild() those the state machine already has.
+    if (entry.payload.empty() || raft::is_membership_entry(entry) ||
+        entry.index <= applied_before_rebuild_) {
       slot_scratch_.push_back(SIZE_MAX);
       continue;
     }
@@ -170,6 +172,16 @@ void Replica::installed(LogIndex index, std::vector<Proposal*>& resolved) {
   }
   applied_index_ = std::max(applied_index_, index);
   snapshots_.bytes_applied = 0;
+}
+
+void Replica::rebuild(raft::Core core) {
+  RR_ASSERT_MSG(queued_.empty() && pending_.empty(), "rebuild() with proposals outstanding");
+  applied_before_rebuild_ = applied_index();
+  core_ = std::move(core);
+  applied_index_ = core_.log().applied();
+  written_index_ = core_.log().last_index();
+  // applied <= durable before the failure, and every durable entry was recovered.
+  RR_ASSERT(core_.log().last_index() >= applied_before_rebuild_);
 }
 
 void Replica::tick(std::vector<Proposal*>& resolved) {

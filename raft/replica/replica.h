@@ -11,6 +11,7 @@
 //     Matching: a log holding a committed entry of term T has only terms >= T after it).
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -41,7 +42,8 @@ class Replica {
   GroupId group() const { return group_; }
   raft::Core& core() { return core_; }
   const raft::Core& core() const { return core_; }
-  LogIndex applied_index() const { return applied_index_; }
+  // What the state machine holds: applied by this core, or before the last rebuild().
+  LogIndex applied_index() const { return std::max(applied_index_, applied_before_rebuild_); }
   // The last index written to the WAL (persisted or on its way): a Ready starting at or below
   // it overwrites a conflicting suffix.
   LogIndex written_index() const { return written_index_; }
@@ -58,6 +60,13 @@ class Replica {
              std::vector<Proposal*>& resolved);
   // Ends every queued and pending proposal with `reason` (shutdown, WAL failure).
   void fail_all(FailReason reason, std::vector<Proposal*>& resolved);
+  // The WAL was reopened after a failure (wal_recovery.cc): `core` is this group rebuilt from
+  // what the WAL holds, as a restart would build it. The state machine keeps what it applied;
+  // the new core hands out committed entries from its own applied index again, and those up
+  // to the old applied index are not applied twice (they are the same entries: State Machine
+  // Safety, Raft §5.4.3; and applied <= durable, so the WAL holds them all). Every proposal
+  // must have ended before (fail_all).
+  void rebuild(raft::Core core);
   // One tick of the core, and of the proposals' deadlines: pending proposals past theirs end
   // as kTimedOut. Their outcome is unknown, not failed.
   void tick(std::vector<Proposal*>& resolved);
@@ -90,6 +99,7 @@ class Replica {
   GroupId group_;
   raft::Core core_;
   LogIndex applied_index_;
+  LogIndex applied_before_rebuild_;  // entries up to it are in the state machine already
   uint64_t ticks_ = 0;
   uint64_t timeout_ticks_;
   LogIndex written_index_;

@@ -7,10 +7,8 @@
 
 #include "common/assert.h"
 #include "common/log.h"
-#include "raft/replica/initial_state_builder.h"
 #include "raft/replica/snapshot_image.h"
 #include "wal/batch_format.h"
-#include "wal/recovery.h"
 #include "wal/snapshot_file.h"
 
 namespace ringraft::replica {
@@ -20,15 +18,6 @@ namespace {
 // should join this turn's batch rather than wait for the next wake-up. Bounded so that a
 // proposer looping on failures cannot keep the loop from sleeping.
 constexpr int kRoundsPerTurnMax = 4;
-
-raft::Config group_config(const EngineOptions& options, GroupId group) {
-  raft::Config config = options.raft;
-  config.id = options.node;
-  config.voters = options.voters;
-  config.learners = options.learners;
-  config.seed = options.raft.seed ^ (group.value() * 0xbf58476d1ce4e5b9ULL);
-  return config;
-}
 
 }  // namespace
 
@@ -83,53 +72,28 @@ Task<Result<std::unique_ptr<ShardEngine>>> ShardEngine::open(Shard& shard,
                                                              StateMachine& state_machine) {
   Result<void> valid = options.validate();
   if (!valid) co_return valid.error();
-  wal::RecoveryOptions recovery;
-  recovery.directory = options.wal.directory;
-  recovery.segment_bytes = options.wal.segment_bytes;
-  recovery.fsyncs_in_flight_max = options.wal.fsyncs_in_flight_max;
-  InitialStateBuilder builder;
-  const wal::RecordVisitor visitor = [&builder](Seq seq, const wal::Record& record) {
-    builder.visit(seq, record);
-  };
-  Result<wal::RecoveryReport> report = co_await wal::recover(shard.io(), recovery, visitor);
-  if (!report) co_return report.error();
-  // The newest valid snapshot of each group: the state machine starts from it and the log
-  // after it (a damaged newer file falls back to an older one, or the builder refuses).
-  Result<std::map<GroupId, wal::SnapshotInfo>> files =
-      co_await wal::load_snapshots(shard.io(), options.wal.directory);
-  if (!files) co_return files.error();
+  Io& io = options.wal_io != nullptr ? *options.wal_io : shard.io();
+  Result<RecoveredWal> recovered = co_await recover_wal(io, options);
+  if (!recovered) co_return recovered.error();
+  // The state machine starts from each group's newest valid snapshot (recover_wal chose it)
+  // and the log after it.
   std::map<GroupId, std::vector<std::byte>> images;
-  for (auto it = files.value().begin(); it != files.value().end();) {
-    if (std::find(options.groups.begin(), options.groups.end(), it->first) ==
-        options.groups.end()) {
-      it = files.value().erase(it);  // not a group of this shard
-      continue;
-    }
-    Result<std::vector<std::byte>> image = co_await read_image_file(shard.io(), it->second);
+  for (const auto& [group, info] : recovered.value().snapshots) {
+    Result<std::vector<std::byte>> image = co_await read_image_file(io, info);
     if (!image) co_return image.error();
-    images.emplace(it->first, std::move(image).value());
-    ++it;
+    images.emplace(group, std::move(image).value());
   }
-  Result<std::map<GroupId, raft::InitialState>> states = builder.take(files.value());
-  if (!states) co_return states.error();
 
   std::vector<std::unique_ptr<Replica>> replicas;
   for (GroupId group : options.groups) {
-    raft::InitialState initial;
-    const auto it = states.value().find(group);
-    if (it != states.value().end()) initial = std::move(it->second);
-    if (initial.snapshot.has_value()) {
-      initial.snapshot->voters = options.voters;
-      initial.snapshot->learners = options.learners;
-    }
-    Result<raft::Core> core = raft::Core::create(group_config(options, group), std::move(initial));
+    Result<raft::Core> core = build_core(options, group, recovered.value().states);
     if (!core) co_return core.error();
     replicas.push_back(std::make_unique<Replica>(group, std::move(core).value(),
                                                  options.proposal_timeout_ticks()));
   }
   std::unique_ptr<ShardEngine> engine(
       new ShardEngine(shard, options, bus, state_machine, std::move(replicas)));
-  Result<void> restored = engine->restore_at_open(files.value(), images);
+  Result<void> restored = engine->restore_at_open(recovered.value().snapshots, images);
   if (!restored) co_return restored.error();
   images.clear();
   // Our hook first: the WAL's hook, registered by Wal::open, then flushes what we appended.
@@ -137,7 +101,7 @@ Task<Result<std::unique_ptr<ShardEngine>>> ShardEngine::open(Shard& shard,
   engine->hook_ = shard.add_before_sleep([self] { self->before_sleep(); });
   engine->hook_added_ = true;
   Result<std::unique_ptr<wal::Wal>> wal =
-      co_await wal::Wal::open(shard, options.wal, report.value().position);
+      co_await wal::Wal::open(shard, io, options.wal, recovered.value().position);
   if (!wal) {
     engine->closing_ = true;
     shard.remove_before_sleep(engine->hook_);
@@ -160,7 +124,8 @@ ShardEngine::ShardEngine(Shard& shard, const EngineOptions& options, MessageBus&
       replicas_(std::move(replicas)),
       persist_(Seq{0}),
       outbox_(options.node, bus),
-      tick_timer_(shard.io()) {
+      tick_timer_(shard.io()),
+      retry_timer_(shard.io()) {
   for (const auto& replica : replicas_) by_group_.emplace(replica->group(), replica.get());
   resolved_.reserve(1024);
   resuming_.reserve(1024);
@@ -174,6 +139,9 @@ Task<Result<void>> ShardEngine::close() {
   RR_ASSERT_MSG(!closing_, "close() twice");
   closing_ = true;
   if (tick_timer_.armed()) tick_timer_.cancel();
+  if (retry_timer_.armed()) retry_timer_.cancel();
+  // A reopen under way finishes (or gives up) before the WAL it may replace is closed.
+  while (retrying_) co_await shard_.yield();
   for (const auto& replica : replicas_) replica->fail_all(FailReason::kShuttingDown, resolved_);
   resume_resolved();
   std::vector<std::coroutine_handle<>> space_waiters;
@@ -181,7 +149,7 @@ Task<Result<void>> ShardEngine::close() {
   for (std::coroutine_handle<> waiter : space_waiters) waiter.resume();
   notify_state_waiters(true);
   Result<void> closed;
-  if (wal_ != nullptr) closed = co_await wal_->close();
+  if (wal_ != nullptr && !wal_closed_) closed = co_await wal_->close();
   // The tick loop and durability waiters hold `this` until they see closing_.
   while (tasks_live_ > 0) co_await shard_.yield();
   shard_.remove_before_sleep(hook_);
@@ -206,7 +174,12 @@ Task<ProposeResult> ShardEngine::propose(GroupId group, ConstByteSpan command) {
     co_await SpaceAwaiter(*this);
   }
   if (closing_) co_return Failed{FailReason::kShuttingDown};
-  if (failure_) co_return Failed{FailReason::kWalFailed};
+  if (failure_) {
+    // A follower still names its leader (a server forwards there); a node that led fails fast.
+    const NodeId leader = replica->core().leader();
+    if (leader != raft::kNoNode && leader != options_.node) co_return NotLeader{leader};
+    co_return Failed{FailReason::kWalFailed};
+  }
   if (replica->core().role() != raft::Role::kLeader) {
     co_return NotLeader{replica->core().leader()};
   }
@@ -333,10 +306,12 @@ Task<void> ShardEngine::tick_loop() {
 
 Task<void> ShardEngine::await_durable(Seq seq) {
   tasks_live_++;
+  const uint64_t generation = wal_generation_;
   Result<Seq> durable = co_await wal_->wait_durable(seq);
   tasks_live_--;
-  // The next turn's before_sleep releases what became durable.
-  if (!durable && !closing_) fail(durable.error());
+  // The next turn's before_sleep releases what became durable. A failure of a WAL that was
+  // replaced since (reopen_wal) is old news.
+  if (!durable && !closing_ && generation == wal_generation_) fail(durable.error());
 }
 
 // ---- one turn -------------------------------------------------------------------------------
@@ -347,6 +322,7 @@ void ShardEngine::before_sleep() {
     for (const auto& replica : replicas_) replica->fail_all(FailReason::kWalFailed, resolved_);
     resume_resolved();
     notify_state_waiters(false);
+    outbox_.flush();  // step_down_all()'s TimeoutNow, when the failure came from a completion
     return;
   }
   for (int round = 0; round < kRoundsPerTurnMax && !closing_ && !failure_; ++round) {
@@ -488,6 +464,12 @@ void ShardEngine::fail(const Error& error) {
   RR_LOG_ERROR("engine of node {}: the WAL failed, no more writes on this shard: {}",
                options_.node.value(), error.message());
   failure_ = error;
+  stats_.wal_failures++;
+  step_down_all();
+  if (options_.wal_retry_interval > Duration::zero() && !closing_ && !retrying_) {
+    retrying_ = true;
+    shard_.spawn(retry_wal());
+  }
 }
 
 // ---- observation ----------------------------------------------------------------------------

@@ -21,8 +21,13 @@
 //
 // Bounds: proposals outstanding per shard <= proposals_pending_max (fail fast or wait, see
 // EngineOptions); the WAL batch (kFull -> the PersistQueue waits for the next batch); the
-// Outbox holds one turn. A WAL failure is final: every proposal fails with kWalFailed, the
-// groups stop ticking and go silent (as a crashed node would).
+// Outbox holds one turn.
+//
+// A WAL failure (disk full, I/O error; wal_recovery.cc): every proposal fails with
+// kWalFailed, leaders step down at once and hand over with TimeoutNow, the groups go silent
+// (as a crashed node would: nothing more is acknowledged), and every wal_retry_interval the
+// engine closes the failed WAL, recovers it from disk and rebuilds its groups as a restart
+// would, keeping the state machine (entries it applied are not applied again).
 #pragma once
 
 #include <coroutine>
@@ -47,6 +52,7 @@
 #include "reactor/shard.h"
 #include "reactor/task.h"
 #include "reactor/timer.h"
+#include "wal/snapshot_file.h"
 #include "wal/wal.h"
 
 namespace ringraft::replica {
@@ -67,6 +73,11 @@ struct EngineStats {
   // Raft entries whose WAL batch became durable (counted per Ready, not per entry): with
   // WalStats::fsyncs_completed, the entries each fsync carried.
   uint64_t entries_durable = 0;
+  // WAL failures and recovery (wal_recovery.cc).
+  uint64_t wal_failures = 0;
+  uint64_t wal_reopen_attempts = 0;
+  uint64_t wal_reopens = 0;       // successful: the groups were rebuilt and rejoined
+  uint64_t leader_handovers = 0;  // TimeoutNow sent by a leader whose WAL failed
 };
 
 class ShardEngine {
@@ -140,7 +151,9 @@ class ShardEngine {
   const EngineStats& stats() const { return stats_; }
   const Outbox& outbox() const { return outbox_; }
   const wal::Wal& wal() const { return *wal_; }
+  // The WAL failed and the engine has not reopened it yet (see wal_recovery.cc).
   bool failed() const { return failure_.has_value(); }
+  const std::optional<Error>& failure() const { return failure_; }
   void check_invariants() const;
 
  private:
@@ -160,6 +173,17 @@ class ShardEngine {
 
   ShardEngine(Shard& shard, const EngineOptions& options, MessageBus& bus,
               StateMachine& state_machine, std::vector<std::unique_ptr<Replica>> replicas);
+  // What recovery found in the WAL directory: each group's restart state and where the WAL
+  // continues (wal_recovery.cc; used by open() and by reopen_wal()).
+  struct RecoveredWal {
+    wal::WalPosition position;
+    std::map<GroupId, raft::InitialState> states;
+    std::map<GroupId, wal::SnapshotInfo> snapshots;  // the newest valid file of each group here
+  };
+  static Task<Result<RecoveredWal>> recover_wal(Io& io, const EngineOptions& options);
+  static Result<raft::Core> build_core(const EngineOptions& options, GroupId group,
+                                       std::map<GroupId, raft::InitialState>& states);
+  Io& wal_io() const { return options_.wal_io != nullptr ? *options_.wal_io : shard_.io(); }
   Replica* find(GroupId group);
   // Resumes once `ready` holds (checked after every turn) or the engine closes.
   Task<void> wait_until(std::function<bool()> ready);
@@ -187,6 +211,10 @@ class ShardEngine {
   void resume_resolved();
   void notify_state_waiters(bool all);
   void fail(const Error& error);
+  // wal_recovery.cc: what a WAL failure does at once, and the retries that end it.
+  void step_down_all();
+  Task<void> retry_wal();
+  Task<Result<void>> reopen_wal();
   Task<void> tick_loop();
   Task<void> await_durable(Seq seq);
 
@@ -196,10 +224,14 @@ class ShardEngine {
   std::vector<std::unique_ptr<Replica>> replicas_;
   std::unordered_map<GroupId, Replica*> by_group_;
   std::unique_ptr<wal::Wal> wal_;
+  uint64_t wal_generation_ = 0;  // bumped by each reopen: a stale await_durable ignores it
+  bool wal_closed_ = false;      // the failed WAL was closed by reopen_wal()
+  bool retrying_ = false;        // retry_wal() runs
   PersistQueue persist_;
   Outbox outbox_;
   WireDecoder decoder_;
   Timer tick_timer_;
+  Timer retry_timer_;  // retry_wal()'s
   Shard::HookId hook_ = 0;
   bool hook_added_ = false;
   bool closing_ = false;

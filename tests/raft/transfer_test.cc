@@ -1,5 +1,5 @@
 // Leadership transfer: refusals, the handover under CheckQuorum, and what the old leader stops
-// doing meanwhile (thesis §3.10).
+// doing meanwhile (thesis §3.10); and step_down, what a leader whose storage failed does.
 #include <gtest/gtest.h>
 
 #include "raft/core/core.h"
@@ -51,6 +51,26 @@ TEST(Transfer, LeaseEndsWhenTheHandoverStarts) {
   ASSERT_TRUE(std::holds_alternative<ReadQueued>(net.node(1).read_index(1)));
   net.process_readies();
   EXPECT_TRUE(net.storage(1).read_states.empty()) << "a lease read during a handover";
+}
+
+// Core::step_down: the caller's storage failed. The leader keeps its term and vote but no
+// longer leads, answers reads or takes proposals; a follower keeps following.
+TEST(StepDown, LeaderBecomesAFollowerOfNobodyWithoutLeaseOrReads) {
+  Network net(3, 1, [](Config& config) { config.lease_reads = true; });
+  net.campaign(1);
+  net.tick(1);
+  net.stabilize();
+  const Term term = net.node(1).term();
+  net.node(1).step_down();
+  EXPECT_EQ(net.node(1).role(), Role::kFollower);
+  EXPECT_EQ(net.node(1).leader(), kNoNode);
+  EXPECT_EQ(net.node(1).term(), term);
+  EXPECT_EQ(net.node(1).vote(), NodeId{1});
+  EXPECT_TRUE(std::holds_alternative<NotLeader>(net.node(1).propose(testing::batch_of(1, 8))));
+  EXPECT_TRUE(std::holds_alternative<NotLeader>(net.node(1).read_index(7)));
+  net.node(2).step_down();
+  EXPECT_EQ(net.node(2).role(), Role::kFollower);
+  EXPECT_EQ(net.node(2).leader(), NodeId{1});
 }
 
 TEST(Transfer, LearnerIgnoresTimeoutNow) {

@@ -13,12 +13,14 @@
 
 #include "reactor/latch.h"
 #include "tests/reactor/test_reactor.h"
+#include "tests/support/small_tmpfs.h"
 #include "tests/wal/wal_test_util.h"
 
 namespace ringraft::wal {
 namespace {
 
 using ringraft::testing::run_on_reactor;
+using ringraft::testing::SmallTmpfs;
 using testing::FaultyIo;
 using testing::payload_bytes;
 using testing::recover_and_open;
@@ -27,45 +29,6 @@ using testing::recovery_options;
 using testing::SeenRecord;
 using testing::small_options;
 using testing::TempDir;
-
-// A tmpfs of `size_bytes` mounted on a fresh directory for one test, unmounted afterwards.
-// Needs root (CAP_SYS_ADMIN); `skip_reason` says why it could not be mounted.
-class SmallTmpfs {
- public:
-  explicit SmallTmpfs(uint64_t size_bytes) {
-    if (::geteuid() != 0) {
-      skip_reason_ = "mounting a size-limited tmpfs needs root";
-      return;
-    }
-    const std::string options = "size=" + std::to_string(size_bytes);
-    if (::mount("tmpfs", dir_.path().c_str(), "tmpfs", 0, options.c_str()) != 0) {
-      skip_reason_ = std::string("mount of a tmpfs failed: ") + std::strerror(errno);
-      return;
-    }
-    mounted_ = true;
-  }
-  ~SmallTmpfs() {
-    if (mounted_) {
-      EXPECT_EQ(::umount2(dir_.path().c_str(), MNT_DETACH), 0) << std::strerror(errno);
-    }
-  }
-  SmallTmpfs(const SmallTmpfs&) = delete;
-  SmallTmpfs& operator=(const SmallTmpfs&) = delete;
-
-  // Grows (or shrinks) the filesystem in place.
-  bool resize(uint64_t size_bytes) {
-    const std::string options = "size=" + std::to_string(size_bytes);
-    return ::mount("tmpfs", dir_.path().c_str(), "tmpfs", MS_REMOUNT, options.c_str()) == 0;
-  }
-  bool mounted() const { return mounted_; }
-  const std::string& skip_reason() const { return skip_reason_; }
-  const TempDir& dir() const { return dir_; }
-
- private:
-  TempDir dir_;
-  bool mounted_ = false;
-  std::string skip_reason_;
-};
 
 Result<Seq> append_entry(Wal& wal, uint64_t index, size_t size_bytes,
                          std::vector<SeenRecord>* appended) {

@@ -69,10 +69,22 @@ class FaultyIo final : public Io {
     errno_value_ = errno_value;
     open_flags_ = open_flags;
   }
+  // Every matching operation from now on fails (a disk that stays full) until clear().
+  void fail_all(OpCode code, int errno_value) {
+    armed_code_ = code;
+    countdown_ = 0;
+    errno_value_ = errno_value;
+    open_flags_ = 0;
+    sticky_ = true;
+  }
+  void clear() {
+    sticky_ = false;
+    countdown_ = 0;
+  }
   uint32_t injected() const { return injected_; }
 
   bool submit(Operation& op) override {
-    if (countdown_ > 0 && matches(op) && --countdown_ == 0) {
+    if (matches(op) && (sticky_ || (countdown_ > 0 && --countdown_ == 0))) {
       saved_[&op] = Saved{op.on_complete, op.context, -errno_value_};
       op.on_complete = &FaultyIo::on_complete;
       op.context = this;
@@ -118,6 +130,7 @@ class FaultyIo final : public Io {
   uint32_t countdown_ = 0;
   int errno_value_ = 0;
   int open_flags_ = 0;
+  bool sticky_ = false;
   uint32_t injected_ = 0;
   std::map<Operation*, Saved> saved_;
 };

@@ -182,6 +182,9 @@ bool ReplicatedKv::answer_admin(std::span<const std::string_view> arguments,
   line("engine_proposals_refused_full", engine.proposals_refused_full);
   line("engine_inbound_messages", engine.inbound_messages);
   line("engine_inbound_refused", engine.inbound_refused);
+  line("engine_wal_failed", engine_.failed() ? 1 : 0);  // disk full or I/O error: retrying
+  line("engine_wal_failures", engine.wal_failures);
+  line("engine_wal_reopens", engine.wal_reopens);
   line("kv_bad_entries", machine_.bad_entries());
   if (forwarder_ != nullptr) {
     const ForwarderStats& forwarded = forwarder_->stats();

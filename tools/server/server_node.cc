@@ -49,6 +49,7 @@ replica::EngineOptions engine_options(const ServerOptions& options) {
   engine.groups = {kServerGroup};
   engine.wal.directory = (std::filesystem::path(options.data_dir) / "wal").string();
   if (!options.fsync) engine.wal.sync_mode = wal::SyncMode::kNone;
+  engine.wal.segment_bytes = options.wal_segment_mib << 20;
   // Overlapping write+fdatasync pairs: a batch formed while the previous flush is in flight
   // leaves at once instead of waiting a whole flush (recovery knows the bound: wal/recovery.h).
   engine.wal.fsyncs_in_flight_max = kFsyncsInFlight;

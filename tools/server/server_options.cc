@@ -91,6 +91,8 @@ Result<void> ServerOptions::validate() const {
     }
   }
   if (data_dir.empty()) return bad("--data-dir is required");
+  if (wal_segment_mib < 1 || wal_segment_mib > 1024)
+    return bad("--wal-segment-mib must be 1..1024");
   if (cluster_id.empty()) return bad("--cluster-id must not be empty");
   if (port == 0) return bad("--port must be 1..65535");
   if (!ipv4_address(bind, port).ok())
@@ -169,6 +171,10 @@ Result<void> apply_key(const std::string& key, const toml::node& value, ServerOp
       return bad(key + ": expected an integer 0..65535 (0: no admin port)");
     }
     options.admin_port = static_cast<uint16_t>(i->get());
+  } else if (key == "wal-segment-mib") {
+    Result<uint64_t> mib = number(1024);
+    if (!mib.ok()) return mib.error();
+    options.wal_segment_mib = mib.value();
   } else if (key == "peers" || key == "clients") {
     auto members = members_from_toml(value, key);
     if (!members.ok()) return members.error();

@@ -18,6 +18,7 @@
 //   --admin-port P     HTTP /metrics and /status on --bind; default --port + 1000 when that is
 //                      free (a warning otherwise); 0: no admin port. Given explicitly, a port in
 //                      use stops the start like the others.
+//   --wal-segment-mib N  WAL segment size (64; each is preallocated: small disks, tests)
 #pragma once
 
 #include <cstdint>
@@ -56,6 +57,7 @@ struct ServerOptions {
   ReadMode reads = ReadMode::kLinearizable;
   std::optional<uint16_t> admin_port;  // nullopt: the default (port + 1000); 0: none
   bool join = false;                   // start as a learner (admin_commands.h)
+  uint64_t wal_segment_mib = 64;
 
   // The admin port to serve (0: none) and whether it was given (a default one may be skipped).
   uint16_t admin_port_to_use() const;
