@@ -101,7 +101,7 @@ std::string human_bytes(double bytes) {
 }
 
 std::string column_value(const Sample& sample, const Column& column) {
-  const std::string value = raw_value(sample, column);
+  std::string value = raw_value(sample, column);
   if (value.empty()) return "-";
   if (column.format == Format::kBytes) return human_bytes(std::strtod(value.c_str(), nullptr));
   return value;

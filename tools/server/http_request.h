@@ -16,7 +16,7 @@
 namespace ringraft::server {
 
 struct HttpLimits {
-  size_t head_bytes_max = 8 * 1024;
+  size_t head_bytes_max = size_t{8} * 1024;
   uint32_t headers_max = 64;
 };
 

@@ -38,7 +38,10 @@ std::array<Field, kFieldCount> fields_of(const NodeMetrics& m) {
        d(m.elections_started)},
       {"elections_won", "Elections this node won", true, d(m.elections_won)},
       {"rpc_inbound_refused", "Raft messages and frames refused", true, d(m.rpc_inbound_refused)},
-      {"rpc_sends_dropped", "Raft sends refused or dropped", true, d(m.rpc_sends_dropped)},
+      {"rpc_sends_dropped",
+       "Raft messages dropped: sends refused (full, unreachable), queued frames dropped, "
+       "arrivals before the engine attached",
+       true, d(m.rpc_sends_dropped)},
       {"rpc_connection_errors", "Raft peer connections closed (other than replaced)", true,
        d(m.rpc_connection_errors)},
       {"fsyncs", "WAL fsyncs completed", true, d(m.fsyncs)},

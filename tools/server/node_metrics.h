@@ -38,7 +38,7 @@ struct NodeMetrics {
   uint64_t elections_started = 0;
   uint64_t elections_won = 0;
   uint64_t rpc_inbound_refused = 0;  // messages and frames refused (decode, invalid, unknown group)
-  uint64_t rpc_sends_dropped = 0;    // sends refused (full, unreachable) and frames dropped
+  uint64_t rpc_sends_dropped = 0;    // sends refused, frames dropped, early arrivals
   uint64_t rpc_connection_errors = 0;  // peer connections closed, other than replaced
   uint64_t fsyncs = 0;
   uint64_t entries_durable = 0;
