@@ -223,5 +223,45 @@ TEST(AdminProcess, AddAFourthNodeThenRemoveIt) {
   EXPECT_EQ(cluster.command(*leader, {"SET", "after", "remove"}), "+OK\r\n");
 }
 
+TEST(AdminProcess, SnapshotOnAFollowerSurvivesItsRestart) {
+  TempDir dir;
+  ProcessCluster cluster(kBinary, 3, dir.path());
+  ASSERT_TRUE(cluster.start_all());
+  const std::optional<uint32_t> leader = cluster.wait_leader();
+  ASSERT_TRUE(leader.has_value()) << cluster.log(1);
+  RespClient client;
+  ASSERT_TRUE(client.connect(cluster.resp_port(*leader)));
+  std::vector<std::vector<std::string>> writes;
+  for (int i = 0; i < 50; ++i)
+    writes.push_back({"SET", "k" + std::to_string(i), "v" + std::to_string(i)});
+  ASSERT_TRUE(client.pipeline(writes).has_value());
+  const uint32_t follower = *leader % 3 + 1;
+  // The follower applied the writes once a linearizable read on it sees the last one.
+  EXPECT_EQ(bulk_value(cluster.command(follower, {"GET", "k49"}).value_or("")),
+            std::optional<std::string>("v49"));
+  const std::string taken = cluster.command(follower, {"RINGRAFT.SNAPSHOT"}).value_or("");
+  ASSERT_EQ(taken.rfind(":", 0), 0u) << taken << cluster.log(follower);
+  EXPECT_GE(std::stoll(taken.substr(1)), 50) << taken;
+  EXPECT_GT(scrape(cluster, follower)
+                .at("ringraft_snapshot_size_bytes{node=\"" + std::to_string(follower) + "\"}"),
+            0);
+  EXPECT_EQ(
+      cluster.command(follower, {"RINGRAFT.SNAPSHOT", "x"}).value_or("").rfind("-ERR usage", 0),
+      0u);
+  // Restarted, it starts from the snapshot file and still serves every value.
+  EXPECT_EQ(cluster.terminate(follower), 0);
+  ASSERT_TRUE(cluster.start(follower));
+  std::optional<std::string> value;
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (value != std::optional<std::string>("v7") && std::chrono::steady_clock::now() < deadline) {
+    value = bulk_value(cluster.command(follower, {"GET", "k7"}).value_or(""));
+  }
+  EXPECT_EQ(value, std::optional<std::string>("v7")) << cluster.log(follower);
+  EXPECT_GT(scrape(cluster, follower)
+                .at("ringraft_snapshot_size_bytes{node=\"" + std::to_string(follower) + "\"}"),
+            0)
+      << "the restarted node does not know its snapshot";
+}
+
 }  // namespace
 }  // namespace ringraft::testing

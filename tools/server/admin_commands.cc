@@ -88,7 +88,8 @@ AdminCommands::AdminCommands(replica::ShardEngine& engine, GroupId group, Replic
 bool AdminCommands::handles(std::string_view name) const {
   return kv::equals_ignoring_case(name, "ringraft.transfer") ||
          kv::equals_ignoring_case(name, "ringraft.addnode") ||
-         kv::equals_ignoring_case(name, "ringraft.removenode");
+         kv::equals_ignoring_case(name, "ringraft.removenode") ||
+         kv::equals_ignoring_case(name, "ringraft.snapshot");
 }
 
 Task<void> AdminCommands::run(std::span<const std::string_view> arguments, kv::RespWriter& reply) {
@@ -97,9 +98,25 @@ Task<void> AdminCommands::run(std::span<const std::string_view> arguments, kv::R
     co_await transfer(arguments, reply);
   } else if (kv::equals_ignoring_case(arguments[0], "ringraft.addnode")) {
     co_await add_node(arguments, reply);
+  } else if (kv::equals_ignoring_case(arguments[0], "ringraft.snapshot")) {
+    co_await snapshot(arguments, reply);
   } else {
     co_await remove_node(arguments, reply);
   }
+}
+
+Task<void> AdminCommands::snapshot(std::span<const std::string_view> arguments,
+                                   kv::RespWriter& reply) {
+  if (arguments.size() != 1) {
+    error_reply(reply, "ERR usage: RINGRAFT.SNAPSHOT");
+    co_return;
+  }
+  const Result<LogIndex> taken = co_await engine_.snapshot_now(group_);
+  if (!taken.ok()) {
+    error_reply(reply, admin_error("snapshot", taken.error()));
+    co_return;
+  }
+  kv::ReplyBuilder(reply).integer(static_cast<int64_t>(taken.value().value()));
 }
 
 bool AdminCommands::leads() const {

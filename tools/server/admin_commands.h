@@ -4,9 +4,12 @@
 //   RINGRAFT.TRANSFER <node>                        hand leadership to voter <node>
 //   RINGRAFT.ADDNODE <id> <raft-addr> <client-addr>  add a node (learner, then voter)
 //   RINGRAFT.REMOVENODE <id>                        remove a member (voter or learner)
+//   RINGRAFT.SNAPSHOT                               snapshot this node's state now
 //
-// Each runs on the leader and answers +OK once done, or -ERR with the reason; a follower
-// answers the redirect writes get ("-ERR not leader, leader is node N at host:port").
+// The first three run on the leader and answer +OK once done, or -ERR with the reason; a
+// follower answers the redirect writes get ("-ERR not leader, leader is node N at host:port").
+// RINGRAFT.SNAPSHOT runs on the node it is sent to (each node compacts its own log) and
+// answers the snapshot's index as an integer once the file is durable.
 //
 // Adding a node: every member must learn its addresses, on every restart too, so they travel
 // through the log: the leader first commits SET ringraft:member:<id> "raft=H:P client=H:P" (a
@@ -62,6 +65,7 @@ class AdminCommands final : public AdminHandler {
   Task<void> transfer(std::span<const std::string_view> arguments, kv::RespWriter& reply);
   Task<void> add_node(std::span<const std::string_view> arguments, kv::RespWriter& reply);
   Task<void> remove_node(std::span<const std::string_view> arguments, kv::RespWriter& reply);
+  Task<void> snapshot(std::span<const std::string_view> arguments, kv::RespWriter& reply);
   // Commits the member entry of `node`; an error text, or empty.
   Task<std::string> commit_member_entry(NodeId node, const Endpoint& raft, const Endpoint& client);
   bool leads() const;

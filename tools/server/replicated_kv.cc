@@ -40,7 +40,16 @@ Result<void> KvGroupMachine::snapshot(GroupId /*group*/, replica::SnapshotWriter
 
 Result<void> KvGroupMachine::restore(GroupId /*group*/, replica::SnapshotReader& reader) {
   FromEngineSource source(reader);
-  return state_machine_.restore(source);
+  Result<void> restored = state_machine_.restore(source);
+  if (!restored.ok() || !member_listener_) return restored;
+  // Members added at run time are known by their keys: a snapshot that covers the entries
+  // that set them must announce them as those entries did when applied.
+  state_machine_.store().for_each([this](const std::string& key, const std::string& value) {
+    if (key.compare(0, kMemberKeyPrefix.size(), kMemberKeyPrefix) == 0) {
+      member_listener_(std::string_view(key).substr(kMemberKeyPrefix.size()), value);
+    }
+  });
+  return restored;
 }
 
 void KvGroupMachine::apply(GroupId /*group*/, std::span<const replica::CommittedEntry> entries,
