@@ -165,6 +165,41 @@ TEST(Snapshot, SnapshotsAreTakenAutomaticallyEverySnapshotEntries) {
       cluster.reactor_config());
 }
 
+TEST(Snapshot, SnapshotsAreTakenAutomaticallyAfterSnapshotLogBytes) {
+  Cluster cluster(3, 1);
+  cluster.tune = [](EngineOptions& options) {
+    options.snapshot_entries = 0;
+    options.snapshot_log_bytes = 4096;
+  };
+  run_on_reactor(
+      [&](Shard& here) -> Task<void> {
+        co_await cluster.start_all(here);
+        std::vector<std::string> acknowledged;
+        LogIndex last{0};
+        const std::string padding(300, 'p');
+        for (int i = 0; i < 30; ++i) {  // 30 x ~300 B: two snapshots' worth
+          const ProposeResult result =
+              co_await cluster.propose_to_leader(here, kGroup, command(i) + padding);
+          const auto* committed = std::get_if<Committed>(&result);
+          EXPECT_NE(committed, nullptr) << "proposal " << i;
+          if (committed == nullptr) break;
+          last = std::max(last, committed->index);
+          acknowledged.push_back(command(i) + padding);
+        }
+        co_await poll(cluster, here, NodeId(1),
+                      [](ShardEngine& engine) { return engine.stats().snapshots_taken >= 2; });
+        co_await cluster.on_node(here, NodeId(1), [&](ShardEngine* engine) {
+          // 4096 B is ~14 entries of ~300 B: the first snapshot came long before 30 entries.
+          EXPECT_GT(compaction_point(*engine), LogIndex{0});
+          EXPECT_LT(compaction_point(*engine), last);
+        });
+        co_await cluster.wait_applied(here, NodeId(1), kGroup, last);
+        EXPECT_EQ(co_await applied(cluster, here, NodeId(1)), acknowledged);
+        co_await cluster.stop_all(here);
+      },
+      cluster.reactor_config());
+}
+
 // A follower is down while the leader compacts past its log; back up, it gets the snapshot
 // in chunks, restores from it, and applies what follows. `drop_every`: chunks lost on the way.
 void follower_catches_up_from_a_snapshot(uint32_t drop_every) {
