@@ -88,9 +88,14 @@ Task<Result<std::unique_ptr<ShardEngine>>> ShardEngine::open(Shard& shard,
   recovery.segment_bytes = options.wal.segment_bytes;
   recovery.fsyncs_in_flight_max = options.wal.fsyncs_in_flight_max;
   InitialStateBuilder builder;
-  const wal::RecordVisitor visitor = [&builder](Seq seq, const wal::Record& record) {
-    builder.visit(seq, record);
-  };
+  // The WAL's read index too: its compaction must know every group's pins from before the
+  // restart, or a snapshot mark would release segments another group still needs.
+  wal::WalIndex index;
+  const wal::LocatedRecordVisitor visitor =
+      [&builder, &index](Seq seq, const wal::Record& record, const wal::RecordLocation& location) {
+        builder.visit(seq, record);
+        index.on_recovered(seq, record, location);
+      };
   Result<wal::RecoveryReport> report = co_await wal::recover(shard.io(), recovery, visitor);
   if (!report) co_return report.error();
   // The newest valid snapshot of each group: the state machine starts from it and the log
@@ -137,7 +142,7 @@ Task<Result<std::unique_ptr<ShardEngine>>> ShardEngine::open(Shard& shard,
   engine->hook_ = shard.add_before_sleep([self] { self->before_sleep(); });
   engine->hook_added_ = true;
   Result<std::unique_ptr<wal::Wal>> wal =
-      co_await wal::Wal::open(shard, options.wal, report.value().position);
+      co_await wal::Wal::open(shard, options.wal, report.value().position, std::move(index));
   if (!wal) {
     engine->closing_ = true;
     shard.remove_before_sleep(engine->hook_);
