@@ -32,6 +32,7 @@ struct ServerFlags {
   std::string fsync = "on";
   bool redirect = false;
   std::string reads = "linearizable";
+  uint64_t snapshot_entries = 100000;
 };
 
 // Flags given on the command line -> names ("data-dir"), for load_config_file.
@@ -75,6 +76,11 @@ Result<server::ServerOptions> build_options(const CLI::App& command, const Serve
     Result<server::ReadMode> reads = server::parse_read_mode(flags.reads);
     if (!reads.ok()) return reads.error();
     options.reads = reads.value();
+  }
+  if (given.count("snapshot-entries") != 0) {
+    if (flags.snapshot_entries == 0)
+      return Error(ErrorCode::kInvalidInput, "--snapshot-entries must be >= 1");
+    options.snapshot_entries = flags.snapshot_entries;
   }
   if (Result<void> valid = options.validate(); !valid.ok()) return valid.error();
   return options;
@@ -200,6 +206,8 @@ void add_server_command(CLI::App& app, int* exit_code) {
                     "Followers answer writes with the leader's address instead of forwarding");
   command->add_option("--reads", flags->reads,
                       "linearizable (ReadIndex, default) or local (may be stale)");
+  command->add_option("--snapshot-entries", flags->snapshot_entries,
+                      "Take a snapshot after this many applied entries (default 100000)");
   command->callback([command, flags, exit_code] {
     Result<server::ServerOptions> options = build_options(*command, *flags);
     if (!options.ok()) {

@@ -440,5 +440,26 @@ TEST(Snapshot, SnapshotNowNamesItsErrors) {
       cluster.reactor_config());
 }
 
+// A follower down since the first election: the leader compacts automatically many times
+// while it is away; it comes back with an empty log and catches up from the latest snapshot.
+TEST(Snapshot, FollowerDownSinceTheStartCatchesUpThroughAutomaticSnapshots) {
+  Cluster cluster(3, 1);
+  cluster.tune = [](EngineOptions& options) { options.snapshot_entries = 20; };
+  run_on_reactor(
+      [&](Shard& here) -> Task<void> {
+        co_await cluster.start_all(here);
+        const NodeId leader = co_await cluster.wait_leader(here, NodeId(1), kGroup);
+        const NodeId behind = a_follower(leader);
+        co_await cluster.stop(here, static_cast<uint32_t>(behind.value() - 1));
+        std::vector<std::string> acknowledged;
+        LogIndex last{0};
+        co_await replicate(cluster, here, 0, 80, acknowledged, last, behind);
+        EXPECT_TRUE((co_await cluster.start(here, static_cast<uint32_t>(behind.value() - 1))).ok());
+        co_await cluster.wait_applied(here, behind, kGroup, last);
+        EXPECT_EQ(co_await applied(cluster, here, behind), acknowledged);
+        co_await cluster.stop_all(here);
+      },
+      cluster.reactor_config());
+}
 }  // namespace
 }  // namespace ringraft::replica::testing

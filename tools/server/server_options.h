@@ -13,6 +13,8 @@
 //   --redirect         a follower answers writes with "-ERR not leader, ..." instead of
 //                      forwarding them to the leader
 //   --reads MODE       linearizable (ReadIndex, default) or local (stale reads allowed)
+//   --snapshot-entries N  a snapshot after N applied entries (default 100000; the engine's
+//                      EngineOptions::snapshot_entries)
 #pragma once
 
 #include <cstdint>
@@ -48,6 +50,7 @@ struct ServerOptions {
   bool fsync = true;
   bool redirect = false;
   ReadMode reads = ReadMode::kLinearizable;
+  uint64_t snapshot_entries = 100000;
 
   // An error naming the first bad setting (id not among the peers, a missing data dir, ...).
   Result<void> validate() const;
