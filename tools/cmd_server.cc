@@ -35,6 +35,7 @@ struct ServerFlags {
   uint16_t admin_port = 0;
   bool join = false;
   uint64_t wal_segment_mib = 64;
+  uint64_t snapshot_entries = 100000;
 };
 
 // Flags given on the command line -> names ("data-dir"), for load_config_file.
@@ -82,6 +83,11 @@ Result<server::ServerOptions> build_options(const CLI::App& command, const Serve
     options.reads = reads.value();
   }
   if (given.count("wal-segment-mib") != 0) options.wal_segment_mib = flags.wal_segment_mib;
+  if (given.count("snapshot-entries") != 0) {
+    if (flags.snapshot_entries == 0)
+      return Error(ErrorCode::kInvalidInput, "--snapshot-entries must be >= 1");
+    options.snapshot_entries = flags.snapshot_entries;
+  }
   if (Result<void> valid = options.validate(); !valid.ok()) return valid.error();
   return options;
 }
@@ -239,6 +245,8 @@ void add_server_command(CLI::App& app, int* exit_code) {
                       "linearizable (ReadIndex, default) or local (may be stale)");
   command->add_option("--wal-segment-mib", flags->wal_segment_mib,
                       "WAL segment size in MiB, preallocated (default 64; small disks, tests)");
+  command->add_option("--snapshot-entries", flags->snapshot_entries,
+                      "Take a snapshot after this many applied entries (default 100000)");
   command->callback([command, flags, exit_code] {
     Result<server::ServerOptions> options = build_options(*command, *flags);
     if (!options.ok()) {

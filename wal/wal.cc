@@ -75,6 +75,12 @@ Task<Result<std::unique_ptr<Wal>>> Wal::open(Shard& shard, Io& io, const WalOpti
   co_return co_await open_indexed(shard, io, options, position, WalIndex());
 }
 
+Task<Result<std::unique_ptr<Wal>>> Wal::open(Shard& shard, Io& io, const WalOptions& options,
+                                             const WalPosition& position, WalIndex index) {
+  if (index.recovery_error()) co_return *index.recovery_error();
+  co_return co_await open_indexed(shard, io, options, position, std::move(index));
+}
+
 Task<Result<std::unique_ptr<Wal>>> Wal::recover_and_open(Shard& shard, Io& io,
                                                          const WalOptions& options,
                                                          RecoveryReport* report) {

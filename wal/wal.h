@@ -160,6 +160,10 @@ class Wal {
                                                  const WalPosition& position);
   static Task<Result<std::unique_ptr<Wal>>> open(Shard& shard, Io& io, const WalOptions& options,
                                                  const WalPosition& position);
+  // The same with the read index rebuilt by the caller's own recover() (WalIndex::on_recovered
+  // in its located visitor): compaction then knows every group's pins from before the restart.
+  static Task<Result<std::unique_ptr<Wal>>> open(Shard& shard, Io& io, const WalOptions& options,
+                                                 const WalPosition& position, WalIndex index);
   // Recovers options.directory (recovery.h), rebuilds the read index from what it finds, and
   // opens the WAL there. `report`, when given, receives recovery's report.
   static Task<Result<std::unique_ptr<Wal>>> recover_and_open(Shard& shard, Io& io,

@@ -32,6 +32,8 @@ struct SnapshotState {
   bool unsupported = false;  // the state machine refused (kUnsupported): no automatic trigger
   std::unique_ptr<wal::SnapshotWriter> incoming;  // a follower's transfer being received
   uint64_t bytes_applied = 0;                     // payload bytes applied since the latest snapshot
+  // After an automatic snapshot failed (an I/O error): the next try waits for this index.
+  LogIndex auto_retry_index{};
 };
 
 class Replica {

@@ -179,6 +179,9 @@ class ShardEngine {
     wal::WalPosition position;
     std::map<GroupId, raft::InitialState> states;
     std::map<GroupId, wal::SnapshotInfo> snapshots;  // the newest valid file of each group here
+    // The WAL's read index as recovery found it: compaction must know every group's pins from
+    // before the restart, or a snapshot mark would release segments another group still needs.
+    wal::WalIndex index;
   };
   static Task<Result<RecoveredWal>> recover_wal(Io& io, const EngineOptions& options);
   static Result<raft::Core> build_core(const EngineOptions& options, GroupId group,

@@ -114,6 +114,7 @@ Task<Result<LogIndex>> ShardEngine::take_snapshot(Replica& replica, LogIndex ind
 void ShardEngine::maybe_snapshot(Replica& replica) {
   const SnapshotState& state = replica.snapshots();
   if (state.taking || state.installing || state.unsupported || closing_ || failure_) return;
+  if (replica.applied_index() < state.auto_retry_index) return;
   const uint64_t entries =
       replica.applied_index().value() - replica.core().snapshot().index.value();
   const bool by_entries = options_.snapshot_entries != 0 && entries >= options_.snapshot_entries;
@@ -132,6 +133,11 @@ Task<void> ShardEngine::auto_snapshot(GroupId group) {
              taken.error().code() != ErrorCode::kFull) {
     RR_LOG_WARN("node {}: {}: automatic snapshot failed: {}", options_.node.value(),
                 group_name(group), taken.error().message());
+    // Not again on every apply: after as many entries again (or 1024 when counting bytes).
+    if (Replica* replica = find(group)) {
+      const uint64_t wait = options_.snapshot_entries != 0 ? options_.snapshot_entries : 1024;
+      replica->snapshots().auto_retry_index = LogIndex{replica->applied_index().value() + wait};
+    }
   }
   tasks_live_--;
 }

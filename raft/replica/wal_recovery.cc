@@ -50,8 +50,12 @@ Task<Result<ShardEngine::RecoveredWal>> ShardEngine::recover_wal(Io& io,
   recovery.segment_bytes = options.wal.segment_bytes;
   recovery.fsyncs_in_flight_max = options.wal.fsyncs_in_flight_max;
   InitialStateBuilder builder;
-  const wal::RecordVisitor visitor = [&builder](Seq seq, const wal::Record& record) {
+  RecoveredWal recovered;
+  const wal::LocatedRecordVisitor visitor = [&builder, &recovered](
+                                                Seq seq, const wal::Record& record,
+                                                const wal::RecordLocation& location) {
     builder.visit(seq, record);
+    recovered.index.on_recovered(seq, record, location);
   };
   Result<wal::RecoveryReport> report = co_await wal::recover(io, recovery, visitor);
   if (!report) co_return report.error();
@@ -66,7 +70,6 @@ Task<Result<ShardEngine::RecoveredWal>> ShardEngine::recover_wal(Io& io,
   });
   Result<std::map<GroupId, raft::InitialState>> states = builder.take(files.value());
   if (!states) co_return states.error();
-  RecoveredWal recovered;
   recovered.position = report.value().position;
   recovered.states = std::move(states).value();
   recovered.snapshots = std::move(files).value();
@@ -182,7 +185,8 @@ Task<Result<void>> ShardEngine::reopen_wal() {
     cores.push_back(std::move(core).value());
   }
   Result<std::unique_ptr<wal::Wal>> opened =
-      co_await wal::Wal::open(shard_, wal_io(), options_.wal, recovered.value().position);
+      co_await wal::Wal::open(shard_, wal_io(), options_.wal, recovered.value().position,
+                              std::move(recovered.value().index));
   if (!opened) co_return opened.error();
   // Proves the disk takes writes again before the groups rejoin (a WAL reopened in the
   // preallocated rest of its segment would otherwise only fail at the next roll): one record

@@ -521,6 +521,13 @@ TEST(EngineOptions, DefaultsWorkAndInvalidSettingsAreNamed) {
   bad = good;
   bad.wal.directory.clear();
   expect_bad(bad, "wal.directory");
+  bad = good;
+  bad.snapshot_log_bytes = 100;
+  expect_bad(bad, "snapshot_log_bytes");
+  EngineOptions off = good;  // 0 turns a snapshot trigger off
+  off.snapshot_entries = 0;
+  off.snapshot_log_bytes = 0;
+  EXPECT_TRUE(off.validate().ok());
 }
 
 }  // namespace

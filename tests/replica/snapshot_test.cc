@@ -165,6 +165,41 @@ TEST(Snapshot, SnapshotsAreTakenAutomaticallyEverySnapshotEntries) {
       cluster.reactor_config());
 }
 
+TEST(Snapshot, SnapshotsAreTakenAutomaticallyAfterSnapshotLogBytes) {
+  Cluster cluster(3, 1);
+  cluster.tune = [](EngineOptions& options) {
+    options.snapshot_entries = 0;
+    options.snapshot_log_bytes = 4096;
+  };
+  run_on_reactor(
+      [&](Shard& here) -> Task<void> {
+        co_await cluster.start_all(here);
+        std::vector<std::string> acknowledged;
+        LogIndex last{0};
+        const std::string padding(300, 'p');
+        for (int i = 0; i < 30; ++i) {  // 30 x ~300 B: two snapshots' worth
+          const ProposeResult result =
+              co_await cluster.propose_to_leader(here, kGroup, command(i) + padding);
+          const auto* committed = std::get_if<Committed>(&result);
+          EXPECT_NE(committed, nullptr) << "proposal " << i;
+          if (committed == nullptr) break;
+          last = std::max(last, committed->index);
+          acknowledged.push_back(command(i) + padding);
+        }
+        co_await poll(cluster, here, NodeId(1),
+                      [](ShardEngine& engine) { return engine.stats().snapshots_taken >= 2; });
+        co_await cluster.on_node(here, NodeId(1), [&](ShardEngine* engine) {
+          // 4096 B is ~14 entries of ~300 B: the first snapshot came long before 30 entries.
+          EXPECT_GT(compaction_point(*engine), LogIndex{0});
+          EXPECT_LT(compaction_point(*engine), last);
+        });
+        co_await cluster.wait_applied(here, NodeId(1), kGroup, last);
+        EXPECT_EQ(co_await applied(cluster, here, NodeId(1)), acknowledged);
+        co_await cluster.stop_all(here);
+      },
+      cluster.reactor_config());
+}
+
 // A follower is down while the leader compacts past its log; back up, it gets the snapshot
 // in chunks, restores from it, and applies what follows. `drop_every`: chunks lost on the way.
 void follower_catches_up_from_a_snapshot(uint32_t drop_every) {
@@ -311,6 +346,70 @@ TEST(Snapshot, DamagedOnlySnapshotOfACompactedLogIsRefusedWithAClearError) {
       cluster.reactor_config());
 }
 
+// The WAL's compaction after a restart must know the pins every group had before it: here
+// group 2's log lives only in segments written before the restart, and group 1 fills
+// segments and takes a snapshot (a mark that would release them were group 2's pins unknown).
+TEST(Snapshot, CompactionAfterARestartKeepsTheLogsOfOtherGroups) {
+  Cluster cluster(3, 2);
+  cluster.tune = [](EngineOptions& options) {
+    options.wal.segment_bytes = uint64_t{64} << 10;
+    options.wal.batch_bytes_max = 16u << 10;
+  };
+  run_on_reactor(
+      [&](Shard& here) -> Task<void> {
+        co_await cluster.start_all(here);
+        const GroupId other(2);
+        std::vector<std::string> other_acknowledged;
+        LogIndex other_last{0};
+        for (int i = 0; i < 20; ++i) {
+          const ProposeResult result =
+              co_await cluster.propose_to_leader(here, other, "other" + std::to_string(i));
+          const auto* committed = std::get_if<Committed>(&result);
+          EXPECT_NE(committed, nullptr);
+          if (committed == nullptr) co_return co_await cluster.stop_all(here);
+          other_last = std::max(other_last, committed->index);
+          other_acknowledged.push_back("other" + std::to_string(i));
+        }
+        const NodeId node(1);
+        co_await cluster.wait_applied(here, node, other, other_last);
+        co_await cluster.stop(here, 0);
+        EXPECT_TRUE((co_await cluster.start(here, 0)).ok());
+
+        std::vector<std::string> acknowledged;
+        LogIndex last{0};
+        const std::string padding(2000, 'p');
+        for (int i = 0; i < 80; ++i) {  // ~160 KB: several 64 KiB segments
+          const ProposeResult result =
+              co_await cluster.propose_to_leader(here, kGroup, command(i) + padding);
+          const auto* committed = std::get_if<Committed>(&result);
+          EXPECT_NE(committed, nullptr);
+          if (committed == nullptr) co_return co_await cluster.stop_all(here);
+          last = std::max(last, committed->index);
+        }
+        co_await cluster.wait_applied(here, node, kGroup, last);
+        EXPECT_TRUE((co_await cluster.snapshot_now(here, node, kGroup)).ok());
+        // Group 2's records before the restart pin the oldest segments: known to the WAL,
+        // so group 1's snapshot mark cannot release them.
+        co_await cluster.on_node(here, node, [&](ShardEngine* engine) {
+          EXPECT_GT(engine->wal().group_pinned(other).segments, 0u);
+        });
+        // One more round trip: a release decided at the mark's durability is done by now.
+        co_await replicate(cluster, here, 80, 1, acknowledged, last);
+
+        co_await cluster.stop(here, 0);
+        cluster.network().isolate(node, true);
+        const Result<void> started = co_await cluster.start(here, 0);
+        EXPECT_TRUE(started.ok()) << started.error().message();
+        if (started.ok()) {
+          co_await cluster.wait_applied(here, node, other, other_last);
+          EXPECT_EQ(co_await cluster.applied(here, node, other), other_acknowledged);
+        }
+        cluster.network().isolate(node, false);
+        co_await cluster.stop_all(here);
+      },
+      cluster.reactor_config());
+}
+
 TEST(Snapshot, SnapshotNowNamesItsErrors) {
   Cluster cluster(3, 1);
   run_on_reactor(
@@ -341,5 +440,26 @@ TEST(Snapshot, SnapshotNowNamesItsErrors) {
       cluster.reactor_config());
 }
 
+// A follower down since the first election: the leader compacts automatically many times
+// while it is away; it comes back with an empty log and catches up from the latest snapshot.
+TEST(Snapshot, FollowerDownSinceTheStartCatchesUpThroughAutomaticSnapshots) {
+  Cluster cluster(3, 1);
+  cluster.tune = [](EngineOptions& options) { options.snapshot_entries = 20; };
+  run_on_reactor(
+      [&](Shard& here) -> Task<void> {
+        co_await cluster.start_all(here);
+        const NodeId leader = co_await cluster.wait_leader(here, NodeId(1), kGroup);
+        const NodeId behind = a_follower(leader);
+        co_await cluster.stop(here, static_cast<uint32_t>(behind.value() - 1));
+        std::vector<std::string> acknowledged;
+        LogIndex last{0};
+        co_await replicate(cluster, here, 0, 80, acknowledged, last, behind);
+        EXPECT_TRUE((co_await cluster.start(here, static_cast<uint32_t>(behind.value() - 1))).ok());
+        co_await cluster.wait_applied(here, behind, kGroup, last);
+        EXPECT_EQ(co_await applied(cluster, here, behind), acknowledged);
+        co_await cluster.stop_all(here);
+      },
+      cluster.reactor_config());
+}
 }  // namespace
 }  // namespace ringraft::replica::testing

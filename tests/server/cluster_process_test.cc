@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
@@ -47,6 +48,47 @@ TEST(ServerProcess, ThreeNodesElectAndReplicate) {
   EXPECT_EQ(cluster.info_field(follower, "raft_leader_addr"),
             "127.0.0.1:" + std::to_string(cluster.resp_port(*leader)));
   for (uint32_t node = 1; node <= 3; ++node) EXPECT_EQ(cluster.terminate(node), 0) << node;
+}
+
+bool has_snapshot_file(const std::string& data_dir) {
+  const std::filesystem::path wal = std::filesystem::path(data_dir) / "wal";
+  if (!std::filesystem::exists(wal)) return false;
+  for (const auto& entry : std::filesystem::directory_iterator(wal)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with("snapshot-") && name.ends_with(".snap")) return true;
+  }
+  return false;
+}
+
+// DISABLED: fails today over TCP. The restarted node's engine takes one Ready (the snapshot's)
+// and no more (RINGRAFT.STATUS: engine_readies 1, wal_records_appended 0, inbound messages
+// keep arriving): the install never completes, while the same scenario in one process
+// (Snapshot.FollowerDownSinceTheStartCatchesUpThroughAutomaticSnapshots) passes. To find
+// between the TransportBus path and install_snapshot (raft/replica/shard_engine_snapshot.cc).
+TEST(ServerProcess, DISABLED_NodeBehindTheCompactionPointCatchesUpFromASnapshot) {
+  TempDir dir;
+  ProcessCluster cluster(kBinary, 3, dir.path(), {"--snapshot-entries", "20"});
+  ASSERT_TRUE(cluster.start_all());
+  const std::optional<uint32_t> leader = cluster.wait_leader();
+  ASSERT_TRUE(leader.has_value());
+  const uint32_t behind = *leader % 3 + 1;
+  EXPECT_EQ(cluster.terminate(behind), 0);
+  for (int i = 0; i < 80; ++i) {
+    ASSERT_EQ(cluster.command(*leader, {"SET", "k" + std::to_string(i), "v" + std::to_string(i)}),
+              "+OK\r\n")
+        << i;
+  }
+  EXPECT_TRUE(has_snapshot_file(cluster.data_dir(*leader))) << cluster.log(*leader);
+  ASSERT_TRUE(cluster.start(behind));
+
+  // Linearizable reads: the node answers only once it applied the leader's commit, which it
+  // reaches through the leader's snapshot (the log before it is gone).
+  expect_value_everywhere(cluster, "k79", "v79");
+  expect_value_everywhere(cluster, "k0", "v0");
+  EXPECT_TRUE(has_snapshot_file(cluster.data_dir(behind))) << cluster.log(behind) << "\nleader:\n"
+                                                           << cluster.log(*leader);
+  EXPECT_EQ(cluster.command(*leader, {"SET", "after", "1"}), "+OK\r\n");
+  expect_value_everywhere(cluster, "after", "1");
 }
 
 TEST(ServerProcess, WriteThroughAFollowerIsVisibleOnEveryNode) {

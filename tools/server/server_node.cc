@@ -61,6 +61,7 @@ replica::EngineOptions engine_options(const ServerOptions& options) {
   engine.raft.election_ticks = 50;
   // A client pipelining hard waits for a slot rather than seeing errors.
   engine.when_full = replica::WhenFull::kWait;
+  engine.snapshot_entries = options.snapshot_entries;
   return engine;
 }
 

@@ -175,6 +175,10 @@ Result<void> apply_key(const std::string& key, const toml::node& value, ServerOp
     Result<uint64_t> mib = number(1024);
     if (!mib.ok()) return mib.error();
     options.wal_segment_mib = mib.value();
+  } else if (key == "snapshot-entries") {
+    Result<uint64_t> entries = number(UINT64_MAX >> 1);
+    if (!entries.ok()) return entries.error();
+    options.snapshot_entries = entries.value();
   } else if (key == "peers" || key == "clients") {
     auto members = members_from_toml(value, key);
     if (!members.ok()) return members.error();

@@ -19,6 +19,8 @@
 //                      free (a warning otherwise); 0: no admin port. Given explicitly, a port in
 //                      use stops the start like the others.
 //   --wal-segment-mib N  WAL segment size (64; each is preallocated: small disks, tests)
+//   --snapshot-entries N  a snapshot after N applied entries (default 100000; the engine's
+//                      EngineOptions::snapshot_entries)
 #pragma once
 
 #include <cstdint>
@@ -58,6 +60,7 @@ struct ServerOptions {
   std::optional<uint16_t> admin_port;  // nullopt: the default (port + 1000); 0: none
   bool join = false;                   // start as a learner (admin_commands.h)
   uint64_t wal_segment_mib = 64;
+  uint64_t snapshot_entries = 100000;
 
   // The admin port to serve (0: none) and whether it was given (a default one may be skipped).
   uint16_t admin_port_to_use() const;
