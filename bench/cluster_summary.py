@@ -47,7 +47,7 @@ def counter(path, name_prefix, key):
     return None
 
 
-def cluster_rows(groups, directory):
+def cluster_rows(directory):
     nodes = [load(os.path.join(directory, f"node-{k}.json")) for k in (1, 2, 3)]
     leader = next(node for node in nodes if node["measuring"])
     others = [node for node in nodes if not node["measuring"]]
@@ -58,7 +58,8 @@ def cluster_rows(groups, directory):
             cpu += sum(c["cpu_s"] for c in node["cells"] if c["cell"] == cell["cell"])
         committed = cell["committed"]
         rows.append({
-            "groups": groups,
+            "groups": leader["groups"],
+            "fsyncs_in_flight": leader["fsyncs_in_flight"],
             "entry_bytes": cell["entry_bytes"],
             "in_flight": cell["in_flight"],
             "committed": committed,
@@ -126,12 +127,12 @@ def machine():
 
 
 def print_table(rows, baselines, result):
-    print(f"{'groups':>6} {'bytes':>5} {'inflight':>8} {'entries/s':>11} {'p50 ms':>8} "
+    print(f"{'groups':>6} {'fsyncs':>6} {'bytes':>5} {'inflight':>8} {'entries/s':>11} {'p50 ms':>8} "
           f"{'p99 ms':>8} {'p999 ms':>8} {'cpu us/e':>9} {'e/fsync':>8} {'wal frac':>8} {'vs floor':>8}")
     for r in rows:
         def cell(key, fmt):
             return format(r[key], fmt) if r.get(key) is not None else "-"
-        print(f"{r['groups']:>6} {r['entry_bytes']:>5} {r['in_flight']:>8} {r['entries_per_s']:>11.0f} "
+        print(f"{r['groups']:>6} {r['fsyncs_in_flight']:>6} {r['entry_bytes']:>5} {r['in_flight']:>8} {r['entries_per_s']:>11.0f} "
               f"{r['p50_us'] / 1e3:>8.2f} {r['p99_us'] / 1e3:>8.2f} {r['p999_us'] / 1e3:>8.2f} "
               f"{cell('cpu_us_per_entry', '.2f'):>9} {cell('entries_per_leader_fsync', '.1f'):>8} "
               f"{cell('wal_fraction', '.3f'):>8} {cell('latency_vs_floor', '.2f'):>8}"
@@ -144,7 +145,8 @@ def print_table(rows, baselines, result):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--cluster", action="append", default=[], help="GROUPS:DIRECTORY")
+    parser.add_argument("--cluster", action="append", default=[],
+                        help="a directory of one cluster's node-<k>.json")
     parser.add_argument("--wal")
     parser.add_argument("--fsync")
     parser.add_argument("--rtt")
@@ -152,9 +154,8 @@ def main():
     args = parser.parse_args()
 
     rows = []
-    for spec in args.cluster:
-        groups, directory = spec.split(":", 1)
-        rows += cluster_rows(int(groups), directory)
+    for directory in args.cluster:
+        rows += cluster_rows(directory)
     ceilings = wal_ceilings(args.wal)
     fsync_us = counter(args.fsync, "BM_Fsync/reactor_linked", "sync_us")
     rtt_us = counter(args.rtt, "BM_NetRtt/reactor/64", "rtt_us")

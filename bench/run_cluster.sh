@@ -21,6 +21,8 @@
 #                       fdatasync is free)
 #   SIZES / IN_FLIGHT / GROUP_COUNTS / DURATION_MS   override the matrix ("100,1024" / "1,64,1024,8192"
 #                       / "1 4" / per-cell ms)
+#   FSYNCS_IN_FLIGHT    the nodes' WAL fsyncs in flight, one cluster per value (default "4", as
+#                       `ringraft server`; "1 4" compares them in one run)
 #   OUT                 the JSON path (default bench/results/cluster_bench.json)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +40,7 @@ done
 sizes=${SIZES:-100,1024}
 in_flight=${IN_FLIGHT:-1,64,1024,8192}
 group_counts=${GROUP_COUNTS:-1 4}
+fsync_depths=${FSYNCS_IN_FLIGHT:-4}
 if [[ $quick == 1 ]]; then duration_ms=${DURATION_MS:-1000}; else duration_ms=${DURATION_MS:-5000}; fi
 out=${OUT:-bench/results/cluster_bench.json}
 build_dir=${BENCH_BUILD_DIR:-build/cluster-bench}
@@ -80,14 +83,16 @@ wait_exit() {
   wait "$pid" 2>/dev/null || true
 }
 
-# One cluster: 3 nodes with $1 groups run every cell; reports in $work/g$1/node-<k>.json.
+# One cluster: 3 nodes with $1 groups and $2 WAL fsyncs in flight run every cell; reports in
+# $3/node-<k>.json.
 run_cluster() {
-  local groups=$1 dir=$work/g$1
+  local groups=$1 depth=$2 dir=$3
   mkdir -p "$dir"
   pids=()
   for k in 1 2 3; do
     "$node_binary" --id "$k" --peers "$peers" --groups "$groups" --entry-bytes "$sizes" \
-      --in-flight "$in_flight" --duration-ms "$duration_ms" --data-dir "$dir/data-$k" \
+      --in-flight "$in_flight" --duration-ms "$duration_ms" --fsyncs-in-flight "$depth" \
+      --data-dir "$dir/data-$k" \
       --out "$dir/node-$k.json" >"$dir/node-$k.log" 2>&1 &
     pids+=($!)
   done
@@ -128,10 +133,15 @@ if [[ $baselines == 1 ]]; then
 fi
 
 cluster_args=()
-for groups in $group_counts; do
-  echo "cluster: $groups group(s), entry bytes $sizes, in flight $in_flight, $duration_ms ms per cell"
-  run_cluster "$groups"
-  cluster_args+=(--cluster "$groups:$work/g$groups")
+run_number=0
+for depth in $fsync_depths; do
+  for groups in $group_counts; do
+    echo "cluster: $groups group(s), $depth fsync(s) in flight, entry bytes $sizes," \
+      "in flight $in_flight, $duration_ms ms per cell"
+    run_number=$((run_number + 1))
+    run_cluster "$groups" "$depth" "$work/run$run_number"
+    cluster_args+=(--cluster "$work/run$run_number")
+  done
 done
 
 mkdir -p "$(dirname "$out")"

@@ -15,8 +15,8 @@
 namespace ringraft::bench {
 namespace {
 
-constexpr uint32_t kFsyncsInFlight = 4;  // as `ringraft server`: batches overlap their flushes
 constexpr auto kLeadershipPoll = std::chrono::milliseconds(10);
+constexpr auto kFollowersLearnCommit = std::chrono::milliseconds(300);  // 30 heartbeats
 constexpr uint64_t kClusterId = 0xbe7c4;
 
 net::TransportOptions transport_options(const BenchNodeOptions& options) {
@@ -44,7 +44,7 @@ replica::EngineOptions engine_options(const BenchNodeOptions& options) {
   for (uint32_t g = 1; g <= options.group_count; g++) engine.groups.push_back(GroupId{g});
   engine.wal.directory = (std::filesystem::path(options.data_dir) / "wal").string();
   if (!options.fsync) engine.wal.sync_mode = wal::SyncMode::kNone;
-  engine.wal.fsyncs_in_flight_max = kFsyncsInFlight;
+  engine.wal.fsyncs_in_flight_max = options.fsyncs_in_flight;
   engine.raft.seed = options.id.value() * 0x9E3779B97F4A7C15ULL;
   // 10 ms ticks. The other nodes wait 0.5-1 s before campaigning (three processes and their
   // proposers share a loaded machine: a late heartbeat must not cost an election), the
@@ -106,6 +106,20 @@ bool leads_every_group(const replica::ShardEngine& engine, uint32_t group_count)
   return true;
 }
 
+// After the last cell: one entry whose first byte is `end_cell`, so that every node marks where
+// the last cell ended (its CPU from then on is not the load's), and time for the followers to
+// learn its commit (the next heartbeats carry it) before this node goes.
+Task<Result<void>> mark_the_end(Shard& shard, replica::ShardEngine& engine, uint32_t end_cell) {
+  RR_ASSERT(end_cell < 256);
+  const std::byte mark[1] = {static_cast<std::byte>(end_cell)};
+  const replica::ProposeResult outcome = co_await engine.propose(GroupId{1}, mark);
+  if (!std::holds_alternative<replica::Committed>(outcome)) {
+    co_return Error(ErrorCode::kCancelled, "the end mark did not commit");
+  }
+  co_await ops::sleep_for(shard.io(), kFollowersLearnCommit);
+  co_return Result<void>{};
+}
+
 // The measuring node: waits (bounded) to lead every group, then runs every cell in order.
 Task<Result<void>> measure(Shard& shard, replica::ShardEngine& engine,
                            const BenchNodeOptions& options, std::vector<CellResult>& cells) {
@@ -137,7 +151,7 @@ Task<Result<void>> measure(Shard& shard, replica::ShardEngine& engine,
       cell++;
     }
   }
-  co_return Result<void>{};
+  co_return co_await mark_the_end(shard, engine, cell);
 }
 
 }  // namespace
@@ -167,7 +181,9 @@ Task<Result<std::string>> run_bench_node(Shard& shard, const BenchNodeOptions& o
   report.node = options.id;
   report.measuring = options.id == options.measure_node;
   report.group_count = options.group_count;
+  report.cell_count = static_cast<uint32_t>(options.cell_count());
   report.fsync = options.fsync;
+  report.fsyncs_in_flight = options.fsyncs_in_flight;
   Result<void> measured{};
   if (report.measuring) {
     measured = co_await measure(shard, engine, options, report.cells);

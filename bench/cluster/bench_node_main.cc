@@ -33,6 +33,7 @@ struct Flags {
   std::string data_dir;
   std::string out;
   std::string fsync = "on";
+  uint32_t fsyncs_in_flight = 4;
 };
 
 Result<bench::BenchNodeOptions> build_options(const Flags& flags) {
@@ -58,6 +59,7 @@ Result<bench::BenchNodeOptions> build_options(const Flags& flags) {
     return Error(ErrorCode::kInvalidInput, "--fsync must be on or off");
   }
   options.fsync = flags.fsync == "on";
+  options.fsyncs_in_flight = flags.fsyncs_in_flight;
   if (Result<void> valid = options.validate(); !valid.ok()) return valid.error();
   return options;
 }
@@ -150,6 +152,8 @@ int main(int argc, char** argv) {
   app.add_option("--data-dir", flags.data_dir, "This node's data directory")->required();
   app.add_option("--out", flags.out, "The JSON report's file (default stdout)");
   app.add_option("--fsync", flags.fsync, "on|off (on)");
+  app.add_option("--fsyncs-in-flight", flags.fsyncs_in_flight,
+                 "WAL batches flushing at once (4, as ringraft server)");
   CLI11_PARSE(app, argc, argv);
   Result<bench::BenchNodeOptions> options = build_options(flags);
   if (!options.ok()) {

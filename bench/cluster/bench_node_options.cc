@@ -6,7 +6,8 @@
 namespace ringraft::bench {
 namespace {
 
-constexpr size_t kCellsMax = 255;  // a cell's number travels in the first byte of its entries
+// A cell's number travels in the first byte of its entries; number cell_count() is the end mark.
+constexpr size_t kCellsMax = 254;
 constexpr uint32_t kEntryBytesMax = 1u << 20;
 
 Result<uint64_t> parse_number(std::string_view text, const std::string& what) {
@@ -91,6 +92,7 @@ Result<void> BenchNodeOptions::validate() const {
   }
   if (cell_duration.count() <= 0) return invalid("--duration-ms must be positive");
   if (cell_entries_max == 0) return invalid("--entries-max must be positive");
+  if (fsyncs_in_flight == 0 || fsyncs_in_flight > 64) return invalid("--fsyncs-in-flight: 1..64");
   if (data_dir.empty()) return invalid("--data-dir is required");
   return {};
 }

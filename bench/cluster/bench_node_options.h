@@ -33,6 +33,9 @@ struct BenchNodeOptions {
   std::string data_dir;
   std::string out_path;  // the node's JSON report; "" = stdout
   bool fsync = true;
+  // WAL batches whose write+fdatasync may be in flight at once (WalOptions); `ringraft server`
+  // runs with 4.
+  uint32_t fsyncs_in_flight = 4;
 
   // An error naming the first bad setting.
   Result<void> validate() const;

@@ -30,7 +30,7 @@ std::string observed_cells_json(const NodeReport& report) {
   std::string json;
   for (size_t cell = 0; cell < report.marks.size(); cell++) {
     const CellMark& mark = report.marks[cell];
-    if (mark.applied == 0) continue;
+    if (mark.applied == 0 || cell >= report.cell_count) continue;  // cell_count: the end mark
     double end = report.cpu_at_end_seconds;
     for (size_t next = cell + 1; next < report.marks.size(); next++) {
       if (report.marks[next].applied > 0) {
@@ -58,12 +58,13 @@ std::string node_report_json(const NodeReport& report) {
     cells = observed_cells_json(report);
   }
   return fmt::format(
-      R"({{"node": {}, "measuring": {}, "groups": {}, "fsync": {}, "cpu_total_s": {:.4f}, )"
+      R"({{"node": {}, "measuring": {}, "groups": {}, "fsync": {}, "fsyncs_in_flight": {}, )"
+      R"("cpu_total_s": {:.4f}, )"
       R"("applied": {}, "wal_fsyncs": {}, "wal_bytes": {}, "sent": {}, "sent_full": {}, )"
       R"("cells": [{}]}})",
       report.node.value(), report.measuring, report.group_count, report.fsync,
-      report.cpu_total_seconds, report.applied, report.wal_fsyncs, report.wal_bytes,
-      report.bus_sent, report.bus_sent_full, cells);
+      report.fsyncs_in_flight, report.cpu_total_seconds, report.applied, report.wal_fsyncs,
+      report.wal_bytes, report.bus_sent, report.bus_sent_full, cells);
 }
 
 }  // namespace ringraft::bench

@@ -1,6 +1,7 @@
 // A bench node's report as one JSON object, read by bench/cluster_summary.py:
 //
-//   {"node": 1, "measuring": true, "groups": 4, "fsync": true, "cpu_total_s": 9.1,
+//   {"node": 1, "measuring": true, "groups": 4, "fsync": true, "fsyncs_in_flight": 4,
+//    "cpu_total_s": 9.1,
 //    "applied": 123456, "wal_fsyncs": 900, "wal_bytes": 123, "sent": 10, "sent_full": 0,
 //    "cells": [{"cell": 0, "entry_bytes": 100, "in_flight": 64, "committed": 50000,
 //               "seconds": 2.0, "entries_per_s": 25000, "p50_us": 2100, "p99_us": 4000,
@@ -9,7 +10,8 @@
 //
 // On the other nodes a cell has only "cell", "applied" (entries of the cell applied here) and
 // "cpu_s": this process's CPU from the first entry of the cell it applied to the first entry
-// of the next cell (or the end of the run, for the last).
+// of the next cell (the last cell's ends at the end mark the measuring node commits after it,
+// or at the end of the run if that mark never arrived).
 #pragma once
 
 #include <array>
@@ -32,7 +34,9 @@ struct NodeReport {
   NodeId node;
   bool measuring = false;
   uint32_t group_count = 0;
+  uint32_t cell_count = 0;  // cells of the matrix; entries marked cell_count are the end mark
   bool fsync = true;
+  uint32_t fsyncs_in_flight = 0;
   double cpu_total_seconds = 0;   // from the start of run_bench_node to the report
   double cpu_at_end_seconds = 0;  // process CPU at the report (closes the last cell's span)
   uint64_t applied = 0;
