@@ -8,8 +8,9 @@ write through the reactor (reactor_bench BM_Fsync/reactor_linked) and one loopba
 (net_bench BM_NetRtt/reactor/64).
 
 Per row (groups x entry bytes x in flight): committed entries/s, commit latency p50/p99/p999,
-CPU seconds per committed entry summed over the three processes, fsyncs of the leader, and the
-ratios: wal_fraction (entries/s / the WAL's durable append rate with the same entry size at
+CPU seconds per committed entry summed over the three processes, the cores they used and the
+cores' worth of their threads kept waiting in a run queue (the machine's load), fsyncs of the
+leader, and the ratios: wal_fraction (entries/s / the WAL's durable append rate with the same entry size at
 1024 in flight) and, at 1 in flight, latency_vs_floor (p50 / (fsync + RTT)).
 """
 import argparse
@@ -27,7 +28,15 @@ def load(path):
 
 
 def benchmarks(path):
-    return load(path).get("benchmarks", []) if path else []
+    """A baseline's Google Benchmark rows; none (and a warning) if it did not run."""
+    if not path:
+        return []
+    try:
+        return load(path).get("benchmarks", [])
+    except (OSError, ValueError) as error:
+        print(f"warning: baseline {path} unreadable ({error}); its ratios are left out",
+              file=sys.stderr)
+        return []
 
 
 def wal_ceilings(path):
@@ -54,8 +63,10 @@ def cluster_rows(directory):
     rows = []
     for cell in leader["cells"]:
         cpu = cell["cpu_s"]
+        runq = cell["runq_wait_s"]
         for node in others:
             cpu += sum(c["cpu_s"] for c in node["cells"] if c["cell"] == cell["cell"])
+            runq += sum(c["runq_wait_s"] for c in node["cells"] if c["cell"] == cell["cell"])
         committed = cell["committed"]
         rows.append({
             "groups": leader["groups"],
@@ -71,6 +82,10 @@ def cluster_rows(directory):
             "max_us": cell["max_us"],
             "cpu_s_all_nodes": round(cpu, 4),
             "cpu_us_per_entry": round(cpu * 1e6 / committed, 3) if committed else None,
+            # Cores' worth of our threads kept waiting for a CPU: the machine's load, felt.
+            "runq_wait_s_all_nodes": round(runq, 4),
+            "cpu_cores_used": round(cpu / cell["seconds"], 3) if cell["seconds"] else None,
+            "runq_cores_waiting": round(runq / cell["seconds"], 3) if cell["seconds"] else None,
             "leader_fsyncs": cell["fsyncs"],
             "entries_per_leader_fsync": round(committed / cell["fsyncs"], 1) if cell["fsyncs"] else None,
             "refused_full": cell["refused_full"],
@@ -128,13 +143,15 @@ def machine():
 
 def print_table(rows, baselines, result):
     print(f"{'groups':>6} {'fsyncs':>6} {'bytes':>5} {'inflight':>8} {'entries/s':>11} {'p50 ms':>8} "
-          f"{'p99 ms':>8} {'p999 ms':>8} {'cpu us/e':>9} {'e/fsync':>8} {'wal frac':>8} {'vs floor':>8}")
+          f"{'p99 ms':>8} {'p999 ms':>8} {'cpu us/e':>9} {'cores':>6} {'runq':>6} {'e/fsync':>8} "
+          f"{'wal frac':>8} {'vs floor':>8}")
     for r in rows:
         def cell(key, fmt):
             return format(r[key], fmt) if r.get(key) is not None else "-"
         print(f"{r['groups']:>6} {r['fsyncs_in_flight']:>6} {r['entry_bytes']:>5} {r['in_flight']:>8} {r['entries_per_s']:>11.0f} "
               f"{r['p50_us'] / 1e3:>8.2f} {r['p99_us'] / 1e3:>8.2f} {r['p999_us'] / 1e3:>8.2f} "
-              f"{cell('cpu_us_per_entry', '.2f'):>9} {cell('entries_per_leader_fsync', '.1f'):>8} "
+              f"{cell('cpu_us_per_entry', '.2f'):>9} {cell('cpu_cores_used', '.2f'):>6} "
+              f"{cell('runq_cores_waiting', '.2f'):>6} {cell('entries_per_leader_fsync', '.1f'):>8} "
               f"{cell('wal_fraction', '.3f'):>8} {cell('latency_vs_floor', '.2f'):>8}"
               + (f"  FAILED: {r['first_failure']}" if r["failed"] else ""))
     print("baselines:", json.dumps(baselines))

@@ -123,7 +123,7 @@ baseline_args=()
 if [[ $baselines == 1 ]]; then
   wal_filter=$(tr ',' '|' <<<"$sizes")
   export RINGRAFT_BENCH_DIR=${RINGRAFT_BENCH_DIR:-/tmp}
-  "$build_dir/bench/wal_bench" --benchmark_filter="BM_Wal/wal_4_fsyncs/($wal_filter)/1024\$" \
+  "$build_dir/bench/wal_bench" --benchmark_filter="BM_Wal/wal_4_fsyncs/($wal_filter)/1024/" \
     --benchmark_out="$work/wal.json" --benchmark_out_format=json 2> >(grep -v '^I ' >&2) >/dev/null
   "$build_dir/bench/reactor_bench" --benchmark_filter='BM_Fsync/reactor_linked' \
     --benchmark_out="$work/fsync.json" --benchmark_out_format=json >/dev/null

@@ -34,12 +34,13 @@ struct CellSpec {
 struct CellResult {
   CellSpec spec;
   uint64_t committed = 0;
-  uint64_t refused_full = 0;  // kFull answers, retried
-  uint64_t failed = 0;        // proposals that ended otherwise (the proposer stopped)
-  std::string first_failure;  // what the first of those was
-  double seconds = 0;         // first proposal to last outcome
-  double cpu_seconds = 0;     // this process's user + system CPU over the cell
-  uint64_t fsyncs = 0;        // fdatasyncs this node's WAL completed during the cell
+  uint64_t refused_full = 0;     // kFull answers, retried
+  uint64_t failed = 0;           // proposals that ended otherwise (the proposer stopped)
+  std::string first_failure;     // what the first of those was
+  double seconds = 0;            // first proposal to last outcome
+  double cpu_seconds = 0;        // this process's user + system CPU over the cell
+  double runq_wait_seconds = 0;  // time its threads were runnable but waited for a CPU
+  uint64_t fsyncs = 0;           // fdatasyncs this node's WAL completed during the cell
   tools::LatencyHistogram latency;
 };
 
@@ -50,5 +51,9 @@ Task<void> run_cell(Shard& shard, replica::ShardEngine& engine, const std::vecto
 
 // This process's user + system CPU seconds so far (getrusage).
 double process_cpu_seconds();
+// Seconds this process's threads have been runnable but waiting for a CPU so far (the run
+// delay of /proc/self/task/*/schedstat; 0 where the kernel has no schedstat). On a loaded
+// machine this, not our CPU time, is what stretches every hop of a commit.
+double process_runq_wait_seconds();
 
 }  // namespace ringraft::bench

@@ -18,11 +18,12 @@ std::string measured_cell_json(const CellResult& cell) {
       R"({{"cell": {}, "entry_bytes": {}, "in_flight": {}, "committed": {}, "seconds": {:.4f}, )"
       R"("entries_per_s": {:.1f}, "p50_us": {:.1f}, "p99_us": {:.1f}, "p999_us": {:.1f}, )"
       R"("max_us": {:.1f}, "mean_us": {:.1f}, "refused_full": {}, "failed": {}, )"
-      R"("first_failure": "{}", "cpu_s": {:.4f}, "fsyncs": {}}})",
+      R"("first_failure": "{}", "cpu_s": {:.4f}, "runq_wait_s": {:.4f}, "fsyncs": {}}})",
       cell.spec.cell, cell.spec.entry_bytes, cell.spec.in_flight, cell.committed, cell.seconds,
       rate, us(latency.percentile_ns(0.5)), us(latency.percentile_ns(0.99)),
       us(latency.percentile_ns(0.999)), us(latency.max_ns()), latency.mean_ns() / 1e3,
-      cell.refused_full, cell.failed, cell.first_failure, cell.cpu_seconds, cell.fsyncs);
+      cell.refused_full, cell.failed, cell.first_failure, cell.cpu_seconds, cell.runq_wait_seconds,
+      cell.fsyncs);
 }
 
 // Another node's cells: the CPU between the first entries of consecutive cells it applied.
@@ -31,16 +32,19 @@ std::string observed_cells_json(const NodeReport& report) {
   for (size_t cell = 0; cell < report.marks.size(); cell++) {
     const CellMark& mark = report.marks[cell];
     if (mark.applied == 0 || cell >= report.cell_count) continue;  // cell_count: the end mark
-    double end = report.cpu_at_end_seconds;
+    CellMark end;
+    end.cpu_seconds = report.cpu_at_end_seconds;
+    end.runq_wait_seconds = report.runq_wait_at_end_seconds;
     for (size_t next = cell + 1; next < report.marks.size(); next++) {
       if (report.marks[next].applied > 0) {
-        end = report.marks[next].cpu_seconds;
+        end = report.marks[next];
         break;
       }
     }
     if (!json.empty()) json += ", ";
-    json += fmt::format(R"({{"cell": {}, "applied": {}, "cpu_s": {:.4f}}})", cell, mark.applied,
-                        end - mark.cpu_seconds);
+    json += fmt::format(R"({{"cell": {}, "applied": {}, "cpu_s": {:.4f}, "runq_wait_s": {:.4f}}})",
+                        cell, mark.applied, end.cpu_seconds - mark.cpu_seconds,
+                        end.runq_wait_seconds - mark.runq_wait_seconds);
   }
   return json;
 }

@@ -8,10 +8,11 @@
 //               "p999_us": 6000, "max_us": 7000, "mean_us": 2200, "refused_full": 0,
 //               "failed": 0, "first_failure": "", "cpu_s": 1.9, "fsyncs": 800}, ...]}
 //
-// On the other nodes a cell has only "cell", "applied" (entries of the cell applied here) and
-// "cpu_s": this process's CPU from the first entry of the cell it applied to the first entry
-// of the next cell (the last cell's ends at the end mark the measuring node commits after it,
-// or at the end of the run if that mark never arrived).
+// Cells also carry "runq_wait_s": the time this process's threads waited for a CPU over the
+// cell. On the other nodes a cell has only "cell", "applied" (entries of the cell applied here),
+// "runq_wait_s" and "cpu_s": this process's CPU from the first entry of the cell it applied to the
+// first entry of the next cell (the last cell's ends at the end mark the measuring node commits
+// after it, or at the end of the run if that mark never arrived).
 #pragma once
 
 #include <array>
@@ -26,8 +27,9 @@ namespace ringraft::bench {
 
 // Where a cell began on a node: its first entry applied there.
 struct CellMark {
-  uint64_t applied = 0;      // the cell's entries applied on this node
-  double cpu_seconds = 0.0;  // process CPU when the first was applied
+  uint64_t applied = 0;            // the cell's entries applied on this node
+  double cpu_seconds = 0.0;        // process CPU when the first was applied
+  double runq_wait_seconds = 0.0;  // and its threads' run-queue wait (process_runq_wait_seconds)
 };
 
 struct NodeReport {
@@ -39,6 +41,7 @@ struct NodeReport {
   uint32_t fsyncs_in_flight = 0;
   double cpu_total_seconds = 0;   // from the start of run_bench_node to the report
   double cpu_at_end_seconds = 0;  // process CPU at the report (closes the last cell's span)
+  double runq_wait_at_end_seconds = 0;
   uint64_t applied = 0;
   uint64_t wal_fsyncs = 0;
   uint64_t wal_bytes = 0;
