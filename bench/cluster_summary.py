@@ -9,7 +9,7 @@ write through the reactor (reactor_bench BM_Fsync/reactor_linked) and one loopba
 
 Per row (groups x entry bytes x in flight): committed entries/s, commit latency p50/p99/p999,
 CPU seconds per committed entry summed over the three processes, the cores they used and the
-cores' worth of their threads kept waiting in a run queue (the machine's load), fsyncs of the
+time their shard threads were kept waiting in a run queue (the machine's load), fsyncs of the
 leader, and the ratios: wal_fraction (entries/s / the WAL's durable append rate with the same entry size at
 1024 in flight) and, at 1 in flight, latency_vs_floor (p50 / (fsync + RTT)).
 """
@@ -82,7 +82,8 @@ def cluster_rows(directory):
             "max_us": cell["max_us"],
             "cpu_s_all_nodes": round(cpu, 4),
             "cpu_us_per_entry": round(cpu * 1e6 / committed, 3) if committed else None,
-            # Cores' worth of our threads kept waiting for a CPU: the machine's load, felt.
+            # How much of the time the three shard threads (engine, proposers, apply) were kept
+            # waiting for a CPU: the machine's load, felt (3.0 = all three, all the time).
             "runq_wait_s_all_nodes": round(runq, 4),
             "cpu_cores_used": round(cpu / cell["seconds"], 3) if cell["seconds"] else None,
             "runq_cores_waiting": round(runq / cell["seconds"], 3) if cell["seconds"] else None,
@@ -187,7 +188,10 @@ def main():
         f.write("\n")
     print_table(rows, baselines, result)
     print(f"wrote {args.out}")
-    return 0 if rows and all(r["committed"] > 0 and r["failed"] == 0 for r in rows) else 1
+    # A cell cut short by a leadership change (a starved machine can delay heartbeats past an
+    # election timeout) is reported as FAILED with what it measured; a cell that committed
+    # nothing means the benchmark is broken.
+    return 0 if rows and all(r["committed"] > 0 for r in rows) else 1
 
 
 if __name__ == "__main__":

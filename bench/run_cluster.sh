@@ -73,14 +73,17 @@ for s in held: s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in held))')
 peers="1=127.0.0.1:${ports[0]},2=127.0.0.1:${ports[1]},3=127.0.0.1:${ports[2]}"
 
-# Waits (bounded by $2 seconds) for pid $1 to exit; returns 1 if it did not.
+# Waits (bounded by $2 seconds) for our child $1 to exit; returns its exit status, or 124 if it
+# did not exit in time.
 wait_exit() {
   local pid=$1 deadline=$((SECONDS + $2))
   while kill -0 "$pid" 2>/dev/null; do
-    ((SECONDS < deadline)) || return 1
+    ((SECONDS < deadline)) || return 124
     sleep 0.1
   done
-  wait "$pid" 2>/dev/null || true
+  local status=0
+  wait "$pid" 2>/dev/null || status=$?
+  return "$status"
 }
 
 # One cluster: 3 nodes with $1 groups and $2 WAL fsyncs in flight run every cell; reports in
@@ -99,14 +102,23 @@ run_cluster() {
   local cells
   cells=$(($(tr ',' '\n' <<<"$sizes" | wc -l) * $(tr ',' '\n' <<<"$in_flight" | wc -l)))
   # Leadership (<= 30 s), every cell (its duration, and a bounded drain), then the report.
-  if ! wait_exit "${pids[0]}" $((45 + cells * (duration_ms / 1000 + 15))); then
-    echo "node 1 did not finish in time; its log:" >&2
+  local status=0
+  wait_exit "${pids[0]}" $((45 + cells * (duration_ms / 1000 + 15))) || status=$?
+  if ((status != 0)); then
+    echo "node 1 failed (exit status $status; 124: not finished in time); its log:" >&2
     tail -20 "$dir/node-1.log" >&2
     return 1
   fi
   kill -TERM "${pids[1]}" "${pids[2]}" 2>/dev/null || true
-  for pid in "${pids[1]}" "${pids[2]}"; do
-    wait_exit "$pid" 20 || kill -KILL "$pid" 2>/dev/null || true
+  for k in 2 3; do
+    status=0
+    wait_exit "${pids[k - 1]}" 20 || status=$?
+    if ((status != 0)); then
+      kill -KILL "${pids[k - 1]}" 2>/dev/null || true
+      echo "node $k failed at shutdown (exit status $status); its log:" >&2
+      tail -20 "$dir/node-$k.log" >&2
+      return 1
+    fi
   done
   pids=()
   for k in 1 2 3; do

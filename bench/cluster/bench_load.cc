@@ -4,7 +4,6 @@
 #include <sys/resource.h>
 
 #include <chrono>
-#include <filesystem>
 #include <fstream>
 
 #include "common/assert.h"
@@ -68,16 +67,12 @@ double process_cpu_seconds() {
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
-double process_runq_wait_seconds() {
-  std::error_code listed;
-  uint64_t wait_ns = 0;
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", listed)) {
-    std::ifstream schedstat(task.path() / "schedstat");
-    uint64_t running_ns = 0;
-    uint64_t waiting_ns = 0;
-    if (schedstat >> running_ns >> waiting_ns) wait_ns += waiting_ns;
-  }
-  return static_cast<double>(wait_ns) / 1e9;
+double shard_runq_wait_seconds() {
+  std::ifstream schedstat("/proc/thread-self/schedstat");
+  uint64_t running_ns = 0;
+  uint64_t waiting_ns = 0;
+  if (!(schedstat >> running_ns >> waiting_ns)) return 0.0;
+  return static_cast<double>(waiting_ns) / 1e9;
 }
 
 Task<void> run_cell(Shard& shard, replica::ShardEngine& engine, const std::vector<GroupId>& groups,
@@ -91,7 +86,7 @@ Task<void> run_cell(Shard& shard, replica::ShardEngine& engine, const std::vecto
   Latch done(spec.in_flight);
   const uint64_t fsyncs_before = engine.wal().stats().fsyncs_completed;
   const double cpu_before = process_cpu_seconds();
-  const double runq_before = process_runq_wait_seconds();
+  const double runq_before = shard_runq_wait_seconds();
   const Clock::time_point started = Clock::now();
   CellRun run{spec, result, started + spec.duration};
   for (uint32_t i = 0; i < spec.in_flight; i++) {
@@ -100,7 +95,7 @@ Task<void> run_cell(Shard& shard, replica::ShardEngine& engine, const std::vecto
   co_await done.wait();
   result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
   result.cpu_seconds = process_cpu_seconds() - cpu_before;
-  result.runq_wait_seconds = process_runq_wait_seconds() - runq_before;
+  result.runq_wait_seconds = shard_runq_wait_seconds() - runq_before;
   result.fsyncs = engine.wal().stats().fsyncs_completed - fsyncs_before;
   RR_ASSERT(result.committed == result.latency.count());
 }

@@ -39,7 +39,7 @@ struct CellResult {
   std::string first_failure;     // what the first of those was
   double seconds = 0;            // first proposal to last outcome
   double cpu_seconds = 0;        // this process's user + system CPU over the cell
-  double runq_wait_seconds = 0;  // time its threads were runnable but waited for a CPU
+  double runq_wait_seconds = 0;  // time the shard thread was runnable but waited for a CPU
   uint64_t fsyncs = 0;           // fdatasyncs this node's WAL completed during the cell
   tools::LatencyHistogram latency;
 };
@@ -51,9 +51,11 @@ Task<void> run_cell(Shard& shard, replica::ShardEngine& engine, const std::vecto
 
 // This process's user + system CPU seconds so far (getrusage).
 double process_cpu_seconds();
-// Seconds this process's threads have been runnable but waiting for a CPU so far (the run
-// delay of /proc/self/task/*/schedstat; 0 where the kernel has no schedstat). On a loaded
-// machine this, not our CPU time, is what stretches every hop of a commit.
-double process_runq_wait_seconds();
+// Seconds the calling thread (the shard's: it runs the engine, the proposers and apply) has
+// been runnable but waiting for a CPU so far (the run delay of /proc/thread-self/schedstat; 0
+// where the kernel has no schedstat). On a loaded machine this, not our CPU time, is what
+// stretches every hop of a commit. (The io_uring workers that wait in fdatasync come and go,
+// so a sum over all threads would not be monotonic.)
+double shard_runq_wait_seconds();
 
 }  // namespace ringraft::bench

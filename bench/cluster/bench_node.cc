@@ -67,7 +67,7 @@ class BenchStateMachine final : public replica::StateMachine {
       const auto cell = static_cast<uint8_t>(entry.payload[0]);
       if (marks_[cell].applied++ == 0) {
         marks_[cell].cpu_seconds = process_cpu_seconds();
-        marks_[cell].runq_wait_seconds = process_runq_wait_seconds();
+        marks_[cell].runq_wait_seconds = shard_runq_wait_seconds();
       }
       applied_++;
       results.push({});
@@ -200,7 +200,7 @@ Task<Result<std::string>> run_bench_node(Shard& shard, const BenchNodeOptions& o
   }
   report.cpu_at_end_seconds = process_cpu_seconds();
   report.cpu_total_seconds = report.cpu_at_end_seconds - cpu_at_start;
-  report.runq_wait_at_end_seconds = process_runq_wait_seconds();
+  report.runq_wait_at_end_seconds = shard_runq_wait_seconds();
   report.applied = machine.applied();
   report.marks = machine.marks();
   report.wal_fsyncs = engine.wal().stats().fsyncs_completed;

@@ -8,7 +8,7 @@
 //               "p999_us": 6000, "max_us": 7000, "mean_us": 2200, "refused_full": 0,
 //               "failed": 0, "first_failure": "", "cpu_s": 1.9, "fsyncs": 800}, ...]}
 //
-// Cells also carry "runq_wait_s": the time this process's threads waited for a CPU over the
+// Cells also carry "runq_wait_s": the time the node's shard thread waited for a CPU over the
 // cell. On the other nodes a cell has only "cell", "applied" (entries of the cell applied here),
 // "runq_wait_s" and "cpu_s": this process's CPU from the first entry of the cell it applied to the
 // first entry of the next cell (the last cell's ends at the end mark the measuring node commits
@@ -29,7 +29,7 @@ namespace ringraft::bench {
 struct CellMark {
   uint64_t applied = 0;            // the cell's entries applied on this node
   double cpu_seconds = 0.0;        // process CPU when the first was applied
-  double runq_wait_seconds = 0.0;  // and its threads' run-queue wait (process_runq_wait_seconds)
+  double runq_wait_seconds = 0.0;  // and its threads' run-queue wait (shard_runq_wait_seconds)
 };
 
 struct NodeReport {
