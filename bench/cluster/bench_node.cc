@@ -45,8 +45,9 @@ replica::EngineOptions engine_options(const BenchNodeOptions& options) {
   engine.wal.directory = (std::filesystem::path(options.data_dir) / "wal").string();
   if (!options.fsync) engine.wal.sync_mode = wal::SyncMode::kNone;
   engine.wal.fsyncs_in_flight_max = options.fsyncs_in_flight;
+  engine.tick_interval = options.tick;
   engine.raft.seed = options.id.value() * 0x9E3779B97F4A7C15ULL;
-  // 10 ms ticks. The other nodes wait 0.5-1 s before campaigning (three processes and their
+  // With 10 ms ticks: the other nodes wait 0.5-1 s before campaigning (three processes and their
   // proposers share a loaded machine: a late heartbeat must not cost an election), the
   // measuring node 0.2-0.4 s, so that it normally wins the first election of every group.
   engine.raft.election_ticks = options.id == options.measure_node ? 20 : 50;

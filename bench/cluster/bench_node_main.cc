@@ -34,6 +34,7 @@ struct Flags {
   std::string out;
   std::string fsync = "on";
   uint32_t fsyncs_in_flight = 4;
+  uint64_t tick_ms = 10;
 };
 
 Result<bench::BenchNodeOptions> build_options(const Flags& flags) {
@@ -60,6 +61,7 @@ Result<bench::BenchNodeOptions> build_options(const Flags& flags) {
   }
   options.fsync = flags.fsync == "on";
   options.fsyncs_in_flight = flags.fsyncs_in_flight;
+  options.tick = std::chrono::milliseconds(flags.tick_ms);
   if (Result<void> valid = options.validate(); !valid.ok()) return valid.error();
   return options;
 }
@@ -152,6 +154,7 @@ int main(int argc, char** argv) {
   app.add_option("--data-dir", flags.data_dir, "This node's data directory")->required();
   app.add_option("--out", flags.out, "The JSON report's file (default stdout)");
   app.add_option("--fsync", flags.fsync, "on|off (on)");
+  app.add_option("--tick-ms", flags.tick_ms, "The engine's Raft tick (10)");
   app.add_option("--fsyncs-in-flight", flags.fsyncs_in_flight,
                  "WAL batches flushing at once (4, as ringraft server)");
   CLI11_PARSE(app, argc, argv);

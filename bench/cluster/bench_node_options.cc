@@ -93,6 +93,7 @@ Result<void> BenchNodeOptions::validate() const {
   if (cell_duration.count() <= 0) return invalid("--duration-ms must be positive");
   if (cell_entries_max == 0) return invalid("--entries-max must be positive");
   if (fsyncs_in_flight == 0 || fsyncs_in_flight > 64) return invalid("--fsyncs-in-flight: 1..64");
+  if (tick.count() < 1 || tick.count() > 100) return invalid("--tick-ms: 1..100");
   if (data_dir.empty()) return invalid("--data-dir is required");
   return {};
 }

@@ -36,6 +36,9 @@ struct BenchNodeOptions {
   // WAL batches whose write+fdatasync may be in flight at once (WalOptions); `ringraft server`
   // runs with 4.
   uint32_t fsyncs_in_flight = 4;
+  // The engine's Raft tick (EngineOptions::tick_interval): heartbeats every tick, elections
+  // after 20-100 ticks. Nothing on the commit path should wait for one; changing it tells.
+  std::chrono::milliseconds tick{10};
 
   // An error naming the first bad setting.
   Result<void> validate() const;
