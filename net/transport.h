@@ -57,6 +57,10 @@ class Transport {
 
   // Queues a finished wire::Message for `peer`; see SendStatus. `message` is copied.
   SendStatus send(NodeId peer, ConstByteSpan message);
+  // Submits what is queued now instead of at this transport's before_sleep hook: for a caller
+  // whose own hook runs after ours (registered later), whose sends would otherwise wait for
+  // the loop's next wake-up (a timer, another completion).
+  void flush_now() { flush(); }
   // Builds a wire::Message straight into `peer`'s output buffer, so it is never copied:
   // `build(flatbuffers::FlatBufferBuilder&)` runs only when there is room for a FlatBuffer of
   // `flatbuffer_bytes_max` (else kFull or kUnreachable, as send()) and must build a whole

@@ -48,6 +48,10 @@ SendStatus TransportBus::send(NodeId to, ConstByteSpan message_flatbuffer) {
   switch (status) {
     case net::SendStatus::kQueued:
       ++stats_.sent;
+      // The engine sends from its before_sleep hook, registered after the transport's (the
+      // bus starts before the engine opens): left to that hook, this turn's messages would
+      // leave at the next wake-up, a tick or the leader's own fsync, not before it (§10.2.1).
+      transport_->flush_now();
       return SendStatus::kQueued;
     case net::SendStatus::kFull:
       ++stats_.sent_full;
