@@ -25,6 +25,9 @@ class MessageBus {
  public:
   virtual ~MessageBus() = default;
   virtual SendStatus send(NodeId to, ConstByteSpan message_flatbuffer) = 0;
+  // The engine has handed over this turn's messages: a bus that batches should send them now
+  // (one send per peer per turn), not at some later wake-up of the loop.
+  virtual void end_of_turn() {}
 };
 
 }  // namespace ringraft::replica

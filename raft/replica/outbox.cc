@@ -25,6 +25,7 @@ void Outbox::flush() {
     peer.messages.clear();
   }
   queued_ = 0;
+  bus_.end_of_turn();
 }
 
 void Outbox::on_encoded(NodeId to, ConstByteSpan message_flatbuffer) {

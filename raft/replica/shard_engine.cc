@@ -100,9 +100,8 @@ Task<Result<std::unique_ptr<ShardEngine>>> ShardEngine::open(Shard& shard,
   ShardEngine* self = engine.get();
   engine->hook_ = shard.add_before_sleep([self] { self->before_sleep(); });
   engine->hook_added_ = true;
-  Result<std::unique_ptr<wal::Wal>> wal =
-      co_await wal::Wal::open(shard, io, options.wal, recovered.value().position,
-                              std::move(recovered.value().index));
+  Result<std::unique_ptr<wal::Wal>> wal = co_await wal::Wal::open(
+      shard, io, options.wal, recovered.value().position, std::move(recovered.value().index));
   if (!wal) {
     engine->closing_ = true;
     shard.remove_before_sleep(engine->hook_);

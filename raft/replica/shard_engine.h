@@ -151,6 +151,9 @@ class ShardEngine {
   const EngineStats& stats() const { return stats_; }
   const Outbox& outbox() const { return outbox_; }
   const wal::Wal& wal() const { return *wal_; }
+  // The WAL's counters since open, across reopens after a failure (each reopen starts a new
+  // Wal whose own counters start at zero); gauges (segments retained) are the current WAL's.
+  wal::WalStats wal_stats() const;
   // The WAL failed and the engine has not reopened it yet (see wal_recovery.cc).
   bool failed() const { return failure_.has_value(); }
   const std::optional<Error>& failure() const { return failure_; }
@@ -175,6 +178,7 @@ class ShardEngine {
               StateMachine& state_machine, std::vector<std::unique_ptr<Replica>> replicas);
   // What recovery found in the WAL directory: each group's restart state and where the WAL
   // continues (wal_recovery.cc; used by open() and by reopen_wal()).
+  wal::WalStats wal_stats_closed_;  // counters of the WALs closed by reopen_wal()
   struct RecoveredWal {
     wal::WalPosition position;
     std::map<GroupId, raft::InitialState> states;

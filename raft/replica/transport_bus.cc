@@ -39,6 +39,10 @@ Task<void> TransportBus::stop() {
   co_await transport_->stop();
 }
 
+void TransportBus::end_of_turn() {
+  if (transport_ != nullptr) transport_->flush_now();
+}
+
 SendStatus TransportBus::send(NodeId to, ConstByteSpan message_flatbuffer) {
   if (!started_ || stopped_) {
     ++stats_.sent_unreachable;
@@ -48,10 +52,6 @@ SendStatus TransportBus::send(NodeId to, ConstByteSpan message_flatbuffer) {
   switch (status) {
     case net::SendStatus::kQueued:
       ++stats_.sent;
-      // The engine sends from its before_sleep hook, registered after the transport's (the
-      // bus starts before the engine opens): left to that hook, this turn's messages would
-      // leave at the next wake-up, a tick or the leader's own fsync, not before it (§10.2.1).
-      transport_->flush_now();
       return SendStatus::kQueued;
     case net::SendStatus::kFull:
       ++stats_.sent_full;

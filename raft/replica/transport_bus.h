@@ -57,6 +57,10 @@ class TransportBus final : public MessageBus {
   void detach() { engine_ = nullptr; }
 
   SendStatus send(NodeId to, ConstByteSpan message_flatbuffer) override;
+  // The engine's hook runs after the transport's (the bus starts before the engine opens):
+  // left to the transport's hook, a turn's messages would leave at the loop's next wake-up (a
+  // tick, the leader's own fsync), not in parallel with that fsync (Raft thesis §10.2.1).
+  void end_of_turn() override;
 
   // A node joining at run time (net::Transport::add_peer): reachable by id from then on.
   Result<void> add_peer(const net::PeerAddress& address) { return transport_->add_peer(address); }

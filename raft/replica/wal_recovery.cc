@@ -203,6 +203,7 @@ Task<Result<void>> ShardEngine::reopen_wal() {
   }
   // Every proposal ended with the failure (before_sleep), and the groups were silent since:
   // nothing refers to the old WAL or the old cores any more.
+  wal_stats_closed_ = wal_stats();
   wal_ = std::move(fresh);
   wal_closed_ = false;
   wal_generation_++;
@@ -216,6 +217,27 @@ Task<Result<void>> ShardEngine::reopen_wal() {
   failure_.reset();
   stats_.wal_reopens++;
   co_return Result<void>{};
+}
+
+wal::WalStats ShardEngine::wal_stats() const {
+  static_assert(sizeof(wal::WalStats) == 15 * sizeof(uint64_t),
+                "a WalStats field was added: add it to the sum below");
+  wal::WalStats total = wal_->stats();
+  const wal::WalStats& closed = wal_stats_closed_;
+  total.records_appended += closed.records_appended;
+  total.appends_refused_full += closed.appends_refused_full;
+  total.batches_written += closed.batches_written;
+  total.batches_durable += closed.batches_durable;
+  total.fsyncs_completed += closed.fsyncs_completed;
+  total.bytes_written += closed.bytes_written;
+  total.segments_created += closed.segments_created;
+  total.segments_prepared += closed.segments_prepared;
+  total.segments_released += closed.segments_released;
+  total.entries_read_from_cache += closed.entries_read_from_cache;
+  total.entries_read_from_disk += closed.entries_read_from_disk;
+  total.batches_read_from_disk += closed.batches_read_from_disk;
+  total.room_waits += closed.room_waits;
+  return total;
 }
 
 }  // namespace ringraft::replica

@@ -118,7 +118,7 @@ MetricsSampler::MetricsSampler(replica::ShardEngine& engine, GroupId group,
 MetricsSampler::Counters MetricsSampler::counters_now() const {
   Counters counters;
   counters.requests = resp_.stats().requests;
-  counters.fsyncs = engine_.wal().stats().fsyncs_completed;
+  counters.fsyncs = engine_.wal_stats().fsyncs_completed;
   counters.entries_durable = engine_.stats().entries_durable;
   counters.at = engine_.shard().io().now();
   return counters;
@@ -139,7 +139,13 @@ void MetricsSampler::stop() {
 
 void MetricsSampler::close_window() {
   const Counters now = counters_now();
-  RR_ASSERT(now.requests >= window_start_.requests && now.fsyncs >= window_start_.fsyncs);
+  // Counters only grow (the engine sums WAL counters across reopens); should one ever go back,
+  // this window is dropped rather than showing a negative rate.
+  if (now.requests < window_start_.requests || now.fsyncs < window_start_.fsyncs ||
+      now.entries_durable < window_start_.entries_durable) {
+    window_start_ = now;
+    return;
+  }
   const double seconds = std::chrono::duration<double>(now.at - window_start_.at).count();
   if (seconds <= 0) return;
   const uint64_t fsyncs = now.fsyncs - window_start_.fsyncs;
@@ -174,7 +180,7 @@ NodeMetrics MetricsSampler::collect() const {
     m.elections_started = core.elections_started();
     m.elections_won = core.elections_won();
   }
-  const wal::WalStats& wal = engine_.wal().stats();
+  const wal::WalStats wal = engine_.wal_stats();
   m.log_size_bytes = wal.segments_retained * engine_.options().wal.segment_bytes;
   m.fsyncs = wal.fsyncs_completed;
   m.wal_bytes_written = wal.bytes_written;

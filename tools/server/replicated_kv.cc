@@ -177,7 +177,7 @@ bool ReplicatedKv::answer_admin(std::span<const std::string_view> arguments,
     kv::ReplyBuilder(reply).error("ERR wrong number of arguments for 'ringraft.status' command");
     return true;
   }
-  const wal::WalStats& wal = engine_.wal().stats();
+  const wal::WalStats wal = engine_.wal_stats();
   const replica::EngineStats& engine = engine_.stats();
   std::string text = "node:" + std::to_string(engine_.node().value()) + "\r\n" + replication_info();
   const auto line = [&text](const char* key, uint64_t value) {
