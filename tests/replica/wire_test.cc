@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "net/frame.h"
 #include "raft/core/core.h"
 
 namespace ringraft::replica {
@@ -207,6 +208,35 @@ TEST(Wire, SnapshotChunksCarryTheirBytesAndTheLastOneIsDone) {
   ASSERT_EQ(out.size(), 3u);
   for (size_t i = 0; i < 3; ++i) expect_same(out[i].message, messages[i].message);
   EXPECT_TRUE(out[2].message.snapshot_data.empty());
+}
+
+// What the TCP transport does with each encoded message: frame it and pass it through its frame
+// decoder (CRC, Verifier, alignment checks), not only through verify_wire_message.
+TEST(Wire, SnapshotChunksPassTheTransportsFrameDecoder) {
+  std::vector<GroupMessage> messages = {
+      GroupMessage{GroupId(4), snapshot_chunk(0, 9, "abcd")},
+      GroupMessage{GroupId(4), snapshot_chunk(4, 9, "efghi")},
+      GroupMessage{GroupId(4), snapshot_chunk(0, 100000, std::string(100000, 'x'))},
+      GroupMessage{GroupId(4), snapshot_chunk(0, 9, "abcdefghi")},
+  };
+  // A cluster without learners sends an empty learners vector: nothing in it to misalign.
+  messages.back().message.snapshot_learners.clear();
+  WireEncoder encoder;
+  CapturingSink sink;
+  encoder.encode(NodeId(1), NodeId(2), messages, sink);
+  ASSERT_EQ(sink.buffers.size(), messages.size());
+  net::FrameCounters counters;
+  net::FrameDecoder frames(net::FrameLimits{}, &counters);
+  for (const std::vector<std::byte>& flatbuffer : sink.buffers) {
+    std::vector<std::byte> frame(net::frame_bytes(flatbuffer.size()));
+    ASSERT_EQ(net::encode_frame(flatbuffer, frame), frame.size());
+    ConstByteSpan rest(frame);
+    while (!rest.empty()) rest = rest.subspan(frames.feed(rest));
+    Result<std::optional<net::DecodedFrame>> decoded = frames.next();
+    ASSERT_TRUE(decoded.ok()) << decoded.error().message();
+    ASSERT_TRUE(decoded.value().has_value());
+  }
+  EXPECT_EQ(counters.frames_accepted, messages.size());
 }
 
 TEST(Wire, SnapshotChunkWithoutItsBytesIsDroppedNotSentShort) {
