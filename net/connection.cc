@@ -4,11 +4,19 @@
 
 #include <utility>
 
+#include "reactor/ops.h"
+
 namespace ringraft::net {
 
 Connection::Connection(Io& io, FileDescriptor fd, BufferGroup& buffers, const FrameLimits& limits,
-                       FrameCounters* counters)
-    : io_(io), fd_(std::move(fd)), stream_(io, fd_.get(), buffers), decoder_(limits, counters) {
+                       FrameCounters* counters, uint32_t direct_receive_bytes_min)
+    : io_(io),
+      fd_(std::move(fd)),
+      stream_(io, fd_.get(), buffers),
+      decoder_(limits, counters),
+      counters_(counters),
+      direct_receive_bytes_min_(direct_receive_bytes_min),
+      direct_op_(io) {
   RR_ASSERT(fd_.valid());
   deadline_op_.code = OpCode::kTimer;
   deadline_op_.context = this;
@@ -36,17 +44,19 @@ Task<Result<void>> Connection::receive() {
   RR_ASSERT_MSG(unfed_.empty(), "receive() before poll_frame() consumed the chunk");
   release_chunk();
   while (true) {
+    if (wants_direct_receive()) {
+      co_await stream_.pause();
+      // What arrived before the pause took effect comes first, copied as usual; the next
+      // receive() looks again at what is still missing.
+      if (!stream_.has_queued() && !cancelled_) co_return co_await receive_direct();
+    }
     RecvResult received = co_await stream_.next();
     if (received.status.value > 0) {
       chunk_ = std::move(received.chunk);
       unfed_ = chunk_.bytes();
       co_return Result<void>();
     }
-    if (received.status.value == 0) {
-      // A frame cut short by the close is bad input (counted as kTruncated), not a clean end.
-      if (Result<void> finished = decoder_.finish(); !finished.ok()) co_return finished.error();
-      co_return Error(ErrorCode::kClosed, fmt::format("fd {}: the peer closed", fd_.get()));
-    }
+    if (received.status.value == 0) co_return end_of_stream_error();
     // The shared ring ran dry while other connections hold buffers: waiting re-arms.
     if (received.status.value == -ENOBUFS) continue;
     if (received.status.value == -ECANCELED) {
@@ -56,15 +66,56 @@ Task<Result<void>> Connection::receive() {
   }
 }
 
+Result<void> Connection::end_of_stream_error() {
+  // A frame cut short by the close is bad input (counted as kTruncated), not a clean end.
+  if (Result<void> finished = decoder_.finish(); !finished.ok()) return finished.error();
+  return Error(ErrorCode::kClosed, fmt::format("fd {}: the peer closed", fd_.get()));
+}
+
+bool Connection::wants_direct_receive() {
+  return direct_receive_bytes_min_ > 0 && !cancelled_ &&
+         decoder_.receive_space().size() >= direct_receive_bytes_min_;
+}
+
+Task<Result<void>> Connection::receive_direct() {
+  counters_->frames_received_direct += 1;
+  while (true) {
+    const ByteSpan space = decoder_.receive_space();
+    if (space.empty()) co_return Result<void>();  // the frame is whole: poll_frame() takes it
+    // MSG_WAITALL: the kernel completes once all of it is in (or the stream ends or fails), so
+    // a frame costs one completion, not one per segment that arrives.
+    Operation op;
+    op.code = OpCode::kRecv;
+    op.fd = fd_.get();
+    op.buffer = space.data();
+    op.length = ops::transfer_length(space.size());
+    op.flags = MSG_WAITALL;
+    const IoResult received = co_await direct_op_.run(op);
+    if (received.value > 0) {
+      decoder_.commit_received(received.bytes());
+      counters_->bytes_received_direct += received.bytes();
+    }
+    // A cancelled MSG_WAITALL receive that had part of its bytes reports those, not -ECANCELED.
+    if (received.value > 0 && !cancelled_) continue;
+    if (received.value == 0) co_return end_of_stream_error();
+    if (received.value == -ECANCELED || cancelled_) {
+      co_return Error(ErrorCode::kCancelled, fmt::format("fd {}: receive cancelled", fd_.get()));
+    }
+    co_return Error::from_errno(received.error(), fmt::format("fd {}: receive", fd_.get()));
+  }
+}
+
 void Connection::cancel() {
+  cancelled_ = true;
   stream_.cancel();
+  direct_op_.cancel();
 }
 
 void Connection::arm_deadline(Duration timeout) {
   RR_ASSERT(!deadline_op_.in_flight);
   timed_out_ = false;
   deadline_op_.deadline = io_.now() + timeout;
-  if (!io_.submit(deadline_op_)) stream_.cancel();  // shutting down: end the wait at once
+  if (!io_.submit(deadline_op_)) cancel();  // shutting down: end the wait at once
 }
 
 void Connection::disarm_deadline() {
@@ -75,7 +126,7 @@ void Connection::on_deadline(Operation& op, int32_t result, uint32_t /*flags*/) 
   auto& self = *static_cast<Connection*>(op.context);
   if (result == 0) {
     self.timed_out_ = true;
-    self.stream_.cancel();
+    self.cancel();
   }
   if (self.deadline_waiter_) std::exchange(self.deadline_waiter_, {}).resume();
 }
@@ -94,6 +145,7 @@ Task<void> Connection::close() {
     co_await DeadlineGone{*this};
   }
   RR_ASSERT(!stream_.in_flight());
+  RR_ASSERT_MSG(!direct_op_.in_flight(), "close() while receive() runs");
 }
 
 }  // namespace ringraft::net

@@ -8,6 +8,13 @@
 // taken synchronously with poll_frame(); only when the decoder needs more bytes does the owner
 // await receive(), so the cost is one coroutine resume per received chunk, not per frame.
 //
+// A frame larger than a few receive buffers is not reassembled by copies: once its header is in
+// and at least `direct_receive_bytes_min` of it are still missing, the multishot receive is
+// paused, the rest of the frame is received straight into the decoder's buffer (recv with
+// MSG_WAITALL, exactly the missing bytes, so the next frame's bytes stay in the socket), and the
+// multishot receive is re-armed for what follows. Chunks already received come first. The bytes
+// are checked exactly as fed ones: length bound before any body byte, then CRC, Verifier, ...
+//
 // A deadline (arm_deadline) ends a silent connection: when it fires, the pending receive ends
 // and timed_out() says why. close() must be awaited before the Connection is destroyed; it
 // cancels the receive and the deadline and waits until the kernel no longer refers to either.
@@ -17,6 +24,7 @@
 #include <optional>
 
 #include "net/frame.h"
+#include "reactor/cancellable_op.h"
 #include "reactor/io.h"
 #include "reactor/recv_stream.h"
 #include "reactor/socket.h"
@@ -26,8 +34,9 @@ namespace ringraft::net {
 
 class Connection {
  public:
+  // `direct_receive_bytes_min` == 0: every frame is reassembled from the receive buffers.
   Connection(Io& io, FileDescriptor fd, BufferGroup& buffers, const FrameLimits& limits,
-             FrameCounters* counters);
+             FrameCounters* counters, uint32_t direct_receive_bytes_min = 0);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -56,11 +65,21 @@ class Connection {
  private:
   static void on_deadline(Operation& op, int32_t result, uint32_t flags);
   void release_chunk();
+  // The decoder misses at least direct_receive_bytes_min_ of a frame whose header it holds.
+  bool wants_direct_receive();
+  // Receives the rest of the decoder's frame from the socket into the decoder (the multishot
+  // receive paused). Success once the frame is whole; errors as receive().
+  Task<Result<void>> receive_direct();
+  Result<void> end_of_stream_error();
 
   Io& io_;
   FileDescriptor fd_;
   RecvStream stream_;
   FrameDecoder decoder_;
+  FrameCounters* counters_;
+  uint32_t direct_receive_bytes_min_;
+  CancellableOp direct_op_;  // the recv of a frame's rest; cancel() ends it
+  bool cancelled_ = false;   // cancel() or the deadline: nothing more is received
   RecvChunk chunk_;      // the received chunk being fed to the decoder
   ConstByteSpan unfed_;  // the part of chunk_ the decoder has not taken yet
   Operation deadline_op_;

@@ -135,6 +135,20 @@ size_t FrameDecoder::feed(ConstByteSpan chunk) {
   return taken_bytes;
 }
 
+ByteSpan FrameDecoder::receive_space() {
+  if (failure_ || buffered_bytes_ < kFrameHeaderBytes) return {};
+  // wanted_bytes() is 0 for an oversized length: next() refuses the frame instead.
+  return ByteSpan(buffer_.data() + buffered_bytes_, wanted_bytes());
+}
+
+void FrameDecoder::commit_received(size_t received_bytes) {
+  RR_ASSERT(!failure_ && buffered_bytes_ >= kFrameHeaderBytes);
+  RR_ASSERT(received_bytes <= wanted_bytes());
+  const ConstByteSpan received(buffer_.data() + buffered_bytes_, received_bytes);
+  body_crc_ = crc32c_extend(body_crc_, received);
+  buffered_bytes_ += received_bytes;
+}
+
 Error FrameDecoder::fail(FrameError error, uint64_t offset, uint64_t detail) {
   if (!failure_) {
     failure_ = error;

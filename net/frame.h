@@ -65,6 +65,11 @@ struct FrameLimits {
 struct FrameCounters {
   uint64_t frames_accepted = 0;
   uint64_t frames_in_place = 0;  // of those, verified where they arrived (not copied)
+  // Frames whose rest the Connection began to receive straight into the decoder (large frames:
+  // no copy out of the receive buffers; counted when the receive starts, so a frame cut short
+  // or refused counts too), and the bytes it received that way.
+  uint64_t frames_received_direct = 0;
+  uint64_t bytes_received_direct = 0;
   std::array<uint64_t, kFrameErrorCount> errors_by_reason{};
 
   uint64_t errors(FrameError error) const { return errors_by_reason[static_cast<size_t>(error)]; }
@@ -118,6 +123,16 @@ class FrameDecoder {
   // (kInvalidInput, context naming the reason and stream offset) when the stream is bad. After
   // an error the decoder stays failed and returns that error again.
   Result<std::optional<DecodedFrame>> next();
+
+  // The missing rest of the frame being assembled, for a caller that receives it straight from
+  // the socket instead of feeding chunks: non-empty only when the header is buffered, its length
+  // is within frame_bytes_max and part of the body is still missing (so never past the frame's
+  // end, and never more than the buffer allocated at construction). Write a prefix of it, then
+  // commit_received(); next() checks the frame as if it had been fed.
+  ByteSpan receive_space();
+  // The first `received_bytes` of receive_space() now hold bytes of the stream: they count as
+  // fed (the body's CRC is extended over them here).
+  void commit_received(size_t received_bytes);
 
   // The peer closed the stream: an error if part of a frame is still buffered (kTruncated).
   Result<void> finish();

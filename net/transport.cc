@@ -179,7 +179,8 @@ Task<void> Transport::accept_loop() {
 }
 
 Task<void> Transport::serve_inbound(FileDescriptor fd) {
-  Connection connection(shard_.io(), std::move(fd), *buffers_, options_.limits, &totals_.frames);
+  Connection connection(shard_.io(), std::move(fd), *buffers_, options_.limits, &totals_.frames,
+                        options_.direct_receive_bytes_min);
   Inbound inbound;
   inbound.connection = &connection;
   inbound_.push_back(&inbound);

@@ -44,6 +44,11 @@ struct TransportOptions {
   // Receive buffers shared by all connections of the transport (multishot recv).
   uint32_t recv_buffer_count = 64;  // power of two
   uint32_t recv_buffer_bytes = 64u << 10;
+  // An inbound frame still missing at least this many bytes once its header is in is received
+  // straight into the connection's frame buffer (the multishot receive paused for it) instead of
+  // being copied out of receive buffers. Smaller ones are cheaper copied than the pause, recv and
+  // re-arm cost. 0: never.
+  uint32_t direct_receive_bytes_min = 64u << 10;
   // Inbound connections open at once (peers reconnecting, strangers); more are closed at once.
   uint32_t inbound_connections_max = 64;
   uint64_t jitter_seed = 0;  // 0: derived from node and shard

@@ -76,9 +76,19 @@ void RecvStream::on_complete(Operation& op, int32_t result, uint32_t flags) {
       } else if (self.waiter_ && self.queue_.empty()) {
         if (self.arm()) return;  // keep waiting
       }
+    } else if (result == -ECANCELED && self.pause_requested_ && !self.cancel_requested_) {
+      // A pause: the stream goes on, re-armed by the next next() that finds the queue empty.
     } else {
       self.ended_ = true;
       self.end_status_ = result;
+    }
+  }
+  if (!op.in_flight) {
+    self.pause_requested_ = false;
+    if (self.pause_waiter_) {
+      // Only pause() waits here, and nobody awaits next() meanwhile.
+      std::exchange(self.pause_waiter_, {}).resume();
+      return;
     }
   }
   if (self.waiter_ && self.has_news()) std::exchange(self.waiter_, {}).resume();
@@ -109,7 +119,30 @@ RecvResult RecvStream::NextAwaiter::await_resume() {
 }
 
 void RecvStream::cancel() {
+  cancel_requested_ = true;
+  if (op_.in_flight) {
+    io_.cancel(op_);
+  } else if (!ended_) {
+    // Paused, or stopped for want of buffers: nothing in the kernel will say -ECANCELED.
+    // Nobody waits then: a waiter always has the receive armed.
+    RR_ASSERT(!waiter_);
+    ended_ = true;
+    end_status_ = -ECANCELED;
+  }
+}
+
+Task<void> RecvStream::pause() {
+  RR_ASSERT_MSG(!waiter_, "pause() while next() is awaited");
+  if (!op_.in_flight) co_return;
+  pause_requested_ = true;
   io_.cancel(op_);
+  struct Stopped {
+    RecvStream& stream;
+    bool await_ready() const noexcept { return !stream.op_.in_flight; }
+    void await_suspend(std::coroutine_handle<> waiter) { stream.pause_waiter_ = waiter; }
+    void await_resume() const noexcept {}
+  };
+  co_await Stopped{*this};
 }
 
 Task<void> RecvStream::stop() {

@@ -69,8 +69,15 @@ class RecvStream {
   // The next chunk, end of stream (0) or an error. After 0 or a final error, every later
   // next() returns the same status.
   NextAwaiter next() { return NextAwaiter(*this); }
-  // Cancels the receive; queued chunks are still delivered, then -ECANCELED.
+  // Cancels the receive; queued chunks are still delivered, then -ECANCELED. Final: the
+  // receive is never re-armed, even when it was paused or had stopped for want of buffers.
   void cancel();
+  // Stops the receive without ending the stream: once the task returns, the kernel takes no
+  // more bytes from the socket for this stream, so the owner may read the socket itself (a
+  // large frame's body straight into its final buffer). Chunks received before the pause stay
+  // queued and come first; the next next() that finds the queue empty re-arms. No-op when the
+  // receive is not armed. Not while someone awaits next().
+  Task<void> pause();
   // Cancels and waits until the kernel no longer references the stream.
   Task<void> stop();
   bool in_flight() const { return op_.in_flight; }
@@ -93,10 +100,12 @@ class RecvStream {
   FixedQueue<Item> queue_;
   bool ended_ = false;
   bool cancel_requested_ = false;  // once set, the receive is never re-armed
+  bool pause_requested_ = false;   // the next -ECANCELED ends a pause, not the stream
   int32_t end_status_ = 0;
   int32_t transient_error_ = 0;    // -ENOBUFS, reported once
   uint32_t no_buffer_streak_ = 0;  // -ENOBUFS completions since the last data
   std::coroutine_handle<> waiter_;
+  std::coroutine_handle<> pause_waiter_;  // pause() waiting for the receive to stop
 };
 
 }  // namespace ringraft

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <functional>
 #include <memory>
 
 #include "common/crc32c.h"
@@ -44,9 +45,10 @@ std::vector<std::byte> good_handshake_frame() {
 
 // Runs a transport as node 2 (its peer, node 1, is not running), sends `bytes` from a raw client,
 // and expects the connection closed with `reason` counted once. Then checks that a well-behaved
-// node 1 still gets through.
-void expect_refused(std::vector<std::byte> bytes, CloseReason reason, bool close_after_send,
-                    uint32_t handshake_timeout_ms = 2000) {
+// node 1 still gets through. Returns the transport's stats. `adjust` changes node 2's options.
+TransportStats expect_refused(std::vector<std::byte> bytes, CloseReason reason,
+                              bool close_after_send, uint32_t handshake_timeout_ms = 2000,
+                              const std::function<void(TransportOptions&)>& adjust = {}) {
   const uint16_t port = free_port();
   const uint16_t peer_port = free_port();
   bool closed = false;
@@ -56,6 +58,7 @@ void expect_refused(std::vector<std::byte> bytes, CloseReason reason, bool close
     Inbox inbox;
     TransportOptions options = loopback_options(kUs, port, {loopback_peer(kPeer, peer_port)});
     options.handshake_timeout_ms = handshake_timeout_ms;
+    if (adjust) adjust(options);
     auto transport = Transport::create(shard, options, inbox.handler()).value();
     EXPECT_TRUE((co_await transport->start()).ok());
     closed = co_await send_raw_and_expect_close(shard, port, bytes, close_after_send);
@@ -81,6 +84,7 @@ void expect_refused(std::vector<std::byte> bytes, CloseReason reason, bool close
   EXPECT_TRUE(closed) << "the transport left a bad connection open";
   EXPECT_EQ(stats.closed(reason), 1u) << close_reason_name(reason);
   EXPECT_GE(delivered_after, 1u) << "the transport stopped serving good peers";
+  return stats;
 }
 
 TEST(TransportBadInput, GarbageClosesTheConnection) {
@@ -152,6 +156,65 @@ TEST(TransportBadInput, MessageFromAnotherNodeAfterTheHandshakeIsRefused) {
   finish_message(builder, 7, kUs, wire::CreateTimeoutNow(builder, 1, 2));
   expect_refused(concat(good_handshake_frame(), testing::frame_of(testing::builder_bytes(builder))),
                  CloseReason::kWrongSender, false);
+}
+
+// The same checks when a large frame's body is received straight into the frame buffer. Two
+// receive buffers of 4 KiB: at most 8 KiB of a frame can be received into them before the
+// connection looks at what is missing, so the rest of a 40 KB frame always takes the direct
+// path (from 8 KiB missing on).
+constexpr uint32_t kLargeBodyBytes = 40000;
+
+void small_ring_direct_receive(TransportOptions& options) {
+  options.recv_buffer_count = 2;
+  options.recv_buffer_bytes = 4u << 10;
+  options.direct_receive_bytes_min = 8u << 10;
+}
+
+std::vector<std::byte> large_body() {
+  std::vector<std::byte> body(kLargeBodyBytes);
+  for (size_t i = 0; i < body.size(); i++) body[i] = std::byte(static_cast<uint8_t>(i * 13 + 5));
+  return body;
+}
+
+TEST(TransportBadInput, LargeFrameWithBadCrcReceivedDirectlyIsRefused) {
+  const std::vector<std::byte> body = large_body();
+  const auto bytes =
+      concat(good_handshake_frame(), concat(header(kLargeBodyBytes, crc32c(body) ^ 1u), body));
+  const TransportStats stats =
+      expect_refused(bytes, CloseReason::kBadFrame, false, 2000, small_ring_direct_receive);
+  EXPECT_EQ(stats.frames.errors(FrameError::kBadCrc), 1u);
+  EXPECT_GT(stats.frames.bytes_received_direct, 0u) << "the direct path was not taken";
+}
+
+TEST(TransportBadInput, LargeFrameCutShortByACloseIsTruncated) {
+  std::vector<std::byte> body = large_body();
+  const uint32_t crc = crc32c(body);
+  body.resize(body.size() / 2);
+  const auto bytes = concat(good_handshake_frame(), concat(header(kLargeBodyBytes, crc), body));
+  const TransportStats stats =
+      expect_refused(bytes, CloseReason::kBadFrame, true, 2000, small_ring_direct_receive);
+  EXPECT_EQ(stats.frames.errors(FrameError::kTruncated), 1u);
+  EXPECT_EQ(stats.frames.frames_received_direct, 1u) << "the direct path was not taken";
+}
+
+TEST(TransportBadInput, ValidCrcAroundALargeInvalidFlatBufferIsRefused) {
+  std::vector<std::byte> body = large_body();
+  std::memcpy(body.data() + 4, "RRFT", 4);  // right identifier, nonsense offsets
+  const auto bytes =
+      concat(good_handshake_frame(), concat(header(kLargeBodyBytes, crc32c(body)), body));
+  const TransportStats stats =
+      expect_refused(bytes, CloseReason::kBadFrame, false, 2000, small_ring_direct_receive);
+  EXPECT_EQ(stats.frames.errors(FrameError::kInvalidFlatBuffer), 1u);
+  EXPECT_EQ(stats.frames.frames_received_direct, 1u);
+}
+
+// A stranger announces a large first frame and goes silent inside it: the handshake deadline
+// must end the direct receive too.
+TEST(TransportBadInput, SilentPeerInsideALargeFrameTimesOut) {
+  std::vector<std::byte> bytes = header(kLargeBodyBytes, 0);
+  bytes.resize(bytes.size() + 100);
+  expect_refused(bytes, CloseReason::kHandshakeTimeout, false, /*handshake_timeout_ms=*/100,
+                 small_ring_direct_receive);
 }
 
 }  // namespace

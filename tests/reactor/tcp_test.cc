@@ -228,6 +228,72 @@ TEST(Tcp, CancelledStreamStaysCancelledWhenMoreDataArrives) {
   EXPECT_EQ(statuses.back(), -ECANCELED);
 }
 
+// pause() stops the multishot receive without ending the stream: bytes sent after it stay in
+// the socket for the owner's own recv, and the next next() re-arms for what follows.
+TEST(Tcp, PausedStreamLeavesTheSocketToItsOwnerThenResumes) {
+  Listener listener = listen_on_loopback();
+  std::vector<std::byte> received;
+  std::vector<std::byte> read_by_owner(3000);
+  int32_t owner_status = 0;
+  bool paused_in_flight = true;
+  run_on_reactor([&](Shard& shard) -> Task<void> {
+    auto group = shard.io().create_buffer_group(8, 1024);
+    EXPECT_TRUE(group.ok());
+    if (!group.ok()) co_return;
+    FileDescriptor client = co_await connect_to(shard.io(), listener.address);
+    const IoResult accepted = co_await ops::accept(shard.io(), listener.fd.get());
+    FileDescriptor server(accepted.value);
+    RecvStream stream(shard.io(), server.get(), *group.value());
+    co_await ops::send_all(shard.io(), client.get(), pattern(100, 1));
+    RecvResult first = co_await stream.next();  // armed now
+    received.insert(received.end(), first.chunk.bytes().begin(), first.chunk.bytes().end());
+    co_await stream.pause();
+    paused_in_flight = stream.in_flight();
+    co_await ops::send_all(shard.io(), client.get(), pattern(3000, 2));
+    owner_status = (co_await ops::recv(shard.io(), server.get(), read_by_owner, MSG_WAITALL)).value;
+    co_await ops::send_all(shard.io(), client.get(), pattern(500, 3));
+    client.reset();
+    while (true) {
+      RecvResult next = co_await stream.next();
+      if (next.status.value <= 0) break;
+      received.insert(received.end(), next.chunk.bytes().begin(), next.chunk.bytes().end());
+    }
+    co_await stream.stop();
+  });
+  EXPECT_FALSE(paused_in_flight);
+  EXPECT_EQ(owner_status, 3000);
+  EXPECT_EQ(read_by_owner, pattern(3000, 2));
+  std::vector<std::byte> expected = pattern(100, 1);
+  const std::vector<std::byte> last = pattern(500, 3);
+  expected.insert(expected.end(), last.begin(), last.end());
+  EXPECT_EQ(received, expected);
+}
+
+TEST(Tcp, CancelOfAPausedStreamEndsIt) {
+  Listener listener = listen_on_loopback();
+  int32_t status = 1;
+  bool in_flight = true;
+  run_on_reactor([&](Shard& shard) -> Task<void> {
+    auto group = shard.io().create_buffer_group(8, 1024);
+    EXPECT_TRUE(group.ok());
+    if (!group.ok()) co_return;
+    FileDescriptor client = co_await connect_to(shard.io(), listener.address);
+    const IoResult accepted = co_await ops::accept(shard.io(), listener.fd.get());
+    FileDescriptor server(accepted.value);
+    RecvStream stream(shard.io(), server.get(), *group.value());
+    co_await ops::send_all(shard.io(), client.get(), pattern(100, 1));
+    (void)co_await stream.next();
+    co_await stream.pause();
+    stream.cancel();
+    co_await ops::send_all(shard.io(), client.get(), pattern(100, 2));
+    status = (co_await stream.next()).status.value;  // no re-arm after a cancel
+    in_flight = stream.in_flight();
+    co_await stream.stop();
+  });
+  EXPECT_EQ(status, -ECANCELED);
+  EXPECT_FALSE(in_flight);
+}
+
 TEST(Tcp, SendmsgAndZeroCopySend) {
   Listener listener = listen_on_loopback();
   std::vector<std::byte> received;
