@@ -2,11 +2,21 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "reactor/ops.h"
 
 namespace ringraft::net {
+namespace {
+
+// A direct receive's piece: well inside a core's L2 cache (1 MiB here), so the CRC pass that
+// follows each piece reads it from there. Receiving a whole 1 MiB frame first made that pass
+// read from memory (perf: ~2.5x the CRC samples of the copying path, which takes the CRC of
+// each 64 KiB chunk as it copies it).
+constexpr size_t kDirectReceivePieceBytes = size_t{256} << 10;
+
+}  // namespace
 
 Connection::Connection(Io& io, FileDescriptor fd, BufferGroup& buffers, const FrameLimits& limits,
                        FrameCounters* counters, uint32_t direct_receive_bytes_min)
@@ -46,9 +56,10 @@ Task<Result<void>> Connection::receive() {
   while (true) {
     if (wants_direct_receive()) {
       co_await stream_.pause();
+      if (!stream_.has_queued() && !cancelled_) co_return co_await receive_direct();
       // What arrived before the pause took effect comes first, copied as usual; the next
       // receive() looks again at what is still missing.
-      if (!stream_.has_queued() && !cancelled_) co_return co_await receive_direct();
+      direct_streak_ = false;
     }
     RecvResult received = co_await stream_.next();
     if (received.status.value > 0) {
@@ -73,22 +84,35 @@ Result<void> Connection::end_of_stream_error() {
 }
 
 bool Connection::wants_direct_receive() {
-  return direct_receive_bytes_min_ > 0 && !cancelled_ &&
-         decoder_.receive_space().size() >= direct_receive_bytes_min_;
+  if (direct_receive_bytes_min_ == 0 || cancelled_) return false;
+  const size_t missing_bytes = decoder_.receive_space().size();
+  if (missing_bytes == 0) return false;
+  // Between two large frames the next header is read directly too: re-arming the multishot
+  // receive would have it fill the ring with the next large frame before we see its header.
+  if (decoder_.buffered_bytes() < kFrameHeaderBytes) return direct_streak_;
+  return missing_bytes >= direct_receive_bytes_min_;
 }
 
 Task<Result<void>> Connection::receive_direct() {
-  counters_->frames_received_direct += 1;
+  const bool header = decoder_.buffered_bytes() < kFrameHeaderBytes;
+  if (!header) counters_->frames_received_direct += 1;
   while (true) {
     const ByteSpan space = decoder_.receive_space();
-    if (space.empty()) co_return Result<void>();  // the frame is whole: poll_frame() takes it
-    // MSG_WAITALL: the kernel completes once all of it is in (or the stream ends or fails), so
-    // a frame costs one completion, not one per segment that arrives.
+    if (space.empty() || (header && decoder_.buffered_bytes() >= kFrameHeaderBytes)) {
+      // The frame is whole (poll_frame() takes it), or the header is in: a large frame's body
+      // follows directly, a small one's through the multishot receive, re-armed for it.
+      direct_streak_ = !header || space.size() >= direct_receive_bytes_min_;
+      co_return Result<void>();
+    }
+    // MSG_WAITALL: the kernel completes once the piece is in (or the stream ends or fails), one
+    // completion per piece, not per segment that arrives. Never past the missing bytes: the
+    // next frame stays in the socket. Pieces, not the whole frame: the CRC pass over each
+    // (commit_received) then reads bytes the kernel's copy has just left in the cache.
     Operation op;
     op.code = OpCode::kRecv;
     op.fd = fd_.get();
     op.buffer = space.data();
-    op.length = ops::transfer_length(space.size());
+    op.length = ops::transfer_length(std::min(space.size(), kDirectReceivePieceBytes));
     op.flags = MSG_WAITALL;
     const IoResult received = co_await direct_op_.run(op);
     if (received.value > 0) {

@@ -11,9 +11,11 @@
 // A frame larger than a few receive buffers is not reassembled by copies: once its header is in
 // and at least `direct_receive_bytes_min` of it are still missing, the multishot receive is
 // paused, the rest of the frame is received straight into the decoder's buffer (recv with
-// MSG_WAITALL, exactly the missing bytes, so the next frame's bytes stay in the socket), and the
-// multishot receive is re-armed for what follows. Chunks already received come first. The bytes
-// are checked exactly as fed ones: length bound before any body byte, then CRC, Verifier, ...
+// MSG_WAITALL, exactly the missing bytes, so the next frame's bytes stay in the socket). The
+// next header is then read the same way (8 bytes): another large frame follows directly, a
+// small one re-arms the multishot receive (otherwise the re-armed receive would fill the ring
+// with the next large frame before its header is seen). Chunks already received come first.
+// The bytes are checked exactly as fed ones: length bound before any body byte, then CRC, ...
 //
 // A deadline (arm_deadline) ends a silent connection: when it fires, the pending receive ends
 // and timed_out() says why. close() must be awaited before the Connection is destroyed; it
@@ -65,10 +67,11 @@ class Connection {
  private:
   static void on_deadline(Operation& op, int32_t result, uint32_t flags);
   void release_chunk();
-  // The decoder misses at least direct_receive_bytes_min_ of a frame whose header it holds.
+  // The decoder misses at least direct_receive_bytes_min_ of a frame whose header it holds, or
+  // the header after a frame received directly.
   bool wants_direct_receive();
-  // Receives the rest of the decoder's frame from the socket into the decoder (the multishot
-  // receive paused). Success once the frame is whole; errors as receive().
+  // Receives the rest of the decoder's frame, or of its header, from the socket into the
+  // decoder (the multishot receive paused). Success once that is whole; errors as receive().
   Task<Result<void>> receive_direct();
   Result<void> end_of_stream_error();
 
@@ -78,10 +81,11 @@ class Connection {
   FrameDecoder decoder_;
   FrameCounters* counters_;
   uint32_t direct_receive_bytes_min_;
-  CancellableOp direct_op_;  // the recv of a frame's rest; cancel() ends it
-  bool cancelled_ = false;   // cancel() or the deadline: nothing more is received
-  RecvChunk chunk_;      // the received chunk being fed to the decoder
-  ConstByteSpan unfed_;  // the part of chunk_ the decoder has not taken yet
+  CancellableOp direct_op_;     // the recv of a frame's rest; cancel() ends it
+  bool cancelled_ = false;      // cancel() or the deadline: nothing more is received
+  bool direct_streak_ = false;  // the last frame was received directly: so is the next header
+  RecvChunk chunk_;             // the received chunk being fed to the decoder
+  ConstByteSpan unfed_;         // the part of chunk_ the decoder has not taken yet
   Operation deadline_op_;
   bool timed_out_ = false;
   std::coroutine_handle<> deadline_waiter_;  // close() waiting for the deadline to let go

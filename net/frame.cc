@@ -136,14 +136,19 @@ size_t FrameDecoder::feed(ConstByteSpan chunk) {
 }
 
 ByteSpan FrameDecoder::receive_space() {
-  if (failure_ || buffered_bytes_ < kFrameHeaderBytes) return {};
+  if (failure_) return {};
   // wanted_bytes() is 0 for an oversized length: next() refuses the frame instead.
   return ByteSpan(buffer_.data() + buffered_bytes_, wanted_bytes());
 }
 
 void FrameDecoder::commit_received(size_t received_bytes) {
-  RR_ASSERT(!failure_ && buffered_bytes_ >= kFrameHeaderBytes);
-  RR_ASSERT(received_bytes <= wanted_bytes());
+  RR_ASSERT(!failure_);
+  RR_ASSERT(received_bytes <= wanted_bytes());  // so never across the header's end
+  if (buffered_bytes_ < kFrameHeaderBytes) {
+    buffered_bytes_ += received_bytes;
+    if (buffered_bytes_ == kFrameHeaderBytes) body_crc_ = crc32c({});
+    return;
+  }
   const ConstByteSpan received(buffer_.data() + buffered_bytes_, received_bytes);
   body_crc_ = crc32c_extend(body_crc_, received);
   buffered_bytes_ += received_bytes;

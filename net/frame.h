@@ -125,10 +125,12 @@ class FrameDecoder {
   Result<std::optional<DecodedFrame>> next();
 
   // The missing rest of the frame being assembled, for a caller that receives it straight from
-  // the socket instead of feeding chunks: non-empty only when the header is buffered, its length
-  // is within frame_bytes_max and part of the body is still missing (so never past the frame's
-  // end, and never more than the buffer allocated at construction). Write a prefix of it, then
-  // commit_received(); next() checks the frame as if it had been fed.
+  // the socket instead of feeding chunks: the rest of the header while it is incomplete, then
+  // the rest of the body it announces (empty when that length is above frame_bytes_max, or the
+  // decoder failed). So never past the frame's end, never more than the buffer allocated at
+  // construction, and the header is in before any body byte is asked for. Write a prefix of it,
+  // then commit_received(); next() checks the frame as if it had been fed. Writing there, like
+  // feed(), ends the validity of the frame next() returned last.
   ByteSpan receive_space();
   // The first `received_bytes` of receive_space() now hold bytes of the stream: they count as
   // fed (the body's CRC is extended over them here).

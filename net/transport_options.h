@@ -46,9 +46,10 @@ struct TransportOptions {
   uint32_t recv_buffer_bytes = 64u << 10;
   // An inbound frame still missing at least this many bytes once its header is in is received
   // straight into the connection's frame buffer (the multishot receive paused for it) instead of
-  // being copied out of receive buffers. Smaller ones are cheaper copied than the pause, recv and
-  // re-arm cost. 0: never.
-  uint32_t direct_receive_bytes_min = 64u << 10;
+  // being copied out of receive buffers. 0: never. Off by default: on this project's machine it
+  // saved the copy but cost the receiving shard more CPU per byte than it saved (net/README.md,
+  // "Receiving large frames directly"); measure before turning it on.
+  uint32_t direct_receive_bytes_min = 0;
   // Inbound connections open at once (peers reconnecting, strangers); more are closed at once.
   uint32_t inbound_connections_max = 64;
   uint64_t jitter_seed = 0;  // 0: derived from node and shard

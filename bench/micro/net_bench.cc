@@ -1,8 +1,12 @@
 // The peer transport over loopback, beside plain blocking TCP measured in the same run.
 //
-//   BM_NetThroughput/<reactor|blocking>/<entry_bytes>/<entries>/<recv_buffer_kib>
+//   BM_NetThroughput/<reactor|blocking>/<entry_bytes>/<entries>/<recv_buffer_kib>/<direct_kib>
 //     AppendEntries of `entries` entries of `entry_bytes` each, streamed from node 1 (shard 0)
 //     to node 2 (shard 1) as fast as back-pressure allows, until 128 MiB have arrived. The
+//     receiver's provided buffers are `recv_buffer_kib` KiB each (16 of them); a frame still
+//     missing `direct_kib` KiB or more once its header is in is received straight into the
+//     frame buffer (TransportOptions::direct_receive_bytes_min; 0: never, every frame that
+//     straddles buffers is copied out of them). The baseline ignores both. The
 //     reactor variant builds each message in the peer's output buffer (Transport::send_built:
 //     the entry block copied in once, as from a WAL block), one sendmsg per turn, and the
 //     receiver's decoder (CRC, verifier) and handler. The baseline sends the same frames, built
@@ -21,6 +25,7 @@
 #include <netinet/tcp.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <algorithm>
 #include <atomic>
@@ -47,6 +52,13 @@ double process_cpu_seconds() {
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
+// CPU time of the calling thread: one shard's own cost, apart from the other shard's.
+double thread_cpu_seconds() {
+  timespec now{};
+  RR_ASSERT(::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now) == 0);
+  return double(now.tv_sec) + double(now.tv_nsec) * 1e-9;
+}
+
 uint16_t free_port() {
   Result<LoopbackListener> listener = listen_on_loopback();
   RR_ASSERT(listener.ok());
@@ -55,7 +67,8 @@ uint16_t free_port() {
 
 net::TransportOptions bench_options(uint64_t node, uint16_t port, uint64_t peer, uint16_t peer_port,
                                     uint32_t frame_bytes_max,
-                                    uint32_t recv_buffer_bytes = 64u << 10) {
+                                    uint32_t recv_buffer_bytes = 64u << 10,
+                                    uint32_t direct_receive_bytes_min = 0) {
   net::TransportOptions options;
   options.cluster_id = 7;
   options.node = NodeId(node);
@@ -74,6 +87,7 @@ net::TransportOptions bench_options(uint64_t node, uint16_t port, uint64_t peer,
   // rarely runs dry.
   options.recv_buffer_count = 16;
   options.recv_buffer_bytes = recv_buffer_bytes;
+  options.direct_receive_bytes_min = direct_receive_bytes_min;
   return options;
 }
 
@@ -122,6 +136,7 @@ struct TransportRun {
   uint16_t port_b = 0;
   uint32_t frame_bytes_max = 0;
   uint32_t recv_buffer_bytes = 64u << 10;
+  uint32_t direct_receive_bytes_min = 64u << 10;
   std::atomic<bool> b_connected{false};
   std::atomic<bool> done{false};
   std::atomic<int> stopped{0};
@@ -130,6 +145,7 @@ struct TransportRun {
   std::atomic<bool> failed{false};
   net::PeerStats sender;               // node 1's view of node 2, taken when the run ends
   net::FrameCounters receiver_frames;  // node 2's inbound frames, taken when the run ends
+  double receiver_cpu_seconds = 0;     // node 2's shard thread, from its start to the last frame
 };
 
 // Stops a shard's transport; the second shard to get here stops the reactor.
@@ -158,7 +174,8 @@ struct StreamShape {
   std::vector<uint8_t> block;      // the entry block, as the WAL wrote it
   std::vector<std::byte> message;  // the AppendEntries carrying it, for the baseline
   uint64_t messages;
-  uint32_t recv_buffer_bytes;  // the receiver's provided buffers (reactor only)
+  uint32_t recv_buffer_bytes;         // the receiver's provided buffers (reactor only)
+  uint32_t direct_receive_bytes_min;  // the receiver's direct-receive threshold (reactor only)
 };
 
 Task<void> stream_sender(Shard& shard, TransportRun& run, const StreamShape& shape) {
@@ -195,17 +212,19 @@ Task<void> stream_sender(Shard& shard, TransportRun& run, const StreamShape& sha
 
 Task<void> stream_receiver(Shard& shard, TransportRun& run, uint64_t messages) {
   uint64_t received = 0;
+  const double cpu_start = thread_cpu_seconds();
   auto transport =
-      net::Transport::create(
-          shard,
-          bench_options(2, run.port_b, 1, run.port_a, run.frame_bytes_max, run.recv_buffer_bytes),
-          [&](NodeId, const wire::Message& message) {
-            benchmark::DoNotOptimize(message.body_as_AppendEntries()->entries());
-            if (++received == messages) {
-              run.end = BenchClock::now();
-              run.done = true;
-            }
-          })
+      net::Transport::create(shard,
+                             bench_options(2, run.port_b, 1, run.port_a, run.frame_bytes_max,
+                                           run.recv_buffer_bytes, run.direct_receive_bytes_min),
+                             [&](NodeId, const wire::Message& message) {
+                               benchmark::DoNotOptimize(message.body_as_AppendEntries()->entries());
+                               if (++received == messages) {
+                                 run.end = BenchClock::now();
+                                 run.receiver_cpu_seconds = thread_cpu_seconds() - cpu_start;
+                                 run.done = true;
+                               }
+                             })
           .value();
   if (!(co_await transport->start()).ok()) run.failed = true;
   co_await finish_shard(shard, run, *transport);
@@ -216,6 +235,7 @@ StreamShape stream_shape(const benchmark::State& state) {
   shape.entry_bytes = static_cast<uint32_t>(state.range(0));
   shape.entries = static_cast<uint32_t>(state.range(1));
   shape.recv_buffer_bytes = static_cast<uint32_t>(state.range(2)) << 10;
+  shape.direct_receive_bytes_min = static_cast<uint32_t>(state.range(3)) << 10;
   shape.block.assign(size_t{shape.entries} * shape.entry_bytes, 0x5A);
   shape.message = append_entries(1, 2, shape.entries, shape.entry_bytes);
   shape.messages = std::max<uint64_t>(64, kTotalBytes / shape.message.size());
@@ -246,6 +266,7 @@ void BM_NetThroughput_reactor(benchmark::State& state) {
     run.port_b = free_port();
     run.frame_bytes_max = static_cast<uint32_t>(shape.message.size() + 4096);
     run.recv_buffer_bytes = shape.recv_buffer_bytes;
+    run.direct_receive_bytes_min = shape.direct_receive_bytes_min;
     ReactorRunReport report = run_reactor_workload(2, [&](Shard& shard) -> Task<void> {
       if (shard.id().value() == 0) {
         co_await stream_sender(shard, run, shape);
@@ -265,6 +286,13 @@ void BM_NetThroughput_reactor(benchmark::State& state) {
         static_cast<double>(run.sender.sends_full) / static_cast<double>(shape.messages);
     state.counters["in_place_fraction"] =
         static_cast<double>(run.receiver_frames.frames_in_place) /
+        static_cast<double>(std::max<uint64_t>(1, run.receiver_frames.frames_accepted));
+    // The receiving shard alone: what the receive path costs, apart from the sender's build.
+    state.counters["receiver_cpu_ns_per_kib"] =
+        run.receiver_cpu_seconds * 1e9 * 1024 /
+        static_cast<double>(shape.messages * net::frame_bytes(shape.message.size()));
+    state.counters["direct_fraction"] =
+        static_cast<double>(run.receiver_frames.frames_received_direct) /
         static_cast<double>(std::max<uint64_t>(1, run.receiver_frames.frames_accepted));
   }
 }
@@ -500,12 +528,14 @@ void BM_NetCodec_raw(benchmark::State& state) {
 }
 
 void stream_arguments(benchmark::internal::Benchmark* benchmark) {
-  // entry bytes, entries, the receiver's provided-buffer KiB (the blocking baseline has none:
-  // its pairs show the reactor's trade-off between buffer size and copies).
-  benchmark->Args({100, 1000, 64})
-      ->Args({100, 1000, 256})
-      ->Args({16 << 10, 64, 64})
-      ->Args({16 << 10, 64, 2048})
+  // entry bytes, entries, the receiver's provided-buffer KiB, its direct-receive threshold KiB
+  // (0: off). The blocking baseline has neither: each pair with 0 and one without shows what
+  // receiving large frames straight into the frame buffer saves.
+  benchmark->Args({100, 1000, 64, 0})
+      ->Args({100, 1000, 64, 64})
+      ->Args({100, 1000, 64, 16})
+      ->Args({16 << 10, 64, 64, 0})
+      ->Args({16 << 10, 64, 64, 64})
       ->UseManualTime()
       ->Iterations(1)
       ->Unit(benchmark::kMillisecond);

@@ -109,10 +109,10 @@ TEST(TransportDirectReceive, StopEndsAReceiveInsideALargeFrame) {
     // A raw node 1: a good handshake, then 20 KB of a 60 KB frame, and nothing more.
     FileDescriptor fd = tcp_socket().value();
     const sockaddr_in address = ipv4_address("127.0.0.1", port).value();
-    EXPECT_TRUE((co_await ops::connect(shard.io(), fd.get(),
-                                       reinterpret_cast<const sockaddr*>(&address),
-                                       sizeof(address)))
-                    .ok());
+    EXPECT_TRUE(
+        (co_await ops::connect(shard.io(), fd.get(), reinterpret_cast<const sockaddr*>(&address),
+                               sizeof(address)))
+            .ok());
     auto bytes = testing::frame_of(
         testing::handshake_message(testing::kClusterId, 1, 2, 0, kWireProtocolVersion));
     const auto large = testing::frame_of(testing::append_entries_message(1, 1, 60000, 7));
