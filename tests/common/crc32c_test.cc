@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -45,6 +47,37 @@ TEST(Crc32c, DetectsEverySingleBitFlip) {
     EXPECT_NE(crc32c(block), clean) << "bit " << bit;
     block[bit / 8] ^= std::byte(1u << (bit % 8));
   }
+}
+
+// crc32c_combine against one pass over the whole, at random splits of random lengths (up to a
+// few MiB, so lengths with many bits set), and at the edges (empty first or second part).
+TEST(Crc32c, CombineEqualsOnePassAtRandomSplits) {
+  const uint64_t seed = std::random_device{}();
+  std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
+  std::mt19937_64 random(seed);
+  std::vector<std::byte> bytes(3u << 20);
+  for (auto& byte : bytes) byte = std::byte(static_cast<uint8_t>(random()));
+  for (int round = 0; round < 200; round++) {
+    const size_t total = round < 100 ? random() % 4096 : random() % bytes.size();
+    const size_t split = total == 0 ? 0 : random() % (total + 1);
+    const ConstByteSpan whole = ConstByteSpan(bytes).first(total);
+    const uint32_t combined =
+        crc32c_combine(crc32c(whole.first(split)), crc32c(whole.subspan(split)), total - split);
+    ASSERT_EQ(combined, crc32c(whole))
+        << "seed " << seed << " total " << total << " split " << split;
+  }
+}
+
+TEST(Crc32c, CombineOfThreePiecesEqualsOnePass) {
+  const std::string text = "prefix|a block carried by reference|suffix";
+  const ConstByteSpan whole = text_bytes(text);
+  const ConstByteSpan prefix = whole.first(7);
+  const ConstByteSpan block = whole.subspan(7, 29);
+  const ConstByteSpan suffix = whole.subspan(36);
+  const uint32_t head = crc32c_combine(crc32c(prefix), crc32c(block), block.size());
+  EXPECT_EQ(crc32c_combine(head, crc32c(suffix), suffix.size()), crc32c(text_bytes(text)));
+  EXPECT_EQ(crc32c_combine(crc32c(text_bytes(text)), 0, 0), crc32c(text_bytes(text)));
+  EXPECT_EQ(crc32c_combine(0, crc32c(text_bytes(text)), text.size()), crc32c(text_bytes(text)));
 }
 
 }  // namespace
