@@ -76,6 +76,10 @@ void OutputBuffer::cancel_reservation() {
 }
 
 bool OutputBuffer::commit_frame(ConstByteSpan flatbuffer) {
+  return commit_frame(flatbuffer, KnownCrcSpan{});
+}
+
+bool OutputBuffer::commit_frame(ConstByteSpan flatbuffer, const KnownCrcSpan& known) {
   RR_ASSERT_MSG(reserved(), "commit_frame() without reserve_frame()");
   RR_ASSERT(!flatbuffer.empty() && flatbuffer.size() <= std::numeric_limits<uint32_t>::max());
   const ByteSpan region = std::exchange(reservation_, ByteSpan());
@@ -84,6 +88,14 @@ bool OutputBuffer::commit_frame(ConstByteSpan flatbuffer) {
       flatbuffer.data() >= region.data() && flatbuffer.data() + flatbuffer.size() == region_end;
   if (!built_in_place) return try_append_frame(flatbuffer);
 
+  // Where the known part lies, as an offset: the move over a gap below changes addresses.
+  size_t known_offset = 0;
+  if (known.size_bytes > 0) {
+    RR_ASSERT_MSG(known.data >= flatbuffer.data() &&
+                      known.data + known.size_bytes <= flatbuffer.data() + flatbuffer.size(),
+                  "a KnownCrcSpan must lie inside the FlatBuffer it is framed with");
+    known_offset = static_cast<size_t>(known.data - flatbuffer.data());
+  }
   std::byte* const base = pending_.buffer.data();
   size_t header_offset = static_cast<size_t>(flatbuffer.data() - base) - kFrameHeaderBytes;
   RR_ASSERT(header_offset >= pending_.end_bytes);
@@ -96,7 +108,17 @@ bool OutputBuffer::commit_frame(ConstByteSpan flatbuffer) {
     flatbuffer = ConstByteSpan(base + header_offset + kFrameHeaderBytes, flatbuffer.size());
   }
   const auto length_bytes = static_cast<uint32_t>(flatbuffer.size());
-  const uint32_t crc = crc32c(flatbuffer);
+  uint32_t crc = 0;
+  if (known.size_bytes == 0) {
+    crc = crc32c(flatbuffer);
+  } else {
+    // crc(head ++ known ++ tail) without a pass over the known part.
+    const size_t tail_offset = known_offset + known.size_bytes;
+    const uint32_t head_crc = crc32c(flatbuffer.first(known_offset));
+    const uint32_t tail_crc = crc32c(flatbuffer.subspan(tail_offset));
+    crc = crc32c_combine(crc32c_combine(head_crc, known.crc, known.size_bytes), tail_crc,
+                         flatbuffer.size() - tail_offset);
+  }
   std::memcpy(base + header_offset, &length_bytes, sizeof(length_bytes));
   std::memcpy(base + header_offset + 4, &crc, sizeof(crc));
   pending_.add(header_offset, frame_bytes(flatbuffer.size()));

@@ -27,6 +27,16 @@
 
 namespace ringraft::net {
 
+// A part of a FlatBuffer being framed whose CRC32C the caller already has (an entry block and
+// the CRC the WAL computed over it): the frame's CRC then reads only the bytes around it and
+// combines (crc32c_combine). A wrong `crc` is not caught here: the receiver refuses the frame
+// (kBadCrc) and closes the connection. Empty (size_bytes 0): no such part.
+struct KnownCrcSpan {
+  const std::byte* data = nullptr;
+  size_t size_bytes = 0;
+  uint32_t crc = 0;
+};
+
 class OutputBuffer {
  public:
   // Contiguous runs of frames in one buffer: the iovecs of its sendmsg.
@@ -48,6 +58,9 @@ class OutputBuffer {
   // of the reserved region (a builder over it), else copied like try_append_frame() (a builder
   // that outgrew the region); false when a copy does not fit (nothing queued).
   bool commit_frame(ConstByteSpan flatbuffer);
+  // The same, with `known` lying inside `flatbuffer`: a frame built in place takes its CRC from
+  // known.crc and one pass over the rest only (a copied one ignores `known`).
+  bool commit_frame(ConstByteSpan flatbuffer, const KnownCrcSpan& known);
   void cancel_reservation();
   bool reserved() const { return !reservation_.empty(); }
 

@@ -93,11 +93,15 @@ flatbuffers::FlatBufferBuilder* Peer::begin_built(size_t flatbuffer_bytes_max, S
 }
 
 SendStatus Peer::commit_built() {
+  return commit_built(KnownCrcSpan{});
+}
+
+SendStatus Peer::commit_built(const KnownCrcSpan& known) {
   const ConstByteSpan message = in_place_.finished();
   RR_ASSERT_MSG(!message.empty() && message.size() <= environment_.options->limits.frame_bytes_max,
                 "a message larger than frame_bytes_max can never be sent");
   if (in_place_.outgrew()) stats_.builds_outgrown++;
-  const bool queued = output_.commit_frame(message);
+  const bool queued = output_.commit_frame(message, known);
   in_place_.end();
   if (!queued) {
     stats_.sends_full++;

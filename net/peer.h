@@ -80,6 +80,8 @@ class Peer {
   // status when the peer is unreachable or full); commit_built() frames what was built.
   flatbuffers::FlatBufferBuilder* begin_built(size_t flatbuffer_bytes_max, SendStatus* status);
   SendStatus commit_built();
+  // The same, the frame's CRC taken from `known` for that part of the message (see KnownCrcSpan).
+  SendStatus commit_built(const KnownCrcSpan& known);
   // Hands the frames queued this turn to the kernel (from the transport's before_sleep hook).
   void flush();
 

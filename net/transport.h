@@ -28,6 +28,7 @@
 #include <functional>
 #include <memory>
 #include <random>
+#include <type_traits>
 #include <vector>
 
 #include "net/peer.h"
@@ -66,7 +67,10 @@ class Transport {
   // `flatbuffer_bytes_max` (else kFull or kUnreachable, as send()) and must build a whole
   // Message: begin_message(builder) ... finish_message(builder, from, to, body). A message
   // larger than its bound still goes (copied once; PeerStats::builds_outgrown) if it fits.
-  // `build` must not send to any peer itself.
+  // `build` must not send to any peer itself. `build` may return a KnownCrcSpan
+  // (net/output_buffer.h): the part of the Message it already has the CRC32C of (an entry
+  // block with the WAL's CRC, written with CreateUninitializedVector + memcpy); the frame's CRC
+  // then reads only the rest of the message.
   template <class BuildMessage>
   SendStatus send_built(NodeId peer, size_t flatbuffer_bytes_max, BuildMessage&& build);
   // True when `peer` is connected and its output has not refused a send since it last drained.
@@ -134,8 +138,14 @@ SendStatus Transport::send_built(NodeId node, size_t flatbuffer_bytes_max, Build
   SendStatus status = SendStatus::kQueued;
   flatbuffers::FlatBufferBuilder* builder = peer->begin_built(flatbuffer_bytes_max, &status);
   if (builder == nullptr) return status;
-  build(*builder);
-  return peer->commit_built();
+  if constexpr (std::is_same_v<std::invoke_result_t<BuildMessage&, flatbuffers::FlatBufferBuilder&>,
+                               KnownCrcSpan>) {
+    const KnownCrcSpan known = build(*builder);
+    return peer->commit_built(known);
+  } else {
+    build(*builder);
+    return peer->commit_built();
+  }
 }
 
 }  // namespace ringraft::net

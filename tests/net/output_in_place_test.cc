@@ -4,8 +4,11 @@
 // copied, and short sends continue across segments.
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <utility>
 #include <vector>
 
+#include "common/crc32c.h"
 #include "net/frame.h"
 #include "net/message_builder.h"
 #include "net/output_buffer.h"
@@ -136,6 +139,65 @@ TEST(OutputInPlace, ShortSendsContinueAcrossSegments) {
   EXPECT_TRUE(output.advance_send(output.unsent_bytes()));
   EXPECT_FALSE(output.sending());
   output.check_invariants();
+}
+
+// An AppendEntries whose entry block is written into an uninitialised vector, as from a WAL
+// block; returns the block's place and CRC (`crc_error` spoils it).
+KnownCrcSpan build_with_known_block(flatbuffers::FlatBufferBuilder& builder,
+                                    const std::vector<std::byte>& block, uint32_t crc_error = 0) {
+  begin_message(builder);
+  uint8_t* block_bytes = nullptr;
+  const auto vector = builder.CreateUninitializedVector(block.size(), &block_bytes);
+  std::memcpy(block_bytes, block.data(), block.size());
+  const auto body = wire::CreateAppendEntries(builder, 1, 3, 1, 100, 3, 99, 7, vector);
+  finish_message(builder, 1, 2, body);
+  KnownCrcSpan known;
+  known.data = reinterpret_cast<const std::byte*>(block_bytes);
+  known.size_bytes = block.size();
+  known.crc = crc32c(block) ^ crc_error;
+  return known;
+}
+
+// Frames the message twice, with and without the block's known CRC, and returns both streams.
+std::pair<std::vector<std::byte>, std::vector<std::byte>> frame_with_and_without_known_crc(
+    size_t block_bytes, size_t bound_bytes, uint32_t crc_error = 0) {
+  std::vector<std::byte> block(block_bytes);
+  for (size_t i = 0; i < block.size(); i++) block[i] = std::byte(static_cast<uint8_t>(i * 31 + 7));
+  std::vector<std::byte> streams[2];
+  for (int with_known = 0; with_known < 2; with_known++) {
+    OutputBuffer output(256u << 10);
+    InPlaceBuilder in_place;
+    // A small frame first, so the one under test does not start at the buffer's beginning.
+    EXPECT_TRUE(output.try_append_frame(testing::append_entries_message(1, 1, 40, 1)));
+    flatbuffers::FlatBufferBuilder& builder = in_place.start(output.reserve_frame(bound_bytes));
+    const KnownCrcSpan known = build_with_known_block(builder, block, crc_error);
+    EXPECT_FALSE(in_place.outgrew());
+    EXPECT_TRUE(with_known == 1 ? output.commit_frame(in_place.finished(), known)
+                                : output.commit_frame(in_place.finished()));
+    in_place.end();
+    streams[with_known] = concatenated(output.begin_send());
+  }
+  return {streams[0], streams[1]};
+}
+
+TEST(OutputInPlace, AKnownBlockCrcGivesTheSameFrameAsAFullPass) {
+  // Moved over its gap (small), given its own segment (large), and with no gap at all.
+  for (const auto& [block_bytes, bound_bytes] : std::vector<std::pair<size_t, size_t>>{
+           {64, 4000}, {2000, 3000}, {50000, 60000}, {100000, 100000 + kMessageOverheadBytes}}) {
+    const auto [full_pass, combined] = frame_with_and_without_known_crc(block_bytes, bound_bytes);
+    EXPECT_EQ(combined, full_pass) << block_bytes << " bytes in a bound of " << bound_bytes;
+    EXPECT_EQ(decoded(combined).size(), 2u);
+  }
+}
+
+TEST(OutputInPlace, AWrongKnownCrcMakesTheReceiverRefuseTheFrame) {
+  const auto [full_pass, combined] = frame_with_and_without_known_crc(5000, 6000, 0x100);
+  FrameCounters counters;
+  FrameDecoder decoder(FrameLimits{.frame_bytes_max = 1u << 20}, &counters);
+  Frames frames;
+  EXPECT_FALSE(testing::feed_and_drain(decoder, combined, &frames));
+  EXPECT_EQ(frames.size(), 1u);  // the small frame before it
+  EXPECT_EQ(decoder.failure(), FrameError::kBadCrc);
 }
 
 }  // namespace
