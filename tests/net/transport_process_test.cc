@@ -60,7 +60,11 @@ TEST(TransportProcesses, TwoProcessesExchangeAppendEntries) {
                                })
                  .value();
     EXPECT_TRUE((co_await a->start()).ok());
-    EXPECT_TRUE(co_await wait_until(shard, [&] { return a->writable(NodeId(2)); }));
+    // Both directions up: the peer answers on its own connection to us, and drops (counts) the
+    // answers it cannot send before that connection is up.
+    EXPECT_TRUE(co_await wait_until(shard, [&] {
+      return a->writable(NodeId(2)) && a->stats().peer(NodeId(2))->inbound_connects > 0;
+    }));
     for (uint32_t i = 1; i <= kMessages; i++) {
       EXPECT_EQ(a->send(NodeId(2), testing::append_entries_message(1, i, 1000, 5)),
                 SendStatus::kQueued);
