@@ -157,6 +157,7 @@ struct TransportRun {
   net::PeerStats sender;               // node 1's view of node 2, taken when the run ends
   net::FrameCounters receiver_frames;  // node 2's inbound frames, taken when the run ends
   double receiver_cpu_seconds = 0;     // node 2's shard thread, from its start to the last frame
+  uint64_t receiver_enters = 0;        // node 2's io_uring_enter calls over the same span
 };
 
 // Stops a shard's transport; the second shard to get here stops the reactor.
@@ -224,19 +225,21 @@ Task<void> stream_sender(Shard& shard, TransportRun& run, const StreamShape& sha
 Task<void> stream_receiver(Shard& shard, TransportRun& run, uint64_t messages) {
   uint64_t received = 0;
   const double cpu_start = thread_cpu_seconds();
-  auto transport =
-      net::Transport::create(shard,
-                             bench_options(2, run.port_b, 1, run.port_a, run.frame_bytes_max,
-                                           run.recv_buffer_bytes, run.direct_receive_bytes_min),
-                             [&](NodeId, const wire::Message& message) {
-                               benchmark::DoNotOptimize(message.body_as_AppendEntries()->entries());
-                               if (++received == messages) {
-                                 run.end = BenchClock::now();
-                                 run.receiver_cpu_seconds = thread_cpu_seconds() - cpu_start;
-                                 run.done = true;
-                               }
-                             })
-          .value();
+  const uint64_t enters_start = shard.uring().stats().enter_calls;
+  auto transport = net::Transport::create(
+                       shard,
+                       bench_options(2, run.port_b, 1, run.port_a, run.frame_bytes_max,
+                                     run.recv_buffer_bytes, run.direct_receive_bytes_min),
+                       [&](NodeId, const wire::Message& message) {
+                         benchmark::DoNotOptimize(message.body_as_AppendEntries()->entries());
+                         if (++received == messages) {
+                           run.end = BenchClock::now();
+                           run.receiver_cpu_seconds = thread_cpu_seconds() - cpu_start;
+                           run.receiver_enters = shard.uring().stats().enter_calls - enters_start;
+                           run.done = true;
+                         }
+                       })
+                       .value();
   if (!(co_await transport->start()).ok()) run.failed = true;
   co_await finish_shard(shard, run, *transport);
 }
@@ -302,6 +305,9 @@ void BM_NetThroughput_reactor(benchmark::State& state) {
     state.counters["receiver_cpu_ns_per_kib"] =
         run.receiver_cpu_seconds * 1e9 * 1024 /
         static_cast<double>(shape.messages * net::frame_bytes(shape.message.size()));
+    // Each enter is a wait for the kernel (a wake-up when it slept): what the direct path adds.
+    state.counters["receiver_enters_per_frame"] =
+        static_cast<double>(run.receiver_enters) / static_cast<double>(shape.messages);
     state.counters["direct_fraction"] =
         static_cast<double>(run.receiver_frames.frames_received_direct) /
         static_cast<double>(std::max<uint64_t>(1, run.receiver_frames.frames_accepted));
