@@ -398,6 +398,7 @@ Task<Result<void>> Wal::roll_segment(Seq first_seq) {
                                                         next.value(), first_seq);
     if (!named.ok()) co_return named.error();
   } else {
+    stats_.rolls_unprepared++;
     next = co_await create_segment(io_, directory_.get(), options_.directory, first_seq,
                                    options_.segment_bytes);
     if (next.ok()) {

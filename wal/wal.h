@@ -157,6 +157,9 @@ struct WalStats {
   uint64_t segments_reused = 0;    // prepared segments made from a spare
   uint64_t spare_segments = 0;     // spares on disk now (the prepared one not counted)
   uint64_t bytes_zero_filled = 0;  // zeros written into new prepared segments (kZeroes)
+  // Rolls that found no prepared segment (the writer outran preparation, or it failed) and
+  // created one themselves: fallocated only, never filled, so the roll waits for no fill.
+  uint64_t rolls_unprepared = 0;
 };
 
 // What one group holds back: the closed segments from the one holding its pin on (the current

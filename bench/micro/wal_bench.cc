@@ -203,6 +203,7 @@ void BM_WalAppend(benchmark::State& state, WalVariant variant) {
     state.counters["segments_reused"] = static_cast<double>(load.stats.segments_reused);
     state.counters["segments_created"] = static_cast<double>(load.stats.segments_created);
     state.counters["zero_filled_bytes"] = static_cast<double>(load.stats.bytes_zero_filled);
+    state.counters["rolls_unprepared"] = static_cast<double>(load.stats.rolls_unprepared);
     // What an entry costs in CPU, apart from the waiting: the process's user + system time
     // (the fdatasync waits cost none) over the entries made durable.
     state.counters["cpu_ns_per_entry"] =
