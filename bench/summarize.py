@@ -36,6 +36,7 @@ BASELINE_VARIANTS = ("blocking", "mutex_queue", "raw", "function_call", "vector_
 # benchmarks of the group, whatever their arguments: (prefix, [(baseline, metric), ...]).
 GROUP_BASELINES = {
     "BM_Wal": ("wal", [("BM_Wal/pwrite_fdatasync/4096/1", "items_per_second"),
+                       ("BM_Wal/pwrite_fdatasync_zeroed/4096/1", "items_per_second"),
                        ("BM_Wal/sequential_write/1048576/1", "bytes_per_second")]),
 }
 # Name suffixes Google Benchmark appends for run options; reactor_bench strips them itself, other

@@ -72,12 +72,11 @@ Task<Result<void>> read_segment(Io& io, int fd, const RecoveryOptions& options,
   co_return Result<void>{};
 }
 
-// Zeroes [from, end of the last non-zero byte) and makes it durable; with read_only, only
+// Zeroes [from, tail_zero_end) (recovery_scan.h) and makes it durable; with read_only, only
 // counts. Returns the bytes zeroed (or that would be).
 Task<Result<uint64_t>> zero_tail(Io& io, int fd, bool read_only, ConstByteSpan bytes, uint64_t from,
-                                 const std::string& path) {
-  uint64_t end = bytes.size();
-  while (end > from && bytes[end - 1] == std::byte{0}) end--;
+                                 Seq segment_first_seq, const std::string& path) {
+  const uint64_t end = tail_zero_end(bytes, from, segment_first_seq);
   if (read_only || end == from) co_return end - from;
   const std::vector<std::byte> zeros(kZeroChunkBytes);
   for (uint64_t offset = from; offset < end; offset += kZeroChunkBytes) {
@@ -120,8 +119,8 @@ Task<Result<void>> settle_last_segment(Io& io, int fd, const RecoveryOptions& op
                                        const SegmentFile& segment, ConstByteSpan bytes,
                                        const SegmentScan& scan, Seq next_seq,
                                        RecoveryReport& report) {
-  Result<uint64_t> zeroed =
-      co_await zero_tail(io, fd, options.read_only, bytes, scan.end_offset, segment.path);
+  Result<uint64_t> zeroed = co_await zero_tail(io, fd, options.read_only, bytes, scan.end_offset,
+                                               segment.first_seq, segment.path);
   if (!zeroed.ok()) co_return zeroed.error();
   const std::string reason = scan.stop_reason.empty() ? "zeroed header" : scan.stop_reason;
   if (scan.corruption) {
@@ -167,8 +166,9 @@ void log_repair(const RepairReport& repair) {
       repair.segments_removed.empty() ? "" : ": ", fmt::join(repair.segments_removed, ", "));
 }
 
-// A repair of a missing or misnamed segment: it and every later one go; the segment before it
-// (scanned clean, zero after its last batch) becomes the last one.
+// A repair of a missing or misnamed segment (or of an older segment whose last batches are
+// bad): it and every later one go; the segment before it becomes the last one, continued after
+// its last valid batch.
 Result<RecoveryReport> repair_from_segment(int directory_fd,
                                            const std::vector<SegmentFile>& segments, size_t from,
                                            const Error& found, Seq next_seq,
@@ -202,6 +202,7 @@ Task<Result<RecoveryReport>> recover_located(Io& io, const RecoveryOptions& opti
   const int open_flags = (options.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
   Seq expected_seq = segments.front().first_seq;
   std::vector<std::byte> bytes;  // one segment at a time, reused
+  std::string previous_stop;     // why the previous segment's scan stopped
   for (size_t i = 0; i < segments.size(); i++) {
     const SegmentFile& segment = segments[i];
     if (segment.first_seq != expected_seq) {
@@ -210,6 +211,15 @@ Task<Result<RecoveryReport>> recover_located(Io& io, const RecoveryOptions& opti
                            fmt::format("the segment starts at seq {} but the log before it "
                                        "ends before seq {} (missing or extra batches)",
                                        segment.first_seq.value(), expected_seq.value()));
+      if (i > 0 && !previous_stop.empty()) {
+        // The older segment's last batches are bad: name where its valid data ends.
+        const SegmentRecovery& previous = report.segments.back();
+        missing = corruption_error(
+            previous.path, previous.end_offset,
+            fmt::format("{} in a segment older than the last one (the next segment, {}, starts "
+                        "at seq {})",
+                        previous_stop, segment.path, segment.first_seq.value()));
+      }
       if (!options.repair) co_return missing;
       co_return repair_from_segment(directory.value().get(), segments, i, missing, expected_seq,
                                     report);
@@ -225,6 +235,7 @@ Task<Result<RecoveryReport>> recover_located(Io& io, const RecoveryOptions& opti
     const SegmentScan scan =
         scan_segment(bytes, segment.path, segment.first_seq, last, options.fsyncs_in_flight_max,
                      &expected_seq, &report, visitor);
+    previous_stop = scan.stop_reason;
     report.segments_scanned++;
     report.segments.push_back(SegmentRecovery{.path = segment.path,
                                               .first_seq = segment.first_seq,

@@ -7,12 +7,16 @@
 //
 // - Nothing valid follows, in the LAST segment: a torn or zeroed tail, the normal result of a
 //   crash mid-write. The tail is zeroed from the last valid batch on (and fdatasynced), logged,
-//   and the writer continues there.
-// - Nothing valid follows, in an OLDER segment, and the tail is all zero: the segment was closed
-//   early because the next batch did not fit. Normal.
+//   and the writer continues there. In a recycled segment (wal.h "Compaction") the zeroing
+//   stops at the first stale batch (recovery_scan.h tail_zero_end).
+// - Nothing valid follows, in an OLDER segment, and the next segment starts at the next seq:
+//   the segment was closed early because the next batch did not fit. Normal, whatever the
+//   bytes after its last batch (zeros, or a recycled segment's stale batches).
 // - Anything else is corruption and recovery refuses with an error naming the file, the offset
-//   and what to do: a bad batch followed by a valid batch, or a bad batch in an older segment
-//   (the writer starts a segment only after every batch of the older one is durable, wal.h).
+//   and what to do: a bad batch followed by a valid batch (a stale batch, its seq below the
+//   segment's first, is not one), or a bad batch in an older segment, which shows as a next
+//   segment starting past the older one's last valid batch (the writer starts a segment only
+//   after every batch of the older one is durable, wal.h).
 //   One exception: with fsyncs_in_flight_max = N > 1, up to N - 1 batches after a torn one may
 //   have reached the disk without being acknowledged; in the last segment those are discarded
 //   with the torn tail (they were never reported durable).

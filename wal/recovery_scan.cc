@@ -112,6 +112,12 @@ void scan_valid_prefix(ConstByteSpan bytes, const std::string& path, Seq segment
       break;
     }
     const DecodedBatch& batch = decoded.value();
+    if (batch.seq < segment_first_seq) {
+      scan->stop_reason =
+          fmt::format("stale WAL batch (seq {}) at offset {}, from before the segment was recycled",
+                      batch.seq.value(), offset);
+      break;
+    }
     if (batch.seq != *expected_seq) {
       scan->stop_reason = fmt::format("WAL batch at offset {} has seq {} where {} was expected",
                                       offset, batch.seq.value(), expected_seq->value());
@@ -184,13 +190,30 @@ SegmentScan scan_segment(ConstByteSpan bytes, const std::string& path, Seq segme
     return scan;
   }
   scan.tail_zero = all_zero(bytes.subspan(end_offset));
-  if (!last && !scan.tail_zero) {
-    scan.corruption = corruption_error(
-        path, end_offset,
-        fmt::format("{} in a segment older than the last one",
-                    stop_reason.empty() ? "garbage after the last batch" : stop_reason));
-  }
+  // An older segment's tail may hold stale batches and the remains of older ones: not checked
+  // here; recover() checks that the next segment starts at *expected_seq.
   return scan;
+}
+
+uint64_t tail_zero_end(ConstByteSpan bytes, uint64_t from, Seq segment_first_seq) {
+  uint64_t first_stale = bytes.size();
+  uint64_t written_end = from;
+  for (uint64_t offset = from; offset + kBatchHeaderBytes <= bytes.size();
+       offset += kBatchAlignBytes) {
+    uint32_t magic;
+    std::memcpy(&magic, bytes.data() + offset, sizeof(magic));
+    if (magic != kBatchMagic) continue;
+    Result<DecodedBatch> decoded = decode_batch(bytes.subspan(offset), offset);
+    if (!decoded.ok()) continue;
+    if (decoded.value().seq < segment_first_seq) {
+      first_stale = std::min(first_stale, offset);
+    } else {
+      written_end = std::max(written_end, offset + decoded.value().padded_batch_bytes);
+    }
+  }
+  uint64_t debris_end = first_stale;
+  while (debris_end > from && bytes[debris_end - 1] == std::byte{0}) debris_end--;
+  return std::min<uint64_t>(std::max(debris_end, written_end), bytes.size());
 }
 
 }  // namespace ringraft::wal

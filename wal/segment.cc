@@ -3,7 +3,10 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 
 #include "common/assert.h"
@@ -19,6 +22,20 @@ Error io_error(const IoResult& result, std::string context) {
   return Error::from_errno(result.error(), std::move(context));
 }
 
+// The source of every zero-filling write: in .bss, so it costs no allocation and no memory
+// until read (zero pages).
+const std::array<std::byte, kZeroFillChunkBytes> kZeroChunk{};
+
+std::optional<Seq> parse_seq_digits(std::string_view digits) {
+  if (digits.size() != kSeqDigits) return std::nullopt;
+  uint64_t value = 0;
+  const char* first = digits.data();
+  const char* last = digits.data() + digits.size();
+  const auto [end, error] = std::from_chars(first, last, value);
+  if (error != std::errc() || end != last) return std::nullopt;
+  return Seq(value);
+}
+
 }  // namespace
 
 std::string segment_file_name(Seq first_seq) {
@@ -28,12 +45,19 @@ std::string segment_file_name(Seq first_seq) {
 std::optional<Seq> parse_segment_file_name(std::string_view name) {
   if (name.size() != kSeqDigits + kSegmentSuffix.size()) return std::nullopt;
   if (name.substr(kSeqDigits) != kSegmentSuffix) return std::nullopt;
-  uint64_t value = 0;
-  const char* first = name.data();
-  const char* last = name.data() + kSeqDigits;
-  const auto [end, error] = std::from_chars(first, last, value);
-  if (error != std::errc() || end != last) return std::nullopt;
-  return Seq(value);
+  return parse_seq_digits(name.substr(0, kSeqDigits));
+}
+
+std::string spare_segment_file_name(Seq stale_below) {
+  return fmt::format("{}{:020}{}", kSpareSegmentPrefix, stale_below.value(), kSpareSegmentSuffix);
+}
+
+std::optional<Seq> parse_spare_segment_file_name(std::string_view name) {
+  if (name.size() != kSpareSegmentPrefix.size() + kSeqDigits + kSpareSegmentSuffix.size())
+    return std::nullopt;
+  if (!name.starts_with(kSpareSegmentPrefix) || !name.ends_with(kSpareSegmentSuffix))
+    return std::nullopt;
+  return parse_seq_digits(name.substr(kSpareSegmentPrefix.size(), kSeqDigits));
 }
 
 Task<Result<FileDescriptor>> open_directory(Io& io, const std::string& directory) {
@@ -45,9 +69,27 @@ Task<Result<FileDescriptor>> open_directory(Io& io, const std::string& directory
 
 namespace {
 
-// Creates `name` in the directory (O_EXCL), preallocates it and fsyncs the file.
+// Writes zeros over [0, segment_bytes) of a new segment (SegmentFill::kZeroes), through the
+// page cache; the caller's fsync makes them durable.
+Task<Result<void>> fill_with_zeroes(Io& io, const Segment& segment) {
+  for (uint64_t offset = 0; offset < segment.segment_bytes; offset += kZeroChunk.size()) {
+    const size_t chunk_bytes =
+        std::min<uint64_t>(kZeroChunk.size(), segment.segment_bytes - offset);
+    const IoResult wrote = co_await ops::write_all(
+        io, segment.fd.get(), ConstByteSpan(kZeroChunk.data(), chunk_bytes), offset);
+    if (!wrote.ok()) {
+      co_return io_error(
+          wrote, fmt::format("zero-filling WAL segment {} at offset {}", segment.path, offset));
+    }
+  }
+  co_return Result<void>{};
+}
+
+// Creates `name` in the directory (O_EXCL), preallocates it (and fills it, with kZeroes) and
+// fsyncs the file.
 Task<Result<Segment>> create_full_size(Io& io, int directory_fd, const std::string& directory,
-                                       const std::string& name, uint64_t segment_bytes) {
+                                       const std::string& name, uint64_t segment_bytes,
+                                       SegmentFill fill) {
   RR_ASSERT(segment_bytes > 0);
   Segment segment;
   segment.segment_bytes = segment_bytes;
@@ -60,6 +102,10 @@ Task<Result<Segment>> create_full_size(Io& io, int directory_fd, const std::stri
   if (!allocated.ok()) {
     co_return io_error(allocated, fmt::format("preallocating {} bytes for WAL segment {}",
                                               segment_bytes, segment.path));
+  }
+  if (fill == SegmentFill::kZeroes) {
+    Result<void> filled = co_await fill_with_zeroes(io, segment);
+    if (!filled.ok()) co_return filled.error();
   }
   const IoResult synced = co_await ops::fsync(io, fd.value);
   if (!synced.ok())
@@ -82,8 +128,9 @@ Task<Result<void>> sync_directory(Io& io, int directory_fd, const std::string& d
 Task<Result<Segment>> create_segment(Io& io, int directory_fd, const std::string& directory,
                                      Seq first_seq, uint64_t segment_bytes) {
   RR_ASSERT(first_seq.value() > 0);
-  Result<Segment> segment = co_await create_full_size(io, directory_fd, directory,
-                                                      segment_file_name(first_seq), segment_bytes);
+  Result<Segment> segment =
+      co_await create_full_size(io, directory_fd, directory, segment_file_name(first_seq),
+                                segment_bytes, SegmentFill::kAllocateOnly);
   if (!segment.ok()) co_return segment.error();
   segment.value().first_seq = first_seq;
   Result<void> synced = co_await sync_directory(io, directory_fd, directory);
@@ -93,8 +140,52 @@ Task<Result<Segment>> create_segment(Io& io, int directory_fd, const std::string
 
 Task<Result<Segment>> prepare_segment(Io& io, int directory_fd, const std::string& directory,
                                       uint64_t segment_bytes) {
+  co_return co_await prepare_segment(io, directory_fd, directory, segment_bytes,
+                                     SegmentFill::kAllocateOnly);
+}
+
+Task<Result<Segment>> prepare_segment(Io& io, int directory_fd, const std::string& directory,
+                                      uint64_t segment_bytes, SegmentFill fill) {
   co_return co_await create_full_size(io, directory_fd, directory,
-                                      std::string(kPreparedSegmentName), segment_bytes);
+                                      std::string(kPreparedSegmentName), segment_bytes, fill);
+}
+
+Result<void> make_spare_segment(int directory_fd, const std::string& directory, Seq first_seq,
+                                Seq stale_below) {
+  const std::string name = segment_file_name(first_seq);
+  const std::string spare = spare_segment_file_name(stale_below);
+  if (::renameat2(directory_fd, name.c_str(), directory_fd, spare.c_str(), RENAME_NOREPLACE) != 0) {
+    return Error::from_errno(errno, fmt::format("keeping released WAL segment {}/{} as spare {}",
+                                                directory, name, spare));
+  }
+  return {};
+}
+
+Task<Result<Segment>> prepare_from_spare(Io& io, int directory_fd, const std::string& directory,
+                                         Seq stale_below, uint64_t segment_bytes) {
+  const std::string spare = spare_segment_file_name(stale_below);
+  const std::string prepared(kPreparedSegmentName);
+  Segment segment;
+  segment.segment_bytes = segment_bytes;
+  segment.path = directory + "/" + prepared;
+  if (::renameat2(directory_fd, spare.c_str(), directory_fd, prepared.c_str(), RENAME_NOREPLACE) !=
+      0) {
+    co_return Error::from_errno(
+        errno, fmt::format("preparing the next WAL segment from spare {}/{}", directory, spare));
+  }
+  const IoResult fd =
+      co_await ops::openat(io, directory_fd, prepared.c_str(), O_RDWR | O_CLOEXEC, 0);
+  if (!fd.ok()) co_return io_error(fd, fmt::format("opening WAL segment {}", segment.path));
+  segment.fd = FileDescriptor(fd.value);
+  struct stat status {};
+  if (::fstat(segment.fd.get(), &status) != 0)
+    co_return Error::from_errno(errno, "fstat of " + segment.path);
+  if (static_cast<uint64_t>(status.st_size) != segment_bytes) {
+    co_return Error(ErrorCode::kInvalidInput,
+                    fmt::format("spare WAL segment {} is {} bytes, not segment_bytes {}",
+                                segment.path, status.st_size, segment_bytes));
+  }
+  co_return segment;
 }
 
 Task<Result<void>> name_prepared_segment(Io& io, int directory_fd, const std::string& directory,

@@ -66,6 +66,43 @@ inline constexpr std::string_view kPreparedSegmentName = "next-segment.wal.prepa
 // becomes durable only with name_prepared_segment's directory fsync.
 Task<Result<Segment>> prepare_segment(Io& io, int directory_fd, const std::string& directory,
                                       uint64_t segment_bytes);
+
+// What a new prepared segment holds before its first batch (WalOptions::segment_fill).
+enum class SegmentFill : uint8_t {
+  // Written zeros: fallocate, then zeros written over the whole file (kZeroFillChunkBytes per
+  // write, one at a time into the page cache, from one static zero buffer), then the one fsync
+  // it had anyway, which writes them back in bulk. An
+  // fdatasync after a batch written there has no unwritten extent to convert (ext4, XFS: that
+  // conversion is metadata I/O in every fdatasync), at the price of writing the segment twice.
+  kZeroes,
+  // fallocate only (unwritten extents): quick to create, slower to sync into.
+  kAllocateOnly,
+};
+inline constexpr size_t kZeroFillChunkBytes = size_t{1} << 20;
+
+// The same, filled as `fill` says.
+Task<Result<Segment>> prepare_segment(Io& io, int directory_fd, const std::string& directory,
+                                      uint64_t segment_bytes, SegmentFill fill);
+
+// Spare segments: released segments kept for reuse instead of deleted (wal.h "Compaction"),
+// named by a bound on what they still hold: every batch in spare `stale_below` has a seq below
+// it ("spare-00000000000000000042.wal.spare"). Recovery ignores the name. A spare may become
+// a segment only at a seq >= its bound, so its stale batches can never pass for the log's.
+inline constexpr std::string_view kSpareSegmentPrefix = "spare-";
+inline constexpr std::string_view kSpareSegmentSuffix = ".wal.spare";
+std::string spare_segment_file_name(Seq stale_below);
+std::optional<Seq> parse_spare_segment_file_name(std::string_view name);
+
+// Renames segment `first_seq` to spare `stale_below` (never over an existing file). The
+// caller fsyncs the directory. A plain system call, once per released segment.
+Result<void> make_spare_segment(int directory_fd, const std::string& directory, Seq first_seq,
+                                Seq stale_below);
+// Renames spare `stale_below` to kPreparedSegmentName and opens it; its size must be
+// `segment_bytes` (kInvalidInput otherwise: the caller deletes it). Its content stays: stale
+// batches, all below the bound. No fsync: it was durable at full size since its creation, and
+// its new name becomes durable with name_prepared_segment's directory fsync.
+Task<Result<Segment>> prepare_from_spare(Io& io, int directory_fd, const std::string& directory,
+                                         Seq stale_below, uint64_t segment_bytes);
 // Renames a prepared segment to segment `first_seq` (never over an existing file: EEXIST) and
 // fsyncs the directory. The rename is a plain system call (no rename in the I/O seam; once per
 // segment).

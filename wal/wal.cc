@@ -50,6 +50,14 @@ Result<void> validate(const WalOptions& options) {
     return invalid(fmt::format("WalOptions.fsyncs_in_flight_max {} must be in [1, {}]",
                                options.fsyncs_in_flight_max, WalOptions::kFsyncsInFlightLimit));
   }
+  if (options.spare_segments_max > WalOptions::kSpareSegmentsLimit) {
+    return invalid(fmt::format("WalOptions.spare_segments_max {} must be <= {}",
+                               options.spare_segments_max, WalOptions::kSpareSegmentsLimit));
+  }
+  if (options.segment_fill != SegmentFill::kZeroes &&
+      options.segment_fill != SegmentFill::kAllocateOnly) {
+    return invalid("WalOptions.segment_fill is neither kZeroes nor kAllocateOnly");
+  }
   if (options.direct_io != DirectIo::kOff) {
     const uint32_t block_bytes = options.direct_block_bytes;
     if (block_bytes < 512 || (block_bytes & (block_bytes - 1)) != 0 ||
@@ -139,6 +147,7 @@ Task<Result<std::unique_ptr<Wal>>> Wal::open_indexed(Shard& shard, Io& io,
                                    std::move(directory).value(), position.next_seq,
                                    std::move(index), direct_active.value()));
   if (fresh) wal->stats_.segments_created++;
+  wal->adopt_spares(position.next_seq);
   co_return std::move(wal);
 }
 
@@ -381,12 +390,15 @@ Result<void> Wal::check_pair(uint32_t buffer_index, ConstByteSpan bytes, uint64_
 Task<Result<void>> Wal::roll_segment(Seq first_seq) {
   Result<Segment> next = Error(ErrorCode::kNotFound, "no segment");
   if (prepared_) {
+    // Its stale batches (a reused spare) all have seqs below first_seq: never the log's.
+    RR_ASSERT(prepared_stale_below_ <= first_seq);
     next = std::move(*prepared_);
     prepared_.reset();
     Result<void> named = co_await name_prepared_segment(io_, directory_.get(), options_.directory,
                                                         next.value(), first_seq);
     if (!named.ok()) co_return named.error();
   } else {
+    stats_.rolls_unprepared++;
     next = co_await create_segment(io_, directory_.get(), options_.directory, first_seq,
                                    options_.segment_bytes);
     if (next.ok()) {
@@ -512,12 +524,12 @@ Task<Result<void>> Wal::close() {
   };
   co_await IdleAwaiter{*this};
   if (prepared_) {
-    // Not needed any more; the next open would delete it anyway.
+    // Not needed any more: kept as a spare for the next open if there is room (its extents are
+    // written), else deleted (the next open would delete it anyway).
     const IoResult closed = co_await ops::close(io_, prepared_->fd.release());
     (void)closed;
     prepared_.reset();
-    const std::string prepared(kPreparedSegmentName);
-    ::unlinkat(directory_.get(), prepared.c_str(), 0);
+    return_prepared_to_spares();
   }
   if (segment_.fd.valid()) {
     const IoResult closed = co_await ops::close(io_, segment_.fd.release());
@@ -555,17 +567,27 @@ void Wal::resume_idle_waiter() {
   if (idle() && idle_waiter_) std::exchange(idle_waiter_, {}).resume();
 }
 
+// Starts preparing the next segment once the current one holds a batch: from a spare that is
+// a rename, new and zero-filled it is a segment's worth of writes and an fsync, which must be
+// done before the writer reaches the end (if not, the roll creates one itself and waits for
+// nothing else; the prepared one serves the roll after).
 void Wal::maybe_prepare_segment() {
   if (failure_ || closing_ || preparing_ || prepared_) return;
-  if (segment_.write_offset_bytes * 2 < segment_.segment_bytes) return;
+  if (segment_.write_offset_bytes == 0) return;
   preparing_ = true;
   shard_.spawn(prepare_next_segment());
 }
 
 Task<void> Wal::prepare_next_segment() {
   RR_ASSERT(preparing_ && !prepared_);
-  Result<Segment> prepared =
-      co_await prepare_segment(io_, directory_.get(), options_.directory, options_.segment_bytes);
+  Result<Segment> prepared = co_await prepare_from_spares();
+  if (!prepared.ok()) {
+    prepared_stale_below_ = Seq(1);  // nothing stale in a new one
+    prepared = co_await prepare_segment(io_, directory_.get(), options_.directory,
+                                        options_.segment_bytes, options_.segment_fill);
+    if (prepared.ok() && options_.segment_fill == SegmentFill::kZeroes)
+      stats_.bytes_zero_filled += options_.segment_bytes;
+  }
   if (prepared.ok()) {
     Result<void> mode = co_await set_write_mode(prepared.value());
     if (!mode.ok()) prepared = mode.error();

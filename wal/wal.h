@@ -11,10 +11,12 @@
 // next buffer. When the pair completes, durable_seq advances and every waiter whose sequence
 // number is <= durable_seq resumes. When a batch does not fit in the current segment, the WAL
 // waits until nothing is in flight, starts the next segment (named by the batch's sequence
-// number) and writes there. Once the current segment is half full, the next one is prepared
-// in the background (created, fallocated, fsynced under a temporary name), so the roll is a
-// rename and a directory fsync rather than a stall of group commit on fallocate and two fsyncs;
-// a prepare that failed or is still running leaves the roll to create the segment itself.
+// number) and writes there. Once the current segment holds a batch, the next one is prepared
+// in the background under a temporary name: a spare renamed (see "Compaction"), or else
+// created, fallocated, zero-filled (WalOptions::segment_fill) and fsynced, so the roll is a
+// rename and a directory fsync rather than a stall of group commit on fallocate and fsyncs;
+// a prepare that failed or is still running leaves the roll to create the segment itself
+// (fallocated only: the roll never waits for a fill).
 // Either way, so a batch in an older segment is always durable before a newer
 // segment is written, which is what lets recovery call a bad batch in an older segment
 // corruption.
@@ -64,11 +66,14 @@
 // index above its snapshot. Records a group no longer needs (overwritten or truncated entries,
 // older hard states, entries at or below its snapshot) pin nothing. Releasing starts only once
 // the newest snapshot mark is durable, and the current segment is never released. Released
-// segments are deleted (unlink, then a directory fsync, one at a time, oldest first, so a crash
-// leaves a prefix removed), not recycled: a recycled file keeps old batches after the new
-// ones, which recovery must then tell from a torn tail, and recovery refuses non-zero bytes
-// after the last batch of an older segment. Each group's lag is visible: group_pinned_segments()
-// and WalStats::oldest_pinned_segment_seq.
+// segments leave the log one at a time, oldest first, each by a rename or an unlink and a
+// directory fsync (a crash leaves a prefix removed): up to spare_segments_max are kept as
+// spares (segment.h: renamed "spare-<bound>.wal.spare", every batch in it older than the bound)
+// and become the next prepared segments, so batches land in extents already written; the rest
+// are deleted. A recycled segment keeps its old (stale) batches behind the new ones; recovery
+// never takes one for the log's, since its seq is below the segment's first (recovery_scan.h;
+// the reasoning in wal/README.md "Recycled segments"). Each group's lag is visible:
+// group_pinned_segments() and WalStats::oldest_pinned_segment_seq.
 #pragma once
 
 #include <coroutine>
@@ -120,6 +125,13 @@ struct WalOptions {
   // With O_DIRECT, batches are padded to this (a power of two, >= the device's logical block
   // size; 4096 suits the devices we run on); batch_bytes_max and segment_bytes must be multiples.
   uint32_t direct_block_bytes = 4096;
+  // Released segments kept as spares for reuse (renamed, not deleted; see "Compaction"), at most
+  // this many on disk besides the prepared one; 0 deletes them as before.
+  uint32_t spare_segments_max = 2;
+  static constexpr uint32_t kSpareSegmentsLimit = 64;
+  // How a prepared segment is made when no spare is there (segment.h SegmentFill): kZeroes
+  // writes zeros over it before use, so batches land in written extents.
+  SegmentFill segment_fill = SegmentFill::kZeroes;
 };
 
 // An error naming the first invalid setting, or success.
@@ -140,7 +152,14 @@ struct WalStats {
   uint64_t entries_read_from_cache = 0;  // by read_entries
   uint64_t entries_read_from_disk = 0;
   uint64_t batches_read_from_disk = 0;
-  uint64_t room_waits = 0;  // wait_for_room() calls that suspended
+  uint64_t room_waits = 0;         // wait_for_room() calls that suspended
+  uint64_t segments_recycled = 0;  // released segments kept as spares instead of deleted
+  uint64_t segments_reused = 0;    // prepared segments made from a spare
+  uint64_t spare_segments = 0;     // spares on disk now (the prepared one not counted)
+  uint64_t bytes_zero_filled = 0;  // zeros written into new prepared segments (kZeroes)
+  // Rolls that found no prepared segment (the writer outran preparation, or it failed) and
+  // created one themselves: fallocated only, never filled, so the roll waits for no fill.
+  uint64_t rolls_unprepared = 0;
 };
 
 // What one group holds back: the closed segments from the one holding its pin on (the current
@@ -312,6 +331,11 @@ class Wal {
   void take_release_candidate();
   void maybe_release_segments();
   Task<void> release_segments(Seq pin);
+  // Recycling (wal_release.cc).
+  void adopt_spares(Seq next_seq);
+  bool keep_as_spare(Seq first_seq, Seq stale_below);
+  Task<Result<Segment>> prepare_from_spares();
+  void return_prepared_to_spares();
 
   Shard& shard_;
   Io& io_;
@@ -348,6 +372,8 @@ class Wal {
   bool releasing_ = false;           // release_segments() is running
   std::optional<Segment> prepared_;  // the next segment, created ahead of its roll
   bool preparing_ = false;           // prepare_next_segment() is running
+  Seq prepared_stale_below_;         // every stale batch in prepared_ has a seq below this
+  std::vector<Seq> spares_;          // spare segments on disk (their bounds), <= spare_segments_max
   uint32_t reads_in_flight_ = 0;     // read_entries() calls between suspensions
 };
 

@@ -23,6 +23,13 @@ struct DurableAppendLoad {
   uint64_t appends_max = UINT64_MAX;  // appends issued
   uint64_t bytes_max = UINT64_MAX;    // payload bytes made durable
   bool record_latencies = false;      // append to durable, in latencies_ns
+  // Compaction as a state machine drives it: after every snapshot_every_bytes of durable
+  // payload, a snapshot mark at an index already durable, so the oldest segments are released
+  // (and recycled as spares). 0: no marks.
+  uint64_t snapshot_every_bytes = 0;
+  // Continue the log already in options.directory (Wal::recover_and_open) instead of opening
+  // an empty one.
+  bool continue_log = false;
 
   // What happened.
   uint64_t issued = 0;
@@ -30,6 +37,7 @@ struct DurableAppendLoad {
   uint64_t bytes = 0;         // their payload bytes
   uint64_t refused_full = 0;  // appends refused by a full batch (they wait_for_room)
   uint64_t cpu_ns = 0;        // user + system CPU of the whole process over the run
+  uint64_t snapshot_marks = 0;
   std::vector<uint32_t> latencies_ns;
   wal::WalStats stats;
   std::string error;

@@ -9,7 +9,19 @@
 //   BM_Wal/wal_direct/<entry bytes>/<in flight>    O_DIRECT segments, write linked to fdatasync
 //   BM_Wal/wal_direct_dsync/<entry bytes>/<in flight>  O_DIRECT | O_DSYNC segments, no fdatasync
 //   BM_Wal/wal_direct_dsync_4/<entry bytes>/<in flight>  the same, 4 batches in flight at once
+//   BM_Wal/wal_alloc/<entry bytes>/<in flight>     new prepared segments fallocated only
+//                                                  (segment_fill = kAllocateOnly; the others
+//                                                  zero-fill them, the default)
+//   BM_Wal/wal_steady/<entry bytes>/<in flight>    steady state: the directory has run one
+//                                                  warm-up pass first (16 KiB x 1024, 4 segments,
+//                                                  snapshot marks every 16 MiB, closed), the
+//                                                  run continues its log and keeps marking, so
+//                                                  every segment written is a recycled spare or
+//                                                  a zero-filled one: written extents
+//   BM_Wal/wal_steady_4/<entry bytes>/<in flight>  the same with 4 fdatasyncs in flight
 //   BM_Wal/pwrite_fdatasync/4096/1                 baseline: pwrite(4 KiB) + fdatasync, a loop
+//                                                  into a fallocated file (unwritten extents)
+//   BM_Wal/pwrite_fdatasync_zeroed/4096/1          the same into a zero-filled file (written)
 //   BM_Wal/pwrite_fdatasync_odirect/4096/1         the same through O_DIRECT
 //   BM_Wal/pwrite_odirect_dsync/4096/1             pwrite(4 KiB) on an O_DIRECT | O_DSYNC file
 //   BM_Wal/sequential_write/1048576/1              baseline: write(1 MiB) sequentially, one final
@@ -27,6 +39,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -105,11 +118,33 @@ struct WalVariant {
   uint32_t fsyncs_in_flight_max;
   wal::DirectIo direct_io;
   wal::SyncMode sync_mode;
+  wal::SegmentFill segment_fill;
+  bool steady;  // a warm-up pass first, snapshot marks throughout (see the header)
 };
+constexpr uint64_t kSteadySnapshotEveryBytes = uint64_t{16} << 20;
+constexpr uint64_t kWarmUpSegments = 4;
 constexpr wal::DirectIo kBuffered = wal::DirectIo::kOff;
 constexpr wal::DirectIo kDirect = wal::DirectIo::kRequired;
 constexpr wal::SyncMode kFdatasync = wal::SyncMode::kFdatasync;
 constexpr wal::SyncMode kDsync = wal::SyncMode::kDsyncWrites;
+constexpr wal::SegmentFill kZeroes = wal::SegmentFill::kZeroes;
+constexpr wal::SegmentFill kAllocate = wal::SegmentFill::kAllocateOnly;
+
+// The steady variants' warm-up: kWarmUpSegments segments of 16 KiB entries with snapshot marks,
+// then closed, so the measured run starts in a written segment with spares beside it.
+std::string warm_up(const wal::WalOptions& options) {
+  DurableAppendLoad load;
+  load.entry_bytes = 16384;
+  load.in_flight = 1024;
+  load.time_budget = std::chrono::milliseconds(20000);
+  load.bytes_max = kWarmUpSegments * options.segment_bytes;
+  load.snapshot_every_bytes = kSteadySnapshotEveryBytes;
+  const ReactorRunReport ran = run_reactor_workload(
+      1, [&](Shard& shard) -> Task<void> { return run_durable_appends(shard, options, load); });
+  if (!ran.ok()) return "warm-up: " + ran.error;
+  if (!load.error.empty()) return "warm-up: " + load.error;
+  return {};
+}
 
 void BM_WalAppend(benchmark::State& state, WalVariant variant) {
   const auto entry_bytes = static_cast<size_t>(state.range(0));
@@ -126,7 +161,19 @@ void BM_WalAppend(benchmark::State& state, WalVariant variant) {
     options.fsyncs_in_flight_max = variant.fsyncs_in_flight_max;
     options.direct_io = variant.direct_io;
     options.sync_mode = variant.sync_mode;
+    options.segment_fill = variant.segment_fill;
+    if (variant.steady) {
+      const std::string warm_up_error = warm_up(options);
+      if (!warm_up_error.empty()) {
+        state.SkipWithError(warm_up_error.c_str());
+        break;
+      }
+    }
     DurableAppendLoad load;
+    if (variant.steady) {
+      load.continue_log = true;
+      load.snapshot_every_bytes = kSteadySnapshotEveryBytes;
+    }
     load.entry_bytes = entry_bytes;
     load.in_flight = in_flight;
     load.time_budget = kTimeBudget;
@@ -152,6 +199,11 @@ void BM_WalAppend(benchmark::State& state, WalVariant variant) {
             : static_cast<double>(run.bytes) / run.seconds() / disk_bytes_per_second;
     state.counters["fsyncs"] = static_cast<double>(fsyncs);
     state.counters["room_waits"] = static_cast<double>(load.stats.room_waits);
+    // Where the run's segments came from, and what zero-filling cost the disk.
+    state.counters["segments_reused"] = static_cast<double>(load.stats.segments_reused);
+    state.counters["segments_created"] = static_cast<double>(load.stats.segments_created);
+    state.counters["zero_filled_bytes"] = static_cast<double>(load.stats.bytes_zero_filled);
+    state.counters["rolls_unprepared"] = static_cast<double>(load.stats.rolls_unprepared);
     // What an entry costs in CPU, apart from the waiting: the process's user + system time
     // (the fdatasync waits cost none) over the entries made durable.
     state.counters["cpu_ns_per_entry"] =
@@ -159,10 +211,31 @@ void BM_WalAppend(benchmark::State& state, WalVariant variant) {
   }
 }
 
-// pwrite(4 KiB) + fdatasync into a preallocated, fsynced file. `open_flags` adds O_DIRECT (the
-// page-cache copy is gone, the fdatasync that flushes the disk's cache is not) or O_DIRECT |
-// O_DSYNC (no fdatasync: the write returns once durable).
-void BM_PwriteFdatasync(benchmark::State& state, int open_flags) {
+// The file a BM_PwriteFdatasync loop writes into.
+struct SyncFile {
+  int open_flags;  // O_DIRECT, O_DIRECT | O_DSYNC, or 0
+  bool zero_filled;
+};
+
+// Zeros over [0, bytes) of `fd` through the page cache and an fdatasync: written extents.
+bool fill_with_zeroes(int fd, uint64_t bytes) {
+  const std::vector<std::byte> zeros(kSequentialChunkBytes);
+  for (uint64_t offset = 0; offset < bytes; offset += zeros.size()) {
+    const size_t chunk_bytes = std::min<uint64_t>(zeros.size(), bytes - offset);
+    if (::pwrite(fd, zeros.data(), chunk_bytes, static_cast<off_t>(offset)) !=
+        static_cast<ssize_t>(chunk_bytes)) {
+      return false;
+    }
+  }
+  return ::fdatasync(fd) == 0;
+}
+
+// pwrite(4 KiB) + fdatasync into a preallocated, fsynced file (fallocated: unwritten extents,
+// or zero-filled: written ones). `open_flags` adds O_DIRECT (the page-cache copy is gone, the
+// fdatasync that flushes the disk's cache is not) or O_DIRECT | O_DSYNC (no fdatasync: the
+// write returns once durable).
+void BM_PwriteFdatasync(benchmark::State& state, SyncFile file) {
+  const int open_flags = file.open_flags;
   const bool dsync = (open_flags & O_DSYNC) != 0;
   AlignedBuffer block(kSyncBlockBytes);
   std::memset(block.data(), 0x5a, kSyncBlockBytes);
@@ -176,6 +249,15 @@ void BM_PwriteFdatasync(benchmark::State& state, int open_flags) {
         ::fsync(fd.get()) != 0) {  // as a WAL segment is created: its size already durable
       state.SkipWithError(("cannot prepare " + path + ": " + std::strerror(errno)).c_str());
       break;
+    }
+    if (file.zero_filled) {
+      // Through a descriptor without O_DIRECT: the zeros need no alignment.
+      FileDescriptor buffered(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+      if (!buffered.valid() ||
+          !fill_with_zeroes(buffered.get(), uint64_t{kSyncBlocksMax} * kSyncBlockBytes)) {
+        state.SkipWithError(("cannot zero-fill " + path + ": " + std::strerror(errno)).c_str());
+        break;
+      }
     }
     TimedRun run;
     run.started = BenchClock::now();
@@ -218,35 +300,51 @@ void one_run(benchmark::internal::Benchmark* benchmark) {
   benchmark->Iterations(1)->UseManualTime()->Unit(benchmark::kMicrosecond);
 }
 
-BENCHMARK_CAPTURE(BM_WalAppend, one_fsync, WalVariant{1, kBuffered, kFdatasync})
+BENCHMARK_CAPTURE(BM_WalAppend, one_fsync, WalVariant{1, kBuffered, kFdatasync, kZeroes, false})
     ->Name("BM_Wal/wal")
     ->ArgsProduct({{100, 1024, 16384}, {1, 64, 1024}})
     ->Apply(one_run);
-BENCHMARK_CAPTURE(BM_WalAppend, four_fsyncs, WalVariant{4, kBuffered, kFdatasync})
+BENCHMARK_CAPTURE(BM_WalAppend, four_fsyncs, WalVariant{4, kBuffered, kFdatasync, kZeroes, false})
     ->Name("BM_Wal/wal_4_fsyncs")
     ->ArgsProduct({{100, 1024, 16384}, {64, 1024}})
     ->Apply(one_run);
-BENCHMARK_CAPTURE(BM_WalAppend, direct, WalVariant{1, kDirect, kFdatasync})
+BENCHMARK_CAPTURE(BM_WalAppend, direct, WalVariant{1, kDirect, kFdatasync, kZeroes, false})
     ->Name("BM_Wal/wal_direct")
     ->ArgsProduct({{100, 16384}, {1, 64, 1024}})
     ->Apply(one_run);
-BENCHMARK_CAPTURE(BM_WalAppend, direct_dsync, WalVariant{1, kDirect, kDsync})
+BENCHMARK_CAPTURE(BM_WalAppend, direct_dsync, WalVariant{1, kDirect, kDsync, kZeroes, false})
     ->Name("BM_Wal/wal_direct_dsync")
     ->ArgsProduct({{100, 16384}, {1, 64, 1024}})
     ->Apply(one_run);
-BENCHMARK_CAPTURE(BM_WalAppend, direct_dsync_4, WalVariant{4, kDirect, kDsync})
+BENCHMARK_CAPTURE(BM_WalAppend, direct_dsync_4, WalVariant{4, kDirect, kDsync, kZeroes, false})
     ->Name("BM_Wal/wal_direct_dsync_4")
     ->ArgsProduct({{100, 16384}, {64, 1024}})
     ->Apply(one_run);
-BENCHMARK_CAPTURE(BM_PwriteFdatasync, buffered, 0)
+BENCHMARK_CAPTURE(BM_WalAppend, alloc, WalVariant{1, kBuffered, kFdatasync, kAllocate, false})
+    ->Name("BM_Wal/wal_alloc")
+    ->ArgsProduct({{100, 16384}, {1, 1024}})
+    ->Apply(one_run);
+BENCHMARK_CAPTURE(BM_WalAppend, steady, WalVariant{1, kBuffered, kFdatasync, kZeroes, true})
+    ->Name("BM_Wal/wal_steady")
+    ->ArgsProduct({{100, 16384}, {1, 1024}})
+    ->Apply(one_run);
+BENCHMARK_CAPTURE(BM_WalAppend, steady_4, WalVariant{4, kBuffered, kFdatasync, kZeroes, true})
+    ->Name("BM_Wal/wal_steady_4")
+    ->ArgsProduct({{16384}, {1024}})
+    ->Apply(one_run);
+BENCHMARK_CAPTURE(BM_PwriteFdatasync, buffered, SyncFile{0, false})
     ->Name("BM_Wal/pwrite_fdatasync")
     ->Args({4096, 1})
     ->Apply(one_run);
-BENCHMARK_CAPTURE(BM_PwriteFdatasync, direct, O_DIRECT)
+BENCHMARK_CAPTURE(BM_PwriteFdatasync, zeroed, SyncFile{0, true})
+    ->Name("BM_Wal/pwrite_fdatasync_zeroed")
+    ->Args({4096, 1})
+    ->Apply(one_run);
+BENCHMARK_CAPTURE(BM_PwriteFdatasync, direct, SyncFile{O_DIRECT, false})
     ->Name("BM_Wal/pwrite_fdatasync_odirect")
     ->Args({4096, 1})
     ->Apply(one_run);
-BENCHMARK_CAPTURE(BM_PwriteFdatasync, direct_dsync, O_DIRECT | O_DSYNC)
+BENCHMARK_CAPTURE(BM_PwriteFdatasync, direct_dsync, SyncFile{O_DIRECT | O_DSYNC, false})
     ->Name("BM_Wal/pwrite_odirect_dsync")
     ->Args({4096, 1})
     ->Apply(one_run);

@@ -220,7 +220,7 @@ Task<Result<void>> ShardEngine::reopen_wal() {
 }
 
 wal::WalStats ShardEngine::wal_stats() const {
-  static_assert(sizeof(wal::WalStats) == 15 * sizeof(uint64_t),
+  static_assert(sizeof(wal::WalStats) == 20 * sizeof(uint64_t),
                 "a WalStats field was added: add it to the sum below");
   wal::WalStats total = wal_->stats();
   const wal::WalStats& closed = wal_stats_closed_;
@@ -237,6 +237,11 @@ wal::WalStats ShardEngine::wal_stats() const {
   total.entries_read_from_disk += closed.entries_read_from_disk;
   total.batches_read_from_disk += closed.batches_read_from_disk;
   total.room_waits += closed.room_waits;
+  total.segments_recycled += closed.segments_recycled;
+  total.segments_reused += closed.segments_reused;
+  total.bytes_zero_filled += closed.bytes_zero_filled;
+  total.rolls_unprepared += closed.rolls_unprepared;
+  // spare_segments is a gauge: the open WAL's, like segments_retained.
   return total;
 }
 

@@ -46,7 +46,9 @@ std::vector<std::string> write_three_segments(const TempDir& dir, const WalOptio
   });
   std::vector<std::string> paths;
   for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
-    paths.push_back(entry.path().string());
+    // Segments only: the prepared segment goes back to the spares at close.
+    if (parse_segment_file_name(entry.path().filename().string()))
+      paths.push_back(entry.path().string());
   }
   std::sort(paths.begin(), paths.end());
   return paths;
