@@ -23,8 +23,8 @@ Error io_error(const IoResult& result, std::string context) {
 }
 
 // The source of every zero-filling write: in .bss, so it costs no allocation and no memory
-// until read (zero pages).
-const std::array<std::byte, kZeroFillChunkBytes> kZeroChunk{};
+// until read (zero pages); block-aligned, so that an O_DIRECT segment can be written from it.
+alignas(4096) const std::array<std::byte, kZeroFillChunkBytes> kZeroChunk{};
 
 std::optional<Seq> parse_seq_digits(std::string_view digits) {
   if (digits.size() != kSeqDigits) return std::nullopt;
@@ -67,14 +67,10 @@ Task<Result<FileDescriptor>> open_directory(Io& io, const std::string& directory
   co_return FileDescriptor(fd.value);
 }
 
-namespace {
-
-// Writes zeros over [0, segment_bytes) of a new segment (SegmentFill::kZeroes), through the
-// page cache; the caller's fsync makes them durable.
-Task<Result<void>> fill_with_zeroes(Io& io, const Segment& segment) {
-  for (uint64_t offset = 0; offset < segment.segment_bytes; offset += kZeroChunk.size()) {
-    const size_t chunk_bytes =
-        std::min<uint64_t>(kZeroChunk.size(), segment.segment_bytes - offset);
+Task<Result<void>> write_zeros(Io& io, const Segment& segment, uint64_t from, uint64_t to) {
+  RR_ASSERT(from <= to && to <= segment.segment_bytes);
+  for (uint64_t offset = from; offset < to; offset += kZeroChunk.size()) {
+    const size_t chunk_bytes = std::min<uint64_t>(kZeroChunk.size(), to - offset);
     const IoResult wrote = co_await ops::write_all(
         io, segment.fd.get(), ConstByteSpan(kZeroChunk.data(), chunk_bytes), offset);
     if (!wrote.ok()) {
@@ -84,6 +80,8 @@ Task<Result<void>> fill_with_zeroes(Io& io, const Segment& segment) {
   }
   co_return Result<void>{};
 }
+
+namespace {
 
 // Creates `name` in the directory (O_EXCL), preallocates it (and fills it, with kZeroes) and
 // fsyncs the file.
@@ -104,7 +102,7 @@ Task<Result<Segment>> create_full_size(Io& io, int directory_fd, const std::stri
                                               segment_bytes, segment.path));
   }
   if (fill == SegmentFill::kZeroes) {
-    Result<void> filled = co_await fill_with_zeroes(io, segment);
+    Result<void> filled = co_await write_zeros(io, segment, 0, segment_bytes);
     if (!filled.ok()) co_return filled.error();
   }
   const IoResult synced = co_await ops::fsync(io, fd.value);

@@ -80,6 +80,10 @@ enum class SegmentFill : uint8_t {
 };
 inline constexpr size_t kZeroFillChunkBytes = size_t{1} << 20;
 
+// Writes zeros over [from, to) of `segment` (1 MiB writes from one static, block-aligned zero
+// buffer, so O_DIRECT segments too when both ends are block-aligned); the caller syncs.
+Task<Result<void>> write_zeros(Io& io, const Segment& segment, uint64_t from, uint64_t to);
+
 // The same, filled as `fill` says.
 Task<Result<Segment>> prepare_segment(Io& io, int directory_fd, const std::string& directory,
                                       uint64_t segment_bytes, SegmentFill fill);

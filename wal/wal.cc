@@ -9,6 +9,7 @@
 #include "common/assert.h"
 #include "common/log.h"
 #include "reactor/ops.h"
+#include "wal/recovery_scan.h"
 
 namespace ringraft::wal {
 
@@ -147,6 +148,7 @@ Task<Result<std::unique_ptr<Wal>>> Wal::open_indexed(Shard& shard, Io& io,
                                    std::move(directory).value(), position.next_seq,
                                    std::move(index), direct_active.value()));
   if (fresh) wal->stats_.segments_created++;
+  wal->segment_may_hold_stale_ = !fresh;
   wal->adopt_spares(position.next_seq);
   co_return std::move(wal);
 }
@@ -392,6 +394,7 @@ Task<Result<void>> Wal::roll_segment(Seq first_seq) {
   if (prepared_) {
     // Its stale batches (a reused spare) all have seqs below first_seq: never the log's.
     RR_ASSERT(prepared_stale_below_ <= first_seq);
+    segment_may_hold_stale_ = prepared_stale_below_ > Seq(1);
     next = std::move(*prepared_);
     prepared_.reset();
     Result<void> named = co_await name_prepared_segment(io_, directory_.get(), options_.directory,
@@ -399,6 +402,7 @@ Task<Result<void>> Wal::roll_segment(Seq first_seq) {
     if (!named.ok()) co_return named.error();
   } else {
     stats_.rolls_unprepared++;
+    segment_may_hold_stale_ = false;
     next = co_await create_segment(io_, directory_.get(), options_.directory, first_seq,
                                    options_.segment_bytes);
     if (next.ok()) {
@@ -523,6 +527,13 @@ Task<Result<void>> Wal::close() {
     void await_resume() const noexcept {}
   };
   co_await IdleAwaiter{*this};
+  if (!failure_ && segment_may_hold_stale_) {
+    Result<void> cleared = co_await clear_stale_tail();
+    if (!cleared.ok()) {
+      // Nothing acknowledged depends on it: the next recovery then logs a torn tail instead.
+      RR_LOG_WARN("WAL {}: {}", options_.directory, cleared.error().message());
+    }
+  }
   if (prepared_) {
     // Not needed any more: kept as a spare for the next open if there is room (its extents are
     // written), else deleted (the next open would delete it anyway).
@@ -538,6 +549,40 @@ Task<Result<void>> Wal::close() {
     }
   }
   if (failure_) co_return *failure_;
+  co_return Result<void>{};
+}
+
+// A batch written into a reused segment can end inside a stale one, whose remains then sit
+// right after the log's last batch, where recovery cannot tell them from a torn write and
+// reports a torn tail. At a clean close they are zeroed, up to the first stale batch after them
+// (found as recovery finds it: tail_zero_end), so the next recovery ends cleanly there. A stale
+// batch is at most batch_bytes_max long, so the next one starts within that of the last batch's
+// end and a window of twice that holds it whole. Anything unusual (a batch from a run with
+// larger batches, an O_DIRECT block boundary) leaves the remains as they are: the next recovery
+// then logs a torn tail, which costs nothing but the log line.
+Task<Result<void>> Wal::clear_stale_tail() {
+  const uint64_t from = segment_.write_offset_bytes;
+  const uint64_t window_bytes =
+      std::min<uint64_t>(uint64_t{2} * options_.batch_bytes_max, segment_.segment_bytes - from);
+  if (window_bytes == 0) co_return Result<void>{};
+  AlignedBuffer window(window_bytes);  // once per close, never on the append path
+  const IoResult read =
+      co_await ops::read(io_, segment_.fd.get(), ByteSpan(window.data(), window_bytes), from);
+  if (!read.ok()) {
+    co_return Error::from_errno(read.error(),
+                                fmt::format("reading the tail of WAL segment {}", segment_.path));
+  }
+  const ConstByteSpan tail(window.data(), read.bytes());
+  uint64_t zero_bytes = tail_zero_end(tail, 0, segment_.first_seq);
+  if (direct_active_) zero_bytes -= zero_bytes % options_.direct_block_bytes;
+  if (zero_bytes == 0) co_return Result<void>{};
+  Result<void> zeroed = co_await write_zeros(io_, segment_, from, from + zero_bytes);
+  if (!zeroed.ok()) co_return zeroed.error();
+  const IoResult synced = co_await ops::fdatasync(io_, segment_.fd.get());
+  if (!synced.ok()) {
+    co_return Error::from_errno(synced.error(),
+                                fmt::format("fdatasync of WAL segment {} at close", segment_.path));
+  }
   co_return Result<void>{};
 }
 

@@ -335,6 +335,7 @@ class Wal {
   void adopt_spares(Seq next_seq);
   bool keep_as_spare(Seq first_seq, Seq stale_below);
   Task<Result<Segment>> prepare_from_spares();
+  Task<Result<void>> clear_stale_tail();
   void return_prepared_to_spares();
 
   Shard& shard_;
@@ -373,8 +374,11 @@ class Wal {
   std::optional<Segment> prepared_;  // the next segment, created ahead of its roll
   bool preparing_ = false;           // prepare_next_segment() is running
   Seq prepared_stale_below_;         // every stale batch in prepared_ has a seq below this
-  std::vector<Seq> spares_;          // spare segments on disk (their bounds), <= spare_segments_max
-  uint32_t reads_in_flight_ = 0;     // read_entries() calls between suspensions
+  // The current segment may hold stale batches (a reused spare, or one continued after a
+  // restart): close() then zeroes the remains of the one its last batch ended in.
+  bool segment_may_hold_stale_ = false;
+  std::vector<Seq> spares_;       // spare segments on disk (their bounds), <= spare_segments_max
+  uint32_t reads_in_flight_ = 0;  // read_entries() calls between suspensions
 };
 
 }  // namespace ringraft::wal
