@@ -4,8 +4,9 @@
 # node's CPU time (user + system, from /proc) divided by the SETs, the sum over the nodes, the
 # throughput and p99. With RINGRAFT_B=<other build dir> it does the same for a second build in
 # the same run, alternating A and B ROUNDS times, so the two are compared under the same load.
+# With REDIS=1, each round also measures one redis-server (appendonly yes, appendfsync always).
 #
-# Usage: BENCH_BUILD_DIR=build/h N=200000 ROUNDS=2 bench/cpu_per_set.sh [--help]
+# Usage: BENCH_BUILD_DIR=build/h N=200000 ROUNDS=2 REDIS=1 bench/cpu_per_set.sh [--help]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ ${1:-} == -h || ${1:-} == --help ]]; then sed -n '2,8p' "$0"; exit 0; fi
@@ -57,7 +58,26 @@ run_once() {
   echo "$line set/s=$rps p99_ms=$p99"
 }
 
+run_redis() {
+  local work port=6790 pid before after csv ns
+  work=$(mktemp -d /tmp/ringraft-cpu-redis-XXXXXX)
+  redis-server --bind 127.0.0.1 --port "$port" --dir "$work" --save "" --appendonly yes \
+    --appendfsync always --daemonize no >"$work/redis.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  before=$(cpu_ticks "$pid")
+  csv=$(redis-benchmark -h 127.0.0.1 -p "$port" -t set -d 100 -c 50 -P 16 -r 100000 \
+          -n "$requests" --csv | tail -1)
+  after=$(cpu_ticks "$pid")
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  rm -rf "$work"
+  ns=$(( (after - before) * 1000000 / ticks * 1000 / requests ))
+  echo "redis-server: $(printf '%d.%02d' $((ns / 1000)) $((ns % 1000 / 10)))us" \
+    "set/s=$(echo "$csv" | awk -F'"' '{ print $4 }') p99_ms=$(echo "$csv" | awk -F'"' '{ print $14 }')"
+}
+
 echo "cpu_per_set: $requests SETs per run, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for ((r = 0; r < rounds; r++)); do
   for build in "${builds[@]}"; do run_once "$build"; done
+  if [[ ${REDIS:-0} == 1 ]]; then run_redis; fi
 done
