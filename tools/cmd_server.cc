@@ -35,7 +35,7 @@ struct ServerFlags {
   uint16_t admin_port = 0;
   bool join = false;
   uint64_t wal_segment_mib = 64;
-  uint64_t snapshot_entries = 100000;
+  uint64_t snapshot_entries = 1000000;
 };
 
 // Flags given on the command line -> names ("data-dir"), for load_config_file.
@@ -246,7 +246,7 @@ void add_server_command(CLI::App& app, int* exit_code) {
   command->add_option("--wal-segment-mib", flags->wal_segment_mib,
                       "WAL segment size in MiB, preallocated (default 64; small disks, tests)");
   command->add_option("--snapshot-entries", flags->snapshot_entries,
-                      "Take a snapshot after this many applied entries (default 100000)");
+                      "Take a snapshot after this many applied entries (default 1000000)");
   command->callback([command, flags, exit_code] {
     Result<server::ServerOptions> options = build_options(*command, *flags);
     if (!options.ok()) {

@@ -28,6 +28,9 @@ class ImageWriter final : public SnapshotWriter {
  public:
   Result<void> write(ConstByteSpan bytes) override;
   const std::vector<std::byte>& bytes() const { return bytes_; }
+  // Room for an image of about this size: growing a vector of tens of MiB by doubling copies
+  // it again and faults in fresh pages at every step, all on the shard between two turns.
+  void reserve(size_t bytes) { bytes_.reserve(bytes); }
 
  private:
   std::vector<std::byte> bytes_;

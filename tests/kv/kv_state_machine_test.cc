@@ -146,6 +146,32 @@ TEST(KvStateMachine, DataLimitAnswersOom) {
   node.state_machine().check_invariants();
 }
 
+// A SET looks its key up once (find_for_update, then set_found): the store and its
+// accounting end as with set(), over random inserts, replacements, growth and shrinking.
+TEST(KvStore, SetFoundAccountsAsSet) {
+  const uint32_t seed = std::random_device{}();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937 rng(seed);
+  KvStore by_set;
+  KvStore by_found;
+  for (int i = 0; i < 2000; ++i) {
+    const std::string key = "k" + std::to_string(rng() % 64);
+    const std::string value(rng() % 40, 'v');
+    std::string* old = by_found.find_for_update(key);
+    EXPECT_EQ(old == nullptr, by_set.find(key) == nullptr);
+    const SetCost cost = by_found.cost_of_set(old, key, value);
+    const SetCost expected = by_set.cost_of_set(key, value);
+    EXPECT_EQ(cost.new_keys, expected.new_keys);
+    EXPECT_EQ(cost.added_bytes, expected.added_bytes);
+    by_found.set_found(old, key, value);
+    by_set.set(key, value);
+    ASSERT_EQ(by_found.data_bytes(), by_set.data_bytes());
+    ASSERT_EQ(by_found.key_count(), by_set.key_count());
+    ASSERT_EQ(*by_found.find(key), value);
+  }
+  by_found.check_invariants();
+}
+
 TEST(KvStateMachine, ValueAboveTheLimitIsRefused) {
   KvLimits limits;
   limits.value_bytes_max = 8;

@@ -39,10 +39,10 @@ void KvStateMachine::apply_set(const WriteEntry& entry, ReplyBuilder& reply) {
   if (key.size() > limits.value_bytes_max || value.size() > limits.value_bytes_max) {
     return reply.error(kValueTooLargeError);
   }
-  const std::string* old = store_.find(key);
+  std::string* old = store_.find_for_update(key);  // the only lookup of an existing key
   const bool condition_holds = ((entry.flags & kSetIfMissing) == 0 || old == nullptr) &&
                                ((entry.flags & kSetIfPresent) == 0 || old != nullptr);
-  if (condition_holds && !store_.has_room(store_.cost_of_set(key, value))) {
+  if (condition_holds && !store_.has_room(store_.cost_of_set(old, key, value))) {
     return reply.error(kOomError);
   }
   // The reply comes first: `old` points into the value that set() replaces.
@@ -57,7 +57,7 @@ void KvStateMachine::apply_set(const WriteEntry& entry, ReplyBuilder& reply) {
   } else {
     reply.null_bulk();
   }
-  if (condition_holds) store_.set(key, value);
+  if (condition_holds) store_.set_found(old, key, value);
 }
 
 void KvStateMachine::apply_del(const WriteEntry& entry, ReplyBuilder& reply) {

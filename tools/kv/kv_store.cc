@@ -14,9 +14,18 @@ const std::string* KvStore::find(std::string_view key) const {
   return found == map_.end() ? nullptr : &found->second;
 }
 
+std::string* KvStore::find_for_update(std::string_view key) {
+  const auto found = map_.find(key);
+  return found == map_.end() ? nullptr : &found->second;
+}
+
 SetCost KvStore::cost_of_set(std::string_view key, std::string_view value) const {
+  return cost_of_set(find(key), key, value);
+}
+
+SetCost KvStore::cost_of_set(const std::string* old, std::string_view key,
+                             std::string_view value) const {
   SetCost cost;
-  const std::string* old = find(key);
   if (old == nullptr) {
     cost.new_keys = 1;
     cost.added_bytes = entry_bytes(key, value);
@@ -32,13 +41,19 @@ bool KvStore::has_room(const SetCost& cost) const {
 }
 
 void KvStore::set(std::string_view key, std::string_view value) {
-  const auto found = map_.find(key);
-  if (found == map_.end()) {
+  set_found(find_for_update(key), key, value);
+}
+
+void KvStore::set_found(std::string* old, std::string_view key, std::string_view value) {
+  if (old == nullptr) {
     map_.emplace(std::string(key), std::string(value));
     data_bytes_ += entry_bytes(key, value);
   } else {
-    data_bytes_ = data_bytes_ - found->second.size() + value.size();
-    found->second.assign(value);
+#ifndef NDEBUG
+    RR_ASSERT(old == find(key));  // a second lookup: debug builds only
+#endif
+    data_bytes_ = data_bytes_ - old->size() + value.size();
+    old->assign(value);
   }
   // Over the bound only when the caller skipped has_room(): a broken precondition.
   RR_ASSERT(key_count() <= limits_.keys_max);
