@@ -28,6 +28,7 @@ constexpr size_t kOffsetContentCrc = 40;
 constexpr size_t kOffsetHeaderCrc = 44;
 
 struct Header {
+  uint32_t version = kSnapshotVersion;
   GroupId group;
   LogIndex index;
   Term term;
@@ -38,7 +39,7 @@ struct Header {
 void encode_header(const Header& header, std::byte* out) {
   std::memset(out, 0, kSnapshotHeaderBytes);
   const uint32_t magic = kSnapshotMagic;
-  const uint32_t version = kSnapshotVersion;
+  const uint32_t version = header.version;
   const uint64_t fields[] = {header.group.value(), header.index.value(), header.term.value(),
                              header.content_bytes};
   std::memcpy(out, &magic, 4);
@@ -62,15 +63,93 @@ Result<Header> decode_header(ConstByteSpan bytes, const std::string& path) {
   std::memcpy(fields, bytes.data() + 8, sizeof(fields));
   std::memcpy(&header_crc, bytes.data() + kOffsetHeaderCrc, 4);
   if (magic != kSnapshotMagic) return bad(fmt::format("bad magic {:#010x}", magic));
-  if (version != kSnapshotVersion) return bad(fmt::format("unknown version {}", version));
+  if (version != kSnapshotVersion && version != kSnapshotVersionNoMembership) {
+    return bad(fmt::format("unknown version {}", version));
+  }
   if (header_crc != crc32c(bytes.first(kOffsetHeaderCrc))) return bad("header CRC mismatch");
   Header header;
+  header.version = version;
   header.group = GroupId(fields[0]);
   header.index = LogIndex(fields[1]);
   header.term = Term(fields[2]);
   header.content_bytes = fields[3];
   std::memcpy(&header.content_crc, bytes.data() + kOffsetContentCrc, 4);
   return header;
+}
+
+// The configuration section of a version-2 file (see the header comment).
+constexpr size_t kMembershipCountsBytes = 8;
+size_t membership_section_bytes(size_t member_count) {
+  return kMembershipCountsBytes + member_count * sizeof(uint64_t) + sizeof(uint32_t);
+}
+
+std::vector<std::byte> encode_membership(const SnapshotMembership& membership) {
+  const size_t members = membership.voters.size() + membership.learners.size();
+  RR_ASSERT_MSG(members <= kSnapshotMembersMax, "a snapshot configuration beyond its bound");
+  std::vector<std::byte> out(membership_section_bytes(members));
+  const uint32_t counts[] = {static_cast<uint32_t>(membership.voters.size()),
+                             static_cast<uint32_t>(membership.learners.size())};
+  std::memcpy(out.data(), counts, sizeof(counts));
+  size_t offset = kMembershipCountsBytes;
+  for (const std::vector<NodeId>* ids : {&membership.voters, &membership.learners}) {
+    for (NodeId id : *ids) {
+      const uint64_t value = id.value();
+      std::memcpy(out.data() + offset, &value, sizeof(value));
+      offset += sizeof(value);
+    }
+  }
+  const uint32_t section_crc = crc32c(ConstByteSpan(out).first(offset));
+  std::memcpy(out.data() + offset, &section_crc, sizeof(section_crc));
+  RR_ASSERT(offset + sizeof(section_crc) == out.size());
+  return out;
+}
+
+// The ids of a section whose counts (its first 8 bytes) were read already and bounded.
+Result<SnapshotMembership> decode_membership(ConstByteSpan section, uint32_t voter_count,
+                                             const std::string& path) {
+  const size_t ids_end = section.size() - sizeof(uint32_t);
+  uint32_t section_crc = 0;
+  std::memcpy(&section_crc, section.data() + ids_end, sizeof(section_crc));
+  if (section_crc != crc32c(section.first(ids_end))) {
+    return Error(ErrorCode::kInvalidInput,
+                 fmt::format("snapshot {}: configuration CRC mismatch", path));
+  }
+  SnapshotMembership membership;
+  for (size_t offset = kMembershipCountsBytes, i = 0; offset < ids_end; offset += 8, ++i) {
+    uint64_t value = 0;
+    std::memcpy(&value, section.data() + offset, sizeof(value));
+    (i < voter_count ? membership.voters : membership.learners).push_back(NodeId(value));
+  }
+  return membership;
+}
+
+// Reads a version-2 file's configuration section into `scratch` (large enough for the
+// biggest one); the content starts right after it.
+Task<Result<SnapshotMembership>> read_membership(Io& io, int fd, ByteSpan scratch,
+                                                 const std::string& path) {
+  RR_ASSERT(scratch.size() >= membership_section_bytes(kSnapshotMembersMax));
+  const auto short_file = [&path] {
+    return Error(ErrorCode::kInvalidInput,
+                 fmt::format("snapshot {}: ends inside its configuration", path));
+  };
+  const IoResult counts_read =
+      co_await ops::read_exact(io, fd, scratch.first(kMembershipCountsBytes), kSnapshotHeaderBytes);
+  if (!counts_read.ok()) co_return Error::from_errno(counts_read.error(), "reading " + path);
+  if (counts_read.bytes() != kMembershipCountsBytes) co_return short_file();
+  uint32_t counts[2] = {};
+  std::memcpy(counts, scratch.data(), sizeof(counts));
+  if (uint64_t{counts[0]} + counts[1] > kSnapshotMembersMax) {
+    co_return Error(ErrorCode::kInvalidInput,
+                    fmt::format("snapshot {}: {} voters and {} learners exceed the bound {}", path,
+                                counts[0], counts[1], kSnapshotMembersMax));
+  }
+  const size_t section_bytes = membership_section_bytes(size_t{counts[0]} + counts[1]);
+  const IoResult rest_read =
+      co_await ops::read_exact(io, fd, scratch.first(section_bytes).subspan(kMembershipCountsBytes),
+                               kSnapshotHeaderBytes + kMembershipCountsBytes);
+  if (!rest_read.ok()) co_return Error::from_errno(rest_read.error(), "reading " + path);
+  if (rest_read.bytes() != section_bytes - kMembershipCountsBytes) co_return short_file();
+  co_return decode_membership(ConstByteSpan(scratch).first(section_bytes), counts[0], path);
 }
 
 std::optional<uint64_t> parse_digits(std::string_view digits) {
@@ -104,9 +183,23 @@ Task<Result<SnapshotInfo>> check_snapshot(Io& io, int directory_fd, const std::s
                     fmt::format("snapshot {}: its header says group {} index {}", path,
                                 header.value().group.value(), header.value().index.value()));
   }
+  SnapshotInfo info;
+  info.group = group;
+  info.index = index;
+  info.term = header.value().term;
+  info.content_bytes = header.value().content_bytes;
+  info.path = path;
+  if (header.value().version == kSnapshotVersion) {
+    Result<SnapshotMembership> membership = co_await read_membership(io, fd.get(), bytes, path);
+    if (!membership.ok()) co_return membership.error();
+    info.content_offset_bytes =
+        kSnapshotHeaderBytes + membership_section_bytes(membership.value().voters.size() +
+                                                        membership.value().learners.size());
+    info.membership = std::move(membership).value();
+  }
   uint32_t crc = 0;
-  uint64_t offset = kSnapshotHeaderBytes;
-  const uint64_t end = kSnapshotHeaderBytes + header.value().content_bytes;
+  uint64_t offset = info.content_offset_bytes;
+  const uint64_t end = info.content_offset_bytes + header.value().content_bytes;
   for (;;) {
     // One byte past the content too: a longer file is as wrong as a shorter one.
     const size_t chunk =
@@ -122,17 +215,13 @@ Task<Result<SnapshotInfo>> check_snapshot(Io& io, int directory_fd, const std::s
   if (offset != end) {
     co_return Error(ErrorCode::kInvalidInput,
                     fmt::format("snapshot {}: {} content bytes where the header says {}", path,
-                                offset - kSnapshotHeaderBytes, header.value().content_bytes));
+                                offset - info.content_offset_bytes, header.value().content_bytes));
   }
   if (crc != header.value().content_crc) {
     co_return Error(ErrorCode::kInvalidInput,
                     fmt::format("snapshot {}: content CRC mismatch", path));
   }
-  co_return SnapshotInfo{.group = group,
-                         .index = index,
-                         .term = header.value().term,
-                         .content_bytes = header.value().content_bytes,
-                         .path = path};
+  co_return info;
 }
 
 struct Listed {
@@ -191,10 +280,15 @@ SnapshotWriter::SnapshotWriter(Io& io, const std::string& directory, FileDescrip
 
 SnapshotWriter::~SnapshotWriter() = default;
 
-Task<Result<std::unique_ptr<SnapshotWriter>>> SnapshotWriter::create(Io& io,
-                                                                     const std::string& directory,
-                                                                     GroupId group, LogIndex index,
-                                                                     Term term) {
+Task<Result<std::unique_ptr<SnapshotWriter>>> SnapshotWriter::create(
+    Io& io, const std::string& directory, GroupId group, LogIndex index, Term term,
+    std::optional<SnapshotMembership> membership) {
+  if (membership.has_value() &&
+      membership->voters.size() + membership->learners.size() > kSnapshotMembersMax) {
+    co_return Error(ErrorCode::kInvalidInput,
+                    fmt::format("snapshot of group {}: a configuration of more than {} members",
+                                group.value(), kSnapshotMembersMax));
+  }
   Result<FileDescriptor> directory_fd = co_await open_directory(io, directory);
   if (!directory_fd.ok()) co_return directory_fd.error();
   const std::string name = snapshot_file_name(group, index);
@@ -205,11 +299,17 @@ Task<Result<std::unique_ptr<SnapshotWriter>>> SnapshotWriter::create(Io& io,
   if (!opened.ok()) {
     co_return io_error(opened, fmt::format("creating snapshot {}/{}", directory, tmp_name));
   }
-  SnapshotInfo info{.group = group,
-                    .index = index,
-                    .term = term,
-                    .content_bytes = 0,
-                    .path = directory + "/" + name};
+  SnapshotInfo info;
+  info.group = group;
+  info.index = index;
+  info.term = term;
+  info.path = directory + "/" + name;
+  if (membership.has_value()) {
+    info.content_offset_bytes =
+        kSnapshotHeaderBytes +
+        membership_section_bytes(membership->voters.size() + membership->learners.size());
+    info.membership = std::move(membership);
+  }
   co_return std::unique_ptr<SnapshotWriter>(
       new SnapshotWriter(io, directory, std::move(directory_fd).value(),
                          FileDescriptor(opened.value), std::move(info)));
@@ -218,7 +318,7 @@ Task<Result<std::unique_ptr<SnapshotWriter>>> SnapshotWriter::create(Io& io,
 Task<Result<void>> SnapshotWriter::append(ConstByteSpan chunk) {
   RR_ASSERT_MSG(!done_, "SnapshotWriter::append after finish or abort");
   const IoResult wrote =
-      co_await ops::write_all(io_, fd_.get(), chunk, kSnapshotHeaderBytes + content_bytes_);
+      co_await ops::write_all(io_, fd_.get(), chunk, info_.content_offset_bytes + content_bytes_);
   if (!wrote.ok()) co_return io_error(wrote, fmt::format("writing snapshot {}.tmp", info_.path));
   content_crc_ = crc32c_extend(content_crc_, chunk);
   content_bytes_ += chunk.size();
@@ -230,13 +330,20 @@ Task<Result<SnapshotInfo>> SnapshotWriter::finish() {
   done_ = true;
   const std::string tmp_path = info_.path + std::string(kTmpSuffix);
   Header header;
+  header.version = info_.membership.has_value() ? kSnapshotVersion : kSnapshotVersionNoMembership;
   header.group = info_.group;
   header.index = info_.index;
   header.term = info_.term;
   header.content_bytes = content_bytes_;
   header.content_crc = content_crc_;
-  std::byte bytes[kSnapshotHeaderBytes];
-  encode_header(header, bytes);
+  // The header and the configuration before the content: one write.
+  std::vector<std::byte> bytes(kSnapshotHeaderBytes);
+  encode_header(header, bytes.data());
+  if (info_.membership.has_value()) {
+    const std::vector<std::byte> section = encode_membership(*info_.membership);
+    bytes.insert(bytes.end(), section.begin(), section.end());
+  }
+  RR_ASSERT(bytes.size() == info_.content_offset_bytes);
   const IoResult wrote = co_await ops::write_all(io_, fd_.get(), ConstByteSpan(bytes), 0);
   if (!wrote.ok()) co_return io_error(wrote, "writing the header of snapshot " + tmp_path);
   const IoResult synced = co_await ops::fsync(io_, fd_.get());
@@ -319,7 +426,8 @@ Task<Result<SnapshotReader>> SnapshotReader::open(Io& io, const SnapshotInfo& in
   const IoResult opened =
       co_await ops::openat(io, AT_FDCWD, info.path.c_str(), O_RDONLY | O_CLOEXEC, 0);
   if (!opened.ok()) co_return io_error(opened, "opening snapshot " + info.path);
-  co_return SnapshotReader(io, FileDescriptor(opened.value), info.content_bytes);
+  co_return SnapshotReader(io, FileDescriptor(opened.value), info.content_offset_bytes,
+                           info.content_bytes);
 }
 
 Task<Result<size_t>> SnapshotReader::read(ByteSpan into) {
@@ -327,7 +435,7 @@ Task<Result<size_t>> SnapshotReader::read(ByteSpan into) {
       static_cast<size_t>(std::min<uint64_t>(into.size(), content_bytes_ - offset_bytes_));
   if (wanted == 0) co_return size_t{0};
   const IoResult read = co_await ops::read_exact(*io_, fd_.get(), into.first(wanted),
-                                                 kSnapshotHeaderBytes + offset_bytes_);
+                                                 content_offset_bytes_ + offset_bytes_);
   if (!read.ok()) co_return io_error(read, "reading snapshot content");
   if (read.bytes() != wanted) {
     co_return Error(ErrorCode::kInvalidInput, "snapshot content ends before its header says");

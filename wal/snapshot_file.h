@@ -7,7 +7,16 @@
 //     magic u32 kSnapshotMagic, version u32, group u64, index u64, term u64,
 //     content_bytes u64, content_crc u32 (CRC32C of the content), header_crc u32 (CRC32C of the
 //     header's bytes before it), zero padding to 64
+//   configuration (version 2 only): voter_count u32, learner_count u32, the voters' then the
+//     learners' ids u64 each, section_crc u32 (CRC32C of the section's bytes before it)
 //   content (content_bytes, streamed by the state machine)
+//
+// The configuration is the group's voters and learners as of `index`: the log entries that
+// set it are compacted away with the snapshot, so a restart takes it from here (then from the
+// membership entries the log holds after `index`). A version-1 file (written before the
+// configuration was recorded) still loads: SnapshotInfo::membership is empty, and the caller
+// falls back on the configuration it was started with. A writer given no configuration writes
+// version 1.
 //
 // Writing (SnapshotWriter): the content streams into `<name>.tmp` at offset 64, its CRC
 // computed on the way; finish() writes the header, fsyncs the file, renames it to its final
@@ -30,6 +39,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/bytes.h"
 #include "common/result.h"
@@ -40,9 +50,19 @@
 
 namespace ringraft::wal {
 
-inline constexpr uint32_t kSnapshotMagic = 0x504e5352;  // "RSNP" read as little-endian bytes
-inline constexpr uint32_t kSnapshotVersion = 1;
+inline constexpr uint32_t kSnapshotMagic = 0x504e5352;       // "RSNP" read as little-endian bytes
+inline constexpr uint32_t kSnapshotVersion = 2;              // with the configuration
+inline constexpr uint32_t kSnapshotVersionNoMembership = 1;  // without; still loads
 inline constexpr size_t kSnapshotHeaderBytes = 64;
+// Bound on voters + learners in a file's configuration: a larger count is a damaged file.
+inline constexpr size_t kSnapshotMembersMax = 1024;
+
+// A group's configuration as of a snapshot's index (raft::Membership's ids, without raft/).
+struct SnapshotMembership {
+  std::vector<NodeId> voters;
+  std::vector<NodeId> learners{};
+  bool operator==(const SnapshotMembership&) const = default;
+};
 
 struct SnapshotInfo {
   GroupId group;
@@ -50,6 +70,10 @@ struct SnapshotInfo {
   Term term;
   uint64_t content_bytes = 0;
   std::string path;
+  // Where the content starts in the file (after the configuration of a version-2 file).
+  uint64_t content_offset_bytes = kSnapshotHeaderBytes;
+  // The configuration as of `index`; empty for a version-1 file.
+  std::optional<SnapshotMembership> membership{};
 };
 
 // "snapshot-00000000000000000007-00000000000000000100.snap" for group 7 at index 100.
@@ -59,10 +83,11 @@ std::optional<std::pair<GroupId, LogIndex>> parse_snapshot_file_name(std::string
 
 class SnapshotWriter {
  public:
-  // Creates the temporary file. `directory` and `io` must outlive the writer.
-  static Task<Result<std::unique_ptr<SnapshotWriter>>> create(Io& io, const std::string& directory,
-                                                              GroupId group, LogIndex index,
-                                                              Term term);
+  // Creates the temporary file. `directory` and `io` must outlive the writer. With a
+  // `membership` (at most kSnapshotMembersMax ids) the file is version 2, without version 1.
+  static Task<Result<std::unique_ptr<SnapshotWriter>>> create(
+      Io& io, const std::string& directory, GroupId group, LogIndex index, Term term,
+      std::optional<SnapshotMembership> membership = std::nullopt);
   ~SnapshotWriter();
   SnapshotWriter(const SnapshotWriter&) = delete;
   SnapshotWriter& operator=(const SnapshotWriter&) = delete;
@@ -104,11 +129,15 @@ class SnapshotReader {
   uint64_t offset_bytes() const { return offset_bytes_; }
 
  private:
-  SnapshotReader(Io& io, FileDescriptor fd, uint64_t content_bytes)
-      : io_(&io), fd_(std::move(fd)), content_bytes_(content_bytes) {}
+  SnapshotReader(Io& io, FileDescriptor fd, uint64_t content_offset_bytes, uint64_t content_bytes)
+      : io_(&io),
+        fd_(std::move(fd)),
+        content_offset_bytes_(content_offset_bytes),
+        content_bytes_(content_bytes) {}
 
   Io* io_;
   FileDescriptor fd_;
+  uint64_t content_offset_bytes_ = kSnapshotHeaderBytes;
   uint64_t content_bytes_ = 0;
   uint64_t offset_bytes_ = 0;
 };

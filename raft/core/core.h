@@ -143,6 +143,9 @@ class Core {
   const Membership& membership() const { return history_.current(); }
   // The index of the entry that set it (0 or the snapshot index: none in the log).
   LogIndex membership_index() const { return history_.current_index(); }
+  // The configuration in effect at `index`, at or above the compaction point: what a snapshot
+  // taken at `index` records.
+  const Membership& membership_at(LogIndex index) const;
   // The learner whose promotion waits for it to catch up, or kNoNode.
   NodeId promoting() const { return catch_up_.has_value() ? catch_up_->change.node : kNoNode; }
 
@@ -229,7 +232,6 @@ class Core {
   bool record_membership_entries(LogIndex from);
   void on_log_changed(LogIndex from);
   void on_snapshot_installed();
-  const Membership& membership_at(LogIndex index) const;
   void maybe_step_down_removed();
   void remember_departed(NodeId node);
   bool is_known_sender(NodeId node) const;

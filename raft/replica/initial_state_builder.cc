@@ -1,13 +1,31 @@
 #include "raft/replica/initial_state_builder.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace ringraft::replica {
 namespace {
 
 uint64_t last_index(const raft::InitialState& state, LogIndex first_index) {
   return first_index.value() - 1 + state.entries.size();
+}
+
+// A snapshot file's configuration passed its CRC; a well-formed one is still checked (one
+// voter at least, no id 0, no id twice) before the core relies on it.
+Result<void> check_membership(const wal::SnapshotMembership& membership, const std::string& path) {
+  const auto bad = [&path](const std::string& what) {
+    return Error(ErrorCode::kInvalidInput,
+                 "snapshot " + path + ": its configuration " + what + "; refusing to start");
+  };
+  if (membership.voters.empty()) return bad("has no voter");
+  std::vector<NodeId> ids = membership.voters;
+  ids.insert(ids.end(), membership.learners.begin(), membership.learners.end());
+  std::sort(ids.begin(), ids.end());
+  if (ids.front() == NodeId{0}) return bad("names node 0");
+  if (std::adjacent_find(ids.begin(), ids.end()) != ids.end()) return bad("names a node twice");
+  return {};
 }
 
 }  // namespace
@@ -110,6 +128,14 @@ Result<void> InitialStateBuilder::join_snapshot(GroupId group, GroupLog& log,
   meta.index = snapshot->index;
   meta.term = snapshot->term;
   meta.size_bytes = snapshot->content_bytes;
+  // The configuration as of the snapshot (the entries that set it are compacted away); none
+  // in a version-1 file: the engine then takes its options' (ShardEngine::build_core).
+  if (snapshot->membership.has_value()) {
+    Result<void> valid = check_membership(*snapshot->membership, snapshot->path);
+    if (!valid) return valid;
+    meta.voters = snapshot->membership->voters;
+    meta.learners = snapshot->membership->learners;
+  }
   state.snapshot = std::move(meta);
   if (state.hard_state.commit < snapshot->index) state.hard_state.commit = snapshot->index;
   if (state.hard_state.term < snapshot->term) state.hard_state.term = snapshot->term;

@@ -17,8 +17,10 @@
 // a crash starts over: the core's receiving offset is not persistent, and load_snapshots
 // deletes the temporary file.
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "common/assert.h"
 #include "common/log.h"
@@ -31,6 +33,17 @@ namespace {
 
 std::string group_name(GroupId group) {
   return "group " + std::to_string(group.value());
+}
+
+// What a snapshot file records of the configuration as of its index: nothing if it has no
+// voter (never from a core; the file is then version 1, and a restart takes the options').
+std::optional<wal::SnapshotMembership> file_membership(const std::vector<NodeId>& voters,
+                                                       const std::vector<NodeId>& learners) {
+  if (voters.empty()) return std::nullopt;
+  wal::SnapshotMembership membership;
+  membership.voters = voters;
+  membership.learners = learners;
+  return membership;
 }
 
 }  // namespace
@@ -94,13 +107,18 @@ Task<Result<LogIndex>> ShardEngine::take_snapshot(Replica& replica, LogIndex ind
     image.reserve(static_cast<size_t>(last_bytes + last_bytes / 8));
   }
   const uint64_t bytes_covered = state.bytes_applied;
+  // As of `index`, taken now: a change appended later is not the snapshot's.
+  const raft::Membership& as_of_index = replica.core().membership_at(index);
+  std::optional<wal::SnapshotMembership> membership =
+      file_membership(as_of_index.voters, as_of_index.learners);
   Result<void> written = state_machine_.snapshot(group, image);
   if (!written) {
     if (written.error().code() == ErrorCode::kUnsupported) state.unsupported = true;
     co_return written.error();
   }
-  Result<wal::SnapshotInfo> file = co_await write_image_file(shard_.io(), options_.wal.directory,
-                                                             group, index, term, image.bytes());
+  Result<wal::SnapshotInfo> file =
+      co_await write_image_file(shard_.io(), options_.wal.directory, group, index, term,
+                                std::move(membership), image.bytes());
   if (!file) co_return file.error();
   if (closing_ || failure_) co_return Error(ErrorCode::kCancelled, "snapshot_now: engine stopped");
   raft::Core& core = replica.core();
@@ -227,7 +245,8 @@ Task<Result<void>> ShardEngine::write_chunks(Replica& replica, raft::Ready& read
       if (state.incoming != nullptr) co_await state.incoming->abort();
       state.incoming.reset();
       Result<std::unique_ptr<wal::SnapshotWriter>> created = co_await wal::SnapshotWriter::create(
-          shard_.io(), options_.wal.directory, replica.group(), chunk.meta.index, chunk.meta.term);
+          shard_.io(), options_.wal.directory, replica.group(), chunk.meta.index, chunk.meta.term,
+          file_membership(chunk.meta.voters, chunk.meta.learners));
       if (!created) co_return created.error();
       state.incoming = std::move(created).value();
     }

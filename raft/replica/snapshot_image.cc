@@ -26,9 +26,10 @@ Result<size_t> ImageReader::read(ByteSpan into) {
 
 Task<Result<wal::SnapshotInfo>> write_image_file(Io& io, const std::string& directory,
                                                  GroupId group, LogIndex index, Term term,
+                                                 std::optional<wal::SnapshotMembership> membership,
                                                  ConstByteSpan image) {
-  Result<std::unique_ptr<wal::SnapshotWriter>> created =
-      co_await wal::SnapshotWriter::create(io, directory, group, index, term);
+  Result<std::unique_ptr<wal::SnapshotWriter>> created = co_await wal::SnapshotWriter::create(
+      io, directory, group, index, term, std::move(membership));
   if (!created) co_return created.error();
   std::unique_ptr<wal::SnapshotWriter> writer = std::move(created).value();
   for (size_t offset = 0; offset < image.size(); offset += kImageWriteBytes) {
@@ -75,7 +76,7 @@ Task<Result<std::vector<std::byte>>> read_image_range(Io& io, wal::SnapshotInfo 
   if (!opened.ok()) co_return Error::from_errno(opened.error(), "opening snapshot " + info.path);
   const FileDescriptor fd(opened.value);
   const IoResult read =
-      co_await ops::read_exact(io, fd.get(), chunk, wal::kSnapshotHeaderBytes + offset);
+      co_await ops::read_exact(io, fd.get(), chunk, info.content_offset_bytes + offset);
   if (!read.ok()) co_return Error::from_errno(read.error(), "reading snapshot " + info.path);
   if (read.bytes() != bytes) {
     co_return Error(ErrorCode::kInvalidInput, "snapshot " + info.path + " ends early");

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,11 +48,13 @@ class ImageReader final : public SnapshotReader {
   size_t offset_ = 0;
 };
 
-// Writes `image` as the snapshot file of (group, index, term) in `directory`: in pieces of
-// kImageWriteBytes, then fsync, rename and directory fsync (wal::SnapshotWriter::finish).
+// Writes `image` as the snapshot file of (group, index, term) in `directory`, with the
+// group's configuration as of `index`: in pieces of kImageWriteBytes, then fsync, rename and
+// directory fsync (wal::SnapshotWriter::finish).
 inline constexpr size_t kImageWriteBytes = size_t{1} << 20;
 Task<Result<wal::SnapshotInfo>> write_image_file(Io& io, const std::string& directory,
                                                  GroupId group, LogIndex index, Term term,
+                                                 std::optional<wal::SnapshotMembership> membership,
                                                  ConstByteSpan image);
 // The whole content of a snapshot file that load_snapshots (or finish) vouched for.
 Task<Result<std::vector<std::byte>>> read_image_file(Io& io, const wal::SnapshotInfo& info);

@@ -87,7 +87,10 @@ Result<raft::Core> ShardEngine::build_core(const EngineOptions& options, GroupId
   raft::InitialState initial;
   const auto it = states.find(group);
   if (it != states.end()) initial = std::move(it->second);
-  if (initial.snapshot.has_value()) {
+  // A version-1 snapshot file records no configuration: take the options' as of its index
+  // (what every restart did before files recorded it). Either way, the membership entries of
+  // the log after the snapshot override it (Core::load_membership).
+  if (initial.snapshot.has_value() && initial.snapshot->voters.empty()) {
     initial.snapshot->voters = options.voters;
     initial.snapshot->learners = options.learners;
   }

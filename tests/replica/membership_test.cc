@@ -172,5 +172,67 @@ TEST(EngineMembership, LearnerJoinsIsPromotedAVoterIsRemovedAndLeadershipMovesUn
       cluster.reactor_config());
 }
 
+// The changes' entries are compacted into each member's snapshot: a restart of every node
+// takes the configuration from the snapshot files (version 2), not from the options.
+TEST(EngineMembership, RestartAfterSnapshotKeepsTheChangedMembership) {
+  Cluster cluster(4, 1);
+  cluster.tune = [](EngineOptions& options) {
+    options.voters = {NodeId(1), NodeId(2), NodeId(3)};
+    if (options.node == NodeId(4)) options.learners = {NodeId(4)};
+  };
+  run_on_reactor(
+      [&](Shard& here) -> Task<void> {
+        co_await cluster.start_all(here);
+        LogIndex last{0};
+        EXPECT_EQ(co_await replicate(cluster, here, 0, 5, last), 5);
+        const NodeId leader = co_await cluster.wait_leader(here, NodeId(1), kGroup);
+        MEMBERSHIP_CO_ASSERT(leader != NodeId(4), "leader " << leader.value());
+        const Result<LogIndex> added = co_await on_engine<Result<LogIndex>>(
+            cluster, here, leader,
+            [](ShardEngine& engine) { return engine.add_learner(kGroup, NodeId(4)); },
+            Error(ErrorCode::kCancelled, "not run"));
+        MEMBERSHIP_CO_ASSERT(added.ok(), error_text(added));
+        co_await cluster.wait_applied(here, NodeId(4), kGroup, added.value());
+        const Result<LogIndex> promoted = co_await on_engine<Result<LogIndex>>(
+            cluster, here, leader,
+            [](ShardEngine& engine) { return engine.promote(kGroup, NodeId(4)); },
+            Error(ErrorCode::kCancelled, "not run"));
+        MEMBERSHIP_CO_ASSERT(promoted.ok(), error_text(promoted));
+        const NodeId removed = leader == NodeId(3) ? NodeId(2) : NodeId(3);
+        const Result<LogIndex> gone = co_await on_engine<Result<LogIndex>>(
+            cluster, here, leader,
+            [removed](ShardEngine& engine) { return engine.remove_member(kGroup, removed); },
+            Error(ErrorCode::kCancelled, "not run"));
+        MEMBERSHIP_CO_ASSERT(gone.ok(), error_text(gone));
+        EXPECT_EQ(co_await replicate(cluster, here, 5, 5, last, removed), 5);
+
+        std::vector<NodeId> members;
+        for (NodeId node : {NodeId(1), NodeId(2), NodeId(3), NodeId(4)}) {
+          if (node != removed) members.push_back(node);
+        }
+        for (NodeId node : members) {
+          co_await cluster.wait_applied(here, node, kGroup, last);
+          const Result<LogIndex> taken = co_await cluster.snapshot_now(here, node, kGroup);
+          MEMBERSHIP_CO_ASSERT(taken.ok() && taken.value() >= gone.value(),
+                               "node " << node.value() << ": " << error_text(taken));
+        }
+        co_await cluster.stop_all(here);
+        co_await cluster.start_all(here);
+
+        for (NodeId node : members) {
+          const Result<GroupStatus> status = co_await status_of(cluster, here, node);
+          MEMBERSHIP_CO_ASSERT(status.ok(), "no status of node " << node.value());
+          EXPECT_EQ(status.value().membership.voters.size(), 3u) << describe(status.value());
+          EXPECT_TRUE(status.value().membership.is_voter(NodeId(4))) << describe(status.value());
+          EXPECT_FALSE(status.value().membership.is_member(removed)) << describe(status.value());
+        }
+        // The new configuration elects and commits.
+        EXPECT_EQ(co_await replicate(cluster, here, 10, 5, last, removed), 5);
+        for (NodeId node : members) co_await cluster.wait_applied(here, node, kGroup, last);
+        co_await cluster.stop_all(here);
+      },
+      cluster.reactor_config());
+}
+
 }  // namespace
 }  // namespace ringraft::replica::testing

@@ -79,10 +79,11 @@ std::vector<std::filesystem::path> snapshot_files(const std::string& directory) 
 void damage(const std::filesystem::path& file) {
   std::fstream stream(file, std::ios::in | std::ios::out | std::ios::binary);
   ASSERT_TRUE(stream.good()) << file;
-  stream.seekg(static_cast<std::streamoff>(wal::kSnapshotHeaderBytes) + 3);
+  // The last byte: content in either file version (version 2 puts the configuration first).
+  stream.seekg(-1, std::ios::end);
   char byte = 0;
   stream.read(&byte, 1);
-  stream.seekp(static_cast<std::streamoff>(wal::kSnapshotHeaderBytes) + 3);
+  stream.seekp(-1, std::ios::end);
   byte = static_cast<char>(byte ^ 0x5a);
   stream.write(&byte, 1);
 }

@@ -3,7 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <optional>
 #include <random>
 #include <set>
 #include <vector>
@@ -29,9 +32,10 @@ std::vector<std::byte> random_content(uint32_t seed, size_t size_bytes) {
 // Writes `content` as the snapshot of `group` at `index`, in chunks of 10 000 bytes.
 Task<Result<SnapshotInfo>> write_snapshot(Io& io, const std::string& directory, GroupId group,
                                           LogIndex index, Term term,
-                                          const std::vector<std::byte>& content) {
+                                          const std::vector<std::byte>& content,
+                                          std::optional<SnapshotMembership> membership = {}) {
   Result<std::unique_ptr<SnapshotWriter>> writer =
-      co_await SnapshotWriter::create(io, directory, group, index, term);
+      co_await SnapshotWriter::create(io, directory, group, index, term, std::move(membership));
   if (!writer.ok()) co_return writer.error();
   for (size_t offset = 0; offset < content.size(); offset += 10000) {
     const size_t chunk = std::min<size_t>(10000, content.size() - offset);
@@ -92,6 +96,43 @@ TEST(SnapshotFile, WrittenSnapshotLoadsAndReadsBack) {
     EXPECT_EQ(info.content_bytes, content.size());
     EXPECT_EQ(co_await read_content(shard.io(), info), content);
   });
+}
+
+// Version 2 records the configuration before the content; a version-1 file (written without
+// one) still loads, with none.
+TEST(SnapshotFile, ConfigurationLoadsBackAndAVersionOneFileHasNone) {
+  TempDir dir;
+  const uint32_t seed = 12;
+  std::cout << "seed " << seed << "\n";
+  const std::vector<std::byte> content = random_content(seed, 30001);
+  SnapshotMembership membership;
+  membership.voters = {NodeId(1), NodeId(2), NodeId(4)};
+  membership.learners = {NodeId(7)};
+  run_on_reactor([&](Shard& shard) -> Task<void> {
+    Result<SnapshotInfo> with = co_await write_snapshot(shard.io(), dir.path(), GroupId(1),
+                                                        LogIndex(9), Term(2), content, membership);
+    RR_CO_ASSERT_TRUE(with.ok());
+    Result<SnapshotInfo> without =
+        co_await write_snapshot(shard.io(), dir.path(), GroupId(2), LogIndex(9), Term(2), content);
+    RR_CO_ASSERT_TRUE(without.ok());
+    auto loaded = co_await load_snapshots(shard.io(), dir.path());
+    RR_CO_ASSERT_TRUE(loaded.ok() && loaded.value().size() == 2);
+    const SnapshotInfo& v2 = loaded.value().at(GroupId(1));
+    EXPECT_EQ(v2.membership, std::optional<SnapshotMembership>(membership));
+    EXPECT_GT(v2.content_offset_bytes, kSnapshotHeaderBytes);
+    EXPECT_EQ(co_await read_content(shard.io(), v2), content);
+    const SnapshotInfo& v1 = loaded.value().at(GroupId(2));
+    EXPECT_FALSE(v1.membership.has_value());
+    EXPECT_EQ(v1.content_offset_bytes, kSnapshotHeaderBytes);
+    EXPECT_EQ(co_await read_content(shard.io(), v1), content);
+  });
+  std::ifstream v1_file(dir.path() + "/" + snapshot_file_name(GroupId(2), LogIndex(9)),
+                        std::ios::binary);
+  char header[8] = {};
+  v1_file.read(header, sizeof(header));
+  uint32_t version = 0;
+  std::memcpy(&version, header + 4, 4);
+  EXPECT_EQ(version, kSnapshotVersionNoMembership);
 }
 
 TEST(SnapshotFile, OlderSnapshotsAreRemovedOnceANewerOneIsDurable) {
