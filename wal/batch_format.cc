@@ -329,4 +329,16 @@ bool RecordCursor::next(Record* record) {
   return true;
 }
 
+std::optional<FoundBatch> next_valid_batch(ConstByteSpan bytes, uint64_t from) {
+  for (uint64_t offset = from; offset + kBatchHeaderBytes <= bytes.size();
+       offset += kBatchAlignBytes) {
+    uint32_t magic;
+    std::memcpy(&magic, bytes.data() + offset, sizeof(magic));
+    if (magic != kBatchMagic) continue;
+    Result<DecodedBatch> decoded = decode_batch(bytes.subspan(offset), offset);
+    if (decoded.ok()) return FoundBatch{offset, decoded.value()};
+  }
+  return std::nullopt;
+}
+
 }  // namespace ringraft::wal

@@ -35,6 +35,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 
 #include "common/bytes.h"
@@ -145,6 +146,16 @@ struct DecodedBatch {
 // error messages (the batch's offset in its file). Errors are kInvalidInput and name the
 // offset of the bad field.
 Result<DecodedBatch> decode_batch(ConstByteSpan bytes, uint64_t file_offset = 0);
+
+// The first valid batch at or after `from`, looking at every kBatchAlignBytes step, with its
+// offset; nothing if none lies whole in `bytes`. For scans past the end of the valid log
+// (debris, stale batches of a recycled segment, batches after a torn one): most offsets fail
+// the magic check at once, and only candidates pay for decode_batch.
+struct FoundBatch {
+  uint64_t offset = 0;
+  DecodedBatch batch;
+};
+std::optional<FoundBatch> next_valid_batch(ConstByteSpan bytes, uint64_t from);
 
 // Walks the records of a batch that decode_batch accepted.
 class RecordCursor {

@@ -151,15 +151,10 @@ void scan_valid_prefix(ConstByteSpan bytes, const std::string& path, Seq segment
 // The first valid batch at or after `from` whose seq lies in [seq_min, seq_max], if any.
 std::optional<std::pair<uint64_t, Seq>> find_later_batch(ConstByteSpan bytes, uint64_t from,
                                                          Seq seq_min, Seq seq_max) {
-  for (uint64_t offset = from; offset + kBatchHeaderBytes <= bytes.size();
-       offset += kBatchAlignBytes) {
-    uint32_t magic;
-    std::memcpy(&magic, bytes.data() + offset, sizeof(magic));
-    if (magic != kBatchMagic) continue;
-    Result<DecodedBatch> decoded = decode_batch(bytes.subspan(offset), offset);
-    if (!decoded.ok()) continue;
-    const Seq seq = decoded.value().seq;
-    if (seq >= seq_min && seq <= seq_max) return std::pair{offset, seq};
+  for (std::optional<FoundBatch> found = next_valid_batch(bytes, from); found;
+       found = next_valid_batch(bytes, found->offset + kBatchAlignBytes)) {
+    const Seq seq = found->batch.seq;
+    if (seq >= seq_min && seq <= seq_max) return std::pair{found->offset, seq};
   }
   return std::nullopt;
 }
@@ -198,17 +193,12 @@ SegmentScan scan_segment(ConstByteSpan bytes, const std::string& path, Seq segme
 uint64_t tail_zero_end(ConstByteSpan bytes, uint64_t from, Seq segment_first_seq) {
   uint64_t first_stale = bytes.size();
   uint64_t written_end = from;
-  for (uint64_t offset = from; offset + kBatchHeaderBytes <= bytes.size();
-       offset += kBatchAlignBytes) {
-    uint32_t magic;
-    std::memcpy(&magic, bytes.data() + offset, sizeof(magic));
-    if (magic != kBatchMagic) continue;
-    Result<DecodedBatch> decoded = decode_batch(bytes.subspan(offset), offset);
-    if (!decoded.ok()) continue;
-    if (decoded.value().seq < segment_first_seq) {
-      first_stale = std::min(first_stale, offset);
+  for (std::optional<FoundBatch> found = next_valid_batch(bytes, from); found;
+       found = next_valid_batch(bytes, found->offset + kBatchAlignBytes)) {
+    if (found->batch.seq < segment_first_seq) {
+      first_stale = std::min(first_stale, found->offset);
     } else {
-      written_end = std::max(written_end, offset + decoded.value().padded_batch_bytes);
+      written_end = std::max(written_end, found->offset + found->batch.padded_batch_bytes);
     }
   }
   uint64_t debris_end = first_stale;

@@ -61,13 +61,9 @@ bool has_stale_batch(const std::string& path, uint64_t from = 0) {
       parse_segment_file_name(std::filesystem::path(path).filename().string());
   if (!first) return false;
   const std::vector<std::byte> bytes = read_file(path);
-  for (uint64_t offset = from; offset + kBatchHeaderBytes <= bytes.size();
-       offset += kBatchAlignBytes) {
-    uint32_t magic;
-    std::memcpy(&magic, bytes.data() + offset, sizeof(magic));
-    if (magic != kBatchMagic) continue;
-    Result<DecodedBatch> decoded = decode_batch(ConstByteSpan(bytes).subspan(offset), offset);
-    if (decoded.ok() && decoded.value().seq < *first) return true;
+  for (std::optional<FoundBatch> found = next_valid_batch(bytes, from); found;
+       found = next_valid_batch(bytes, found->offset + kBatchAlignBytes)) {
+    if (found->batch.seq < *first) return true;
   }
   return false;
 }
