@@ -58,4 +58,26 @@ struct TransportOptions {
   Result<void> validate() const;
 };
 
+// Shard 0's transport options of `self` in a cluster whose members' Raft addresses (self
+// included) are `members`: a map from NodeId to anything with `host` and `port`. Listens on
+// self's address and dials every other member; the other settings keep their defaults.
+template <typename Members>
+TransportOptions transport_options_for(uint64_t cluster_id, NodeId self, const Members& members) {
+  TransportOptions transport;
+  transport.cluster_id = cluster_id;
+  transport.node = self;
+  transport.shard = ShardId{0};
+  transport.listen_host = members.at(self).host;
+  transport.listen_port = members.at(self).port;
+  for (const auto& [node, endpoint] : members) {
+    if (node == self) continue;
+    PeerAddress peer;
+    peer.node = node;
+    peer.host = endpoint.host;
+    peer.port = endpoint.port;
+    transport.peers.push_back(peer);
+  }
+  return transport;
+}
+
 }  // namespace ringraft::net

@@ -3,8 +3,6 @@
 #include "tools/cmd_server.h"
 
 #include <fmt/format.h>
-#include <pthread.h>
-#include <signal.h>
 
 #include <filesystem>
 #include <memory>
@@ -14,6 +12,7 @@
 #include "reactor/latch.h"
 #include "reactor/reactor.h"
 #include "reactor/socket.h"
+#include "reactor/stop_signals.h"
 #include "tools/server/server_node.h"
 
 namespace ringraft::tools {
@@ -106,30 +105,6 @@ Result<FileDescriptor> bind_listener(const std::string& host, uint16_t port, con
   return listener;
 }
 
-// Waits for SIGINT/SIGTERM (blocked in every thread, so only this one sees them) and asks
-// the node's shard to stop. SIGUSR1 (sent by run_server once the reactor is done) ends it.
-void wait_for_signals(Reactor& reactor, Latch& stop_requested) {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGUSR1);
-  bool asked = false;
-  while (true) {
-    int signal_number = 0;
-    if (sigwait(&signals, &signal_number) != 0 || signal_number == SIGUSR1) return;
-    if (asked) continue;
-    ShardMessage stop;
-    stop.object = &stop_requested;
-    stop.handler = [](Shard& /*shard*/, const ShardMessage& message) {
-      auto* latch = static_cast<Latch*>(message.object);
-      if (latch->count() > 0) latch->count_down();
-    };
-    asked = reactor.try_post(ShardId{0}, stop) == PostResult::kPosted;
-    if (!asked) reactor.stop();  // the loop is gone or swamped: stop without the orderly path
-  }
-}
-
 }  // namespace
 
 int run_server(const server::ServerOptions& options) {
@@ -173,19 +148,14 @@ int run_server(const server::ServerOptions& options) {
     }
   }
 
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGUSR1);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any thread starts: all inherit it
+  StopSignals stop_signals;  // before any thread starts: all inherit the mask
 
   ReactorConfig config;
   config.shard_count = 1;
   config.pin_threads = false;
   Reactor reactor(config);
   Latch stop_requested(1);
-  std::thread signal_thread([&] { wait_for_signals(reactor, stop_requested); });
+  stop_signals.start(reactor, stop_requested);
   Result<void> node_result{};
   const int resp_fd = resp.value().get();
   const int admin_fd = admin_listener.get();
@@ -206,8 +176,7 @@ int run_server(const server::ServerOptions& options) {
         admin_fd);
     shard.reactor().stop();
   });
-  pthread_kill(signal_thread.native_handle(), SIGUSR1);
-  signal_thread.join();
+  stop_signals.stop();
   for (const Result<void>* result : {&ran, &node_result}) {
     if (!result->ok()) {
       fmt::print(stderr, "ringraft server: node {}: {}\n", options.id.value(),

@@ -9,6 +9,7 @@
 
 #include "tools/cli/cluster_state.h"
 #include "tools/cli/info_client.h"
+#include "tools/cli/json_text.h"
 
 namespace ringraft::tools {
 
@@ -192,22 +193,6 @@ std::string render(const std::vector<Target>& targets, const std::vector<Sample>
     }
   }
   return out + notes;
-}
-
-// A JSON string literal of `text` (control characters, quotes and backslashes escaped).
-std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
 }
 
 // One JSON array, an object per node with every column's field (null when not reported).

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "reactor/reactor.h"
+#include "tools/cli/json_text.h"
 #include "wal/recovery.h"
 
 namespace ringraft::tools {
@@ -64,30 +65,6 @@ int exit_code_of(Status status) {
       return kWalExitIoError;
   }
   return kWalExitIoError;
-}
-
-std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
 }
 
 // The segment size a repair extends a short last segment to: the largest segment file's size

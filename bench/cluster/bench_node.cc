@@ -20,21 +20,7 @@ constexpr auto kFollowersLearnCommit = std::chrono::milliseconds(300);  // 30 he
 constexpr uint64_t kClusterId = 0xbe7c4;
 
 net::TransportOptions transport_options(const BenchNodeOptions& options) {
-  net::TransportOptions transport;
-  transport.cluster_id = kClusterId;
-  transport.node = options.id;
-  transport.shard = ShardId{0};
-  transport.listen_host = options.peers.at(options.id).host;
-  transport.listen_port = options.peers.at(options.id).port;
-  for (const auto& [node, endpoint] : options.peers) {
-    if (node == options.id) continue;
-    net::PeerAddress peer;
-    peer.node = node;
-    peer.host = endpoint.host;
-    peer.port = endpoint.port;
-    transport.peers.push_back(peer);
-  }
-  return transport;
+  return net::transport_options_for(kClusterId, options.id, options.peers);
 }
 
 replica::EngineOptions engine_options(const BenchNodeOptions& options) {

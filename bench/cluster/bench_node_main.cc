@@ -4,8 +4,6 @@
 // report goes to --out (written whole through a .tmp, so a reader never sees half of it) or
 // stdout. Exit code 0 on success, 1 on a failed run, 2 on bad flags.
 #include <fmt/format.h>
-#include <pthread.h>
-#include <signal.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -15,6 +13,7 @@
 
 #include "bench/cluster/bench_node.h"
 #include "reactor/reactor.h"
+#include "reactor/stop_signals.h"
 
 namespace {
 
@@ -66,28 +65,6 @@ Result<bench::BenchNodeOptions> build_options(const Flags& flags) {
   return options;
 }
 
-// Waits for SIGINT/SIGTERM (blocked in every thread, so only this one sees them) and counts
-// the node's stop latch down on its shard. SIGUSR1 (sent once the reactor is done) ends it.
-void wait_for_signals(Reactor& reactor, Latch& stop_requested) {
-  sigset_t signals;
-  sigemptyset(&signals);
-  for (int signal_number : {SIGINT, SIGTERM, SIGUSR1}) sigaddset(&signals, signal_number);
-  bool asked = false;
-  while (true) {
-    int signal_number = 0;
-    if (sigwait(&signals, &signal_number) != 0 || signal_number == SIGUSR1) return;
-    if (asked) continue;
-    ShardMessage stop;
-    stop.object = &stop_requested;
-    stop.handler = [](Shard& /*shard*/, const ShardMessage& message) {
-      auto* latch = static_cast<Latch*>(message.object);
-      if (latch->count() > 0) latch->count_down();
-    };
-    asked = reactor.try_post(ShardId{0}, stop) == PostResult::kPosted;
-    if (!asked) reactor.stop();
-  }
-}
-
 bool write_report(const std::string& path, const std::string& json) {
   if (path.empty()) {
     fmt::print("{}\n", json);
@@ -105,24 +82,20 @@ bool write_report(const std::string& path, const std::string& json) {
 }
 
 int run(const bench::BenchNodeOptions& options) {
-  sigset_t signals;
-  sigemptyset(&signals);
-  for (int signal_number : {SIGINT, SIGTERM, SIGUSR1}) sigaddset(&signals, signal_number);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any thread starts: all inherit it
+  StopSignals stop_signals;  // before any thread starts: all inherit the mask
 
   ReactorConfig config;
   config.shard_count = 1;
   config.pin_threads = false;
   Reactor reactor(config);
   Latch stop_requested(1);
-  std::thread signal_thread([&] { wait_for_signals(reactor, stop_requested); });
+  stop_signals.start(reactor, stop_requested);
   Result<std::string> report = Error(ErrorCode::kCancelled, "the node did not run");
   Result<void> ran = reactor.run([&](Shard& shard) -> Task<void> {
     report = co_await bench::run_bench_node(shard, options, stop_requested);
     shard.reactor().stop();
   });
-  pthread_kill(signal_thread.native_handle(), SIGUSR1);
-  signal_thread.join();
+  stop_signals.stop();
   if (!ran.ok() || !report.ok()) {
     const Error& error = ran.ok() ? report.error() : ran.error();
     fmt::print(stderr, "ringraft-bench-node {}: {}\n", options.id.value(), error.message());

@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tools/cli/json_text.h"
+
 namespace ringraft::tools {
 
 namespace {
@@ -34,21 +36,6 @@ std::string table_row(std::string_view name, const LatencyHistogram& latency, ui
                      ms(latency.percentile_ns(0.5)), ms(latency.percentile_ns(0.9)),
                      ms(latency.percentile_ns(0.99)), ms(latency.percentile_ns(0.999)),
                      ms(latency.max_ns()));
-}
-
-std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
 }
 
 std::string latency_json(const LatencyHistogram& latency, uint64_t errors, double seconds) {

@@ -30,45 +30,23 @@ std::string response(uint16_t status, std::string_view content_type, std::string
 }  // namespace
 
 AdminHttpServer::AdminHttpServer(Shard& shard, AdminPages pages, const AdminHttpConfig& config)
-    : shard_(shard), pages_(std::move(pages)), config_(config) {
-  RR_ASSERT(config_.connections_max > 0);
+    : shard_(shard),
+      pages_(std::move(pages)),
+      config_(config),
+      connections_(shard, config.connections_max,
+                   {&stats_.connections_accepted, &stats_.connections_refused}) {
   RR_ASSERT(config_.limits.head_bytes_max > 0);
   RR_ASSERT(config_.request_timeout > Duration::zero());
 }
 
 Task<Result<void>> AdminHttpServer::serve(int listen_fd) {
-  AcceptStream acceptor(shard_.io(), listen_fd);
-  acceptor_ = &acceptor;
-  while (!stopping_) {
-    const IoResult accepted = co_await acceptor.next();
-    if (accepted.value == -ECANCELED) break;
-    if (!accepted.ok()) continue;  // -EMFILE and the like: the stream re-arms
-    const int fd = accepted.value;
-    if (connections_open_ >= config_.connections_max || stopping_) {
-      ++stats_.connections_refused;
-      ::close(fd);
-      continue;
-    }
-    ++stats_.connections_accepted;
-    ++connections_open_;
-    open_fds_.push_back(fd);
-    shard_.spawn(serve_connection(fd));
-  }
-  co_await acceptor.stop();
-  acceptor_ = nullptr;
-  if (connections_open_ > 0) {
-    Latch all_closed(1);
-    all_closed_ = &all_closed;
-    co_await all_closed.wait();
-    all_closed_ = nullptr;
-  }
+  co_await connections_.accept(
+      listen_fd, [this](int fd) { return serve_connection(fd); }, nullptr);
   co_return Result<void>{};
 }
 
 void AdminHttpServer::stop() {
-  stopping_ = true;
-  if (acceptor_ != nullptr) acceptor_->cancel();
-  for (int fd : open_fds_) ::shutdown(fd, SHUT_RDWR);  // each connection closes its own fd
+  connections_.stop();
 }
 
 // Shuts `fd` down when the request is not answered within request_timeout: the pending
@@ -110,11 +88,7 @@ Task<void> AdminHttpServer::serve_connection(int fd) {
   done = true;
   if (timer.armed()) timer.cancel();
   co_await watched.wait();
-  std::erase(open_fds_, fd);
-  co_await ops::close(shard_.io(), fd);
-  RR_ASSERT(connections_open_ > 0);
-  --connections_open_;
-  if (connections_open_ == 0 && all_closed_ != nullptr) all_closed_->count_down();
+  co_await connections_.close(fd);
 }
 
 std::string AdminHttpServer::answer(const HttpRequest& request) {

@@ -22,11 +22,11 @@
 #include <string>
 #include <vector>
 
-#include "reactor/accept_stream.h"
 #include "reactor/latch.h"
 #include "reactor/shard.h"
 #include "reactor/task.h"
 #include "reactor/timer.h"
+#include "tools/server/connection_set.h"
 #include "tools/server/http_request.h"
 
 namespace ringraft::server {
@@ -73,11 +73,7 @@ class AdminHttpServer {
   AdminPages pages_;
   AdminHttpConfig config_;
   AdminHttpStats stats_;
-  uint32_t connections_open_ = 0;
-  bool stopping_ = false;
-  AcceptStream* acceptor_ = nullptr;
-  Latch* all_closed_ = nullptr;
-  std::vector<int> open_fds_;  // at most connections_max
+  ConnectionSet connections_;
 };
 
 }  // namespace ringraft::server

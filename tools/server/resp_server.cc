@@ -50,8 +50,11 @@ struct RespServer::Connection {
 };
 
 RespServer::RespServer(Shard& shard, KvBackend& backend, const RespServerConfig& config)
-    : shard_(shard), backend_(backend), config_(config) {
-  RR_ASSERT(config_.connections_max > 0);
+    : shard_(shard),
+      backend_(backend),
+      config_(config),
+      connections_(shard, config.connections_max,
+                   {&stats_.connections_accepted, &stats_.connections_refused}) {
   RR_ASSERT(config_.output_bytes_max > 0);
   RR_ASSERT(config_.writes_in_flight_max > 0);
 }
@@ -61,41 +64,18 @@ Task<Result<void>> RespServer::serve(int listen_fd) {
   if (!group.ok()) co_return group.error();
   buffers_ = std::move(group.value());
   listen_fd_ = listen_fd;
-  AcceptStream acceptor(shard_.io(), listen_fd);
-  acceptor_ = &acceptor;
-  while (!stopping_) {
-    const IoResult accepted = co_await acceptor.next();
-    if (accepted.value == -ECANCELED) break;
-    if (!accepted.ok()) continue;  // -EMFILE and the like: reported once, the stream re-arms
-    const int fd = accepted.value;
-    if (connections_open_ >= config_.connections_max || stopping_) {
-      ++stats_.connections_refused;
-      static constexpr std::string_view kRefusal = "-ERR max number of clients reached\r\n";
-      (void)::send(fd, kRefusal.data(), kRefusal.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-      ::close(fd);
-      continue;
-    }
-    ++stats_.connections_accepted;
-    ++connections_open_;
-    open_fds_.push_back(fd);
-    shard_.spawn(serve_connection(fd));
-  }
-  co_await acceptor.stop();
-  acceptor_ = nullptr;
-  if (connections_open_ > 0) {
-    Latch all_closed(1);
-    all_closed_ = &all_closed;
-    co_await all_closed.wait();
-    all_closed_ = nullptr;
-  }
+  // A refused client is told why, as a server at its client limit does.
+  co_await connections_.accept(
+      listen_fd, [this](int fd) { return serve_connection(fd); },
+      [](int fd) {
+        static constexpr std::string_view kRefusal = "-ERR max number of clients reached\r\n";
+        (void)::send(fd, kRefusal.data(), kRefusal.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      });
   co_return Result<void>{};
 }
 
 void RespServer::stop() {
-  stopping_ = true;
-  if (acceptor_ != nullptr) acceptor_->cancel();
-  // shutdown() ends the connections' receives and sends; each closes its own fd.
-  for (int fd : open_fds_) ::shutdown(fd, SHUT_RDWR);
+  connections_.stop();
 }
 
 Task<void> RespServer::serve_connection(int fd) {
@@ -156,10 +136,7 @@ Task<void> RespServer::serve_connection(int fd) {
   co_await stream.stop();
   if (idle_timer.armed()) idle_timer.cancel();
   co_await watchdog_done.wait();
-  std::erase(open_fds_, fd);
-  co_await ops::close(shard_.io(), fd);
-  --connections_open_;
-  if (connections_open_ == 0 && all_closed_ != nullptr) all_closed_->count_down();
+  co_await connections_.close(fd);
 }
 
 // Parses and answers every complete request in the input. False: close after sending.

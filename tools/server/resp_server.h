@@ -35,6 +35,7 @@
 #include "reactor/task.h"
 #include "tools/cli/latency_histogram.h"
 #include "tools/kv/resp_parser.h"
+#include "tools/server/connection_set.h"
 #include "tools/server/kv_backend.h"
 
 namespace ringraft::server {
@@ -74,7 +75,7 @@ class RespServer {
   void stop();
 
   const RespServerStats& stats() const { return stats_; }
-  uint32_t connections_open() const { return connections_open_; }
+  uint32_t connections_open() const { return connections_.open(); }
   // Where request latencies go (null: not measured): a receive's requests are timed together,
   // from the turn that received them to the turn their replies were sent, one record per
   // receive. `histogram` must outlive the server or be reset to null first.
@@ -100,13 +101,9 @@ class RespServer {
   KvBackend& backend_;
   RespServerConfig config_;
   RespServerStats stats_;
-  uint32_t connections_open_ = 0;
-  bool stopping_ = false;
   int listen_fd_ = -1;
   std::unique_ptr<BufferGroup> buffers_;
-  AcceptStream* acceptor_ = nullptr;  // while serve() runs
-  Latch* all_closed_ = nullptr;       // set while serve() waits for the last connection
-  std::vector<int> open_fds_;         // for stop(): at most connections_max
+  ConnectionSet connections_;
   tools::LatencyHistogram* latency_ = nullptr;
   AdminHandler* admin_ = nullptr;
 };

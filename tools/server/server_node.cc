@@ -20,21 +20,8 @@ namespace {
 constexpr uint32_t kFsyncsInFlight = 4;
 
 net::TransportOptions transport_options(const ServerOptions& options) {
-  net::TransportOptions transport;
-  transport.cluster_id = cluster_id_number(options.cluster_id);
-  transport.node = options.id;
-  transport.shard = ShardId{0};
-  transport.listen_host = options.raft_endpoint().host;
-  transport.listen_port = options.raft_endpoint().port;
-  for (const auto& [node, endpoint] : options.peers) {
-    if (node == options.id) continue;
-    net::PeerAddress peer;
-    peer.node = node;
-    peer.host = endpoint.host;
-    peer.port = endpoint.port;
-    transport.peers.push_back(peer);
-  }
-  return transport;
+  return net::transport_options_for(cluster_id_number(options.cluster_id), options.id,
+                                    options.peers);
 }
 
 replica::EngineOptions engine_options(const ServerOptions& options) {
