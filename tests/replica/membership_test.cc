@@ -70,14 +70,25 @@ std::string error_text(const Result<LogIndex>& result) {
   return result.ok() ? "ok" : result.error().message();
 }
 
-TEST(EngineMembership, LearnerJoinsIsPromotedAVoterIsRemovedAndLeadershipMovesUnderLoad) {
-  Cluster cluster(4, 1);
-  // Nodes 1-3 form the group; node 4 runs but is no member yet: it starts as a learner of
-  // the group's configuration and waits to be added.
+// Nodes 1-3 form the group; node 4 runs but is no member yet: it starts as a learner of the
+// group's configuration and waits to be added.
+void three_voters_and_a_newcomer(Cluster& cluster) {
   cluster.tune = [](EngineOptions& options) {
     options.voters = {NodeId(1), NodeId(2), NodeId(3)};
     if (options.node == NodeId(4)) options.learners = {NodeId(4)};
   };
+}
+
+// A membership change (or a transfer) asked of node `node`'s engine.
+Task<Result<LogIndex>> change(Cluster& cluster, Shard& here, NodeId node,
+                              std::function<Task<Result<LogIndex>>(ShardEngine&)> operation) {
+  co_return co_await on_engine<Result<LogIndex>>(cluster, here, node, std::move(operation),
+                                                 Error(ErrorCode::kCancelled, "not run"));
+}
+
+TEST(EngineMembership, LearnerJoinsIsPromotedAVoterIsRemovedAndLeadershipMovesUnderLoad) {
+  Cluster cluster(4, 1);
+  three_voters_and_a_newcomer(cluster);
   run_on_reactor(
       [&](Shard& here) -> Task<void> {
         co_await cluster.start_all(here);
@@ -88,40 +99,35 @@ TEST(EngineMembership, LearnerJoinsIsPromotedAVoterIsRemovedAndLeadershipMovesUn
 
         // A follower is not the one to ask: kNotFound names the leader.
         const NodeId follower = leader == NodeId(1) ? NodeId(2) : NodeId(1);
-        const Result<LogIndex> refused = co_await on_engine<Result<LogIndex>>(
+        const Result<LogIndex> refused = co_await change(
             cluster, here, follower,
-            [](ShardEngine& engine) { return engine.add_learner(kGroup, NodeId(4)); },
-            Error(ErrorCode::kCancelled, "not run"));
+            [](ShardEngine& engine) { return engine.add_learner(kGroup, NodeId(4)); });
         MEMBERSHIP_CO_ASSERT(!refused.ok(), "a follower took the change");
         EXPECT_EQ(refused.error().code(), ErrorCode::kNotFound) << refused.error().message();
 
-        const Result<LogIndex> added = co_await on_engine<Result<LogIndex>>(
+        const Result<LogIndex> added = co_await change(
             cluster, here, leader,
-            [](ShardEngine& engine) { return engine.add_learner(kGroup, NodeId(4)); },
-            Error(ErrorCode::kCancelled, "not run"));
+            [](ShardEngine& engine) { return engine.add_learner(kGroup, NodeId(4)); });
         MEMBERSHIP_CO_ASSERT(added.ok(), error_text(added));
         co_await cluster.wait_applied(here, NodeId(4), kGroup, added.value());
 
-        const Result<LogIndex> promoted = co_await on_engine<Result<LogIndex>>(
-            cluster, here, leader,
-            [](ShardEngine& engine) { return engine.promote(kGroup, NodeId(4)); },
-            Error(ErrorCode::kCancelled, "not run"));
+        const Result<LogIndex> promoted =
+            co_await change(cluster, here, leader,
+                            [](ShardEngine& engine) { return engine.promote(kGroup, NodeId(4)); });
         MEMBERSHIP_CO_ASSERT(promoted.ok(), error_text(promoted));
         EXPECT_GT(promoted.value(), added.value());
 
         // A second promotion of the same node does not apply any more.
-        const Result<LogIndex> again = co_await on_engine<Result<LogIndex>>(
-            cluster, here, leader,
-            [](ShardEngine& engine) { return engine.promote(kGroup, NodeId(4)); },
-            Error(ErrorCode::kCancelled, "not run"));
+        const Result<LogIndex> again =
+            co_await change(cluster, here, leader,
+                            [](ShardEngine& engine) { return engine.promote(kGroup, NodeId(4)); });
         MEMBERSHIP_CO_ASSERT(!again.ok(), "promoted twice");
         EXPECT_EQ(again.error().code(), ErrorCode::kInvalidInput) << again.error().message();
 
         const NodeId removed = leader == NodeId(3) ? NodeId(2) : NodeId(3);
-        const Result<LogIndex> gone = co_await on_engine<Result<LogIndex>>(
+        const Result<LogIndex> gone = co_await change(
             cluster, here, leader,
-            [removed](ShardEngine& engine) { return engine.remove_member(kGroup, removed); },
-            Error(ErrorCode::kCancelled, "not run"));
+            [removed](ShardEngine& engine) { return engine.remove_member(kGroup, removed); });
         MEMBERSHIP_CO_ASSERT(gone.ok(), error_text(gone));
 
         Result<GroupStatus> status = co_await status_of(cluster, here, leader);
@@ -176,10 +182,7 @@ TEST(EngineMembership, LearnerJoinsIsPromotedAVoterIsRemovedAndLeadershipMovesUn
 // takes the configuration from the snapshot files (version 2), not from the options.
 TEST(EngineMembership, RestartAfterSnapshotKeepsTheChangedMembership) {
   Cluster cluster(4, 1);
-  cluster.tune = [](EngineOptions& options) {
-    options.voters = {NodeId(1), NodeId(2), NodeId(3)};
-    if (options.node == NodeId(4)) options.learners = {NodeId(4)};
-  };
+  three_voters_and_a_newcomer(cluster);
   run_on_reactor(
       [&](Shard& here) -> Task<void> {
         co_await cluster.start_all(here);
@@ -187,22 +190,19 @@ TEST(EngineMembership, RestartAfterSnapshotKeepsTheChangedMembership) {
         EXPECT_EQ(co_await replicate(cluster, here, 0, 5, last), 5);
         const NodeId leader = co_await cluster.wait_leader(here, NodeId(1), kGroup);
         MEMBERSHIP_CO_ASSERT(leader != NodeId(4), "leader " << leader.value());
-        const Result<LogIndex> added = co_await on_engine<Result<LogIndex>>(
+        const Result<LogIndex> added = co_await change(
             cluster, here, leader,
-            [](ShardEngine& engine) { return engine.add_learner(kGroup, NodeId(4)); },
-            Error(ErrorCode::kCancelled, "not run"));
+            [](ShardEngine& engine) { return engine.add_learner(kGroup, NodeId(4)); });
         MEMBERSHIP_CO_ASSERT(added.ok(), error_text(added));
         co_await cluster.wait_applied(here, NodeId(4), kGroup, added.value());
-        const Result<LogIndex> promoted = co_await on_engine<Result<LogIndex>>(
-            cluster, here, leader,
-            [](ShardEngine& engine) { return engine.promote(kGroup, NodeId(4)); },
-            Error(ErrorCode::kCancelled, "not run"));
+        const Result<LogIndex> promoted =
+            co_await change(cluster, here, leader,
+                            [](ShardEngine& engine) { return engine.promote(kGroup, NodeId(4)); });
         MEMBERSHIP_CO_ASSERT(promoted.ok(), error_text(promoted));
         const NodeId removed = leader == NodeId(3) ? NodeId(2) : NodeId(3);
-        const Result<LogIndex> gone = co_await on_engine<Result<LogIndex>>(
+        const Result<LogIndex> gone = co_await change(
             cluster, here, leader,
-            [removed](ShardEngine& engine) { return engine.remove_member(kGroup, removed); },
-            Error(ErrorCode::kCancelled, "not run"));
+            [removed](ShardEngine& engine) { return engine.remove_member(kGroup, removed); });
         MEMBERSHIP_CO_ASSERT(gone.ok(), error_text(gone));
         EXPECT_EQ(co_await replicate(cluster, here, 5, 5, last, removed), 5);
 
@@ -229,6 +229,82 @@ TEST(EngineMembership, RestartAfterSnapshotKeepsTheChangedMembership) {
         // The new configuration elects and commits.
         EXPECT_EQ(co_await replicate(cluster, here, 10, 5, last, removed), 5);
         for (NodeId node : members) co_await cluster.wait_applied(here, node, kGroup, last);
+        co_await cluster.stop_all(here);
+      },
+      cluster.reactor_config());
+}
+
+// A member is down while the group changes and the leader compacts the changes away: back up,
+// it learns the configuration from the leader's snapshot (not from its own log, which never held
+// the changes), and keeps it across a restart (the installed file records it).
+TEST(EngineMembership, FollowerInstallsTheChangedMembershipFromASnapshot) {
+  Cluster cluster(4, 1);
+  three_voters_and_a_newcomer(cluster);
+  run_on_reactor(
+      [&](Shard& here) -> Task<void> {
+        co_await cluster.start_all(here);
+        LogIndex last{0};
+        EXPECT_EQ(co_await replicate(cluster, here, 0, 5, last), 5);
+        const NodeId leader = co_await cluster.wait_leader(here, NodeId(1), kGroup);
+        MEMBERSHIP_CO_ASSERT(leader != NodeId(4), "leader " << leader.value());
+        std::vector<NodeId> others;  // the two other original voters
+        for (NodeId node : {NodeId(1), NodeId(2), NodeId(3)}) {
+          if (node != leader) others.push_back(node);
+        }
+        const NodeId behind = others[0];
+        const NodeId removed = others[1];
+        co_await cluster.wait_applied(here, behind, kGroup, last);
+        co_await cluster.stop(here, static_cast<uint32_t>(behind.value() - 1));
+
+        // {L, behind, removed} -> + learner 4 -> 4 a voter -> without `removed`: each step has
+        // its quorum without `behind`.
+        const Result<LogIndex> added = co_await change(
+            cluster, here, leader,
+            [](ShardEngine& engine) { return engine.add_learner(kGroup, NodeId(4)); });
+        MEMBERSHIP_CO_ASSERT(added.ok(), error_text(added));
+        co_await cluster.wait_applied(here, NodeId(4), kGroup, added.value());
+        const Result<LogIndex> promoted =
+            co_await change(cluster, here, leader,
+                            [](ShardEngine& engine) { return engine.promote(kGroup, NodeId(4)); });
+        MEMBERSHIP_CO_ASSERT(promoted.ok(), error_text(promoted));
+        const Result<LogIndex> gone = co_await change(
+            cluster, here, leader,
+            [removed](ShardEngine& engine) { return engine.remove_member(kGroup, removed); });
+        MEMBERSHIP_CO_ASSERT(gone.ok(), error_text(gone));
+        for (int i = 0; i < 5; ++i) {
+          const ProposeResult result =
+              co_await cluster.propose(here, leader, kGroup, "after-" + std::to_string(i));
+          const auto* committed = std::get_if<Committed>(&result);
+          MEMBERSHIP_CO_ASSERT(committed != nullptr, "proposal " << i << " after the changes");
+          last = std::max(last, committed->index);
+        }
+        const Result<LogIndex> taken = co_await cluster.snapshot_now(here, leader, kGroup);
+        MEMBERSHIP_CO_ASSERT(taken.ok() && taken.value() >= gone.value(), error_text(taken));
+
+        const auto expect_new_membership = [&](const char* when) -> Task<void> {
+          const Result<GroupStatus> status = co_await status_of(cluster, here, behind);
+          EXPECT_TRUE(status.ok()) << when;
+          if (!status.ok()) co_return;
+          const raft::Membership& membership = status.value().membership;
+          EXPECT_EQ(membership.voters.size(), 3u) << when << ": " << describe(status.value());
+          EXPECT_TRUE(membership.is_voter(NodeId(4))) << when << ": " << describe(status.value());
+          EXPECT_TRUE(membership.is_voter(behind)) << when << ": " << describe(status.value());
+          EXPECT_FALSE(membership.is_member(removed)) << when << ": " << describe(status.value());
+        };
+        const Result<void> started =
+            co_await cluster.start(here, static_cast<uint32_t>(behind.value() - 1));
+        MEMBERSHIP_CO_ASSERT(started.ok(), started.error().message());
+        co_await cluster.wait_applied(here, behind, kGroup, last);
+        co_await cluster.on_node(here, behind, [&](ShardEngine* engine) {
+          EXPECT_EQ(engine->stats().snapshots_installed, 1u) << "caught up from the log instead";
+        });
+        co_await expect_new_membership("after installing the snapshot");
+
+        co_await cluster.stop(here, static_cast<uint32_t>(behind.value() - 1));
+        const Result<void> restarted =
+            co_await cluster.start(here, static_cast<uint32_t>(behind.value() - 1));
+        MEMBERSHIP_CO_ASSERT(restarted.ok(), restarted.error().message());
+        co_await expect_new_membership("after a restart");
         co_await cluster.stop_all(here);
       },
       cluster.reactor_config());
