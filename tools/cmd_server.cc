@@ -34,6 +34,7 @@ struct ServerFlags {
   uint16_t admin_port = 0;
   bool join = false;
   uint64_t wal_segment_mib = 64;
+  uint32_t fsyncs_in_flight = 1;
   uint64_t snapshot_entries = 1000000;
 };
 
@@ -82,6 +83,7 @@ Result<server::ServerOptions> build_options(const CLI::App& command, const Serve
     options.reads = reads.value();
   }
   if (given.count("wal-segment-mib") != 0) options.wal_segment_mib = flags.wal_segment_mib;
+  if (given.count("fsyncs-in-flight") != 0) options.fsyncs_in_flight = flags.fsyncs_in_flight;
   if (given.count("snapshot-entries") != 0) {
     if (flags.snapshot_entries == 0)
       return Error(ErrorCode::kInvalidInput, "--snapshot-entries must be >= 1");
@@ -214,6 +216,9 @@ void add_server_command(CLI::App& app, int* exit_code) {
                       "linearizable (ReadIndex, default) or local (may be stale)");
   command->add_option("--wal-segment-mib", flags->wal_segment_mib,
                       "WAL segment size in MiB, preallocated (default 64; small disks, tests)");
+  command->add_option("--fsyncs-in-flight", flags->fsyncs_in_flight,
+                      "WAL write+fdatasync pairs in flight, 1..16 (default 1: larger batches, "
+                      "less CPU per write)");
   command->add_option("--snapshot-entries", flags->snapshot_entries,
                       "Take a snapshot after this many applied entries (default 1000000)");
   command->callback([command, flags, exit_code] {

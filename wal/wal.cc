@@ -46,6 +46,11 @@ Result<void> validate(const WalOptions& options) {
         "WalOptions.segment_bytes {} must be a multiple of {} and >= batch_bytes_max {}",
         options.segment_bytes, kBatchAlignBytes, options.batch_bytes_max));
   }
+  if (options.recovery_fsyncs_in_flight_max > WalOptions::kFsyncsInFlightLimit) {
+    return invalid(fmt::format("WalOptions.recovery_fsyncs_in_flight_max {} must be <= {}",
+                               options.recovery_fsyncs_in_flight_max,
+                               WalOptions::kFsyncsInFlightLimit));
+  }
   if (options.fsyncs_in_flight_max == 0 ||
       options.fsyncs_in_flight_max > WalOptions::kFsyncsInFlightLimit) {
     return invalid(fmt::format("WalOptions.fsyncs_in_flight_max {} must be in [1, {}]",
@@ -96,7 +101,7 @@ Task<Result<std::unique_ptr<Wal>>> Wal::recover_and_open(Shard& shard, Io& io,
   if (Result<void> valid = validate(options); !valid.ok()) co_return valid.error();
   const RecoveryOptions recovery{.directory = options.directory,
                                  .segment_bytes = options.segment_bytes,
-                                 .fsyncs_in_flight_max = options.fsyncs_in_flight_max,
+                                 .fsyncs_in_flight_max = options.fsyncs_in_flight_to_recover(),
                                  .segment_bytes_limit = RecoveryOptions().segment_bytes_limit};
   WalIndex index;
   const LocatedRecordVisitor visitor = [&index](Seq seq, const Record& record,

@@ -76,6 +76,7 @@
 // group_pinned_segments() and WalStats::oldest_pinned_segment_seq.
 #pragma once
 
+#include <algorithm>
 #include <coroutine>
 #include <cstdint>
 #include <memory>
@@ -118,6 +119,15 @@ struct WalOptions {
   uint64_t segment_bytes = kSegmentBytesDefault;
   uint32_t batch_bytes_max = 1u << 20;  // one turn's batch; a multiple of 8, <= segment_bytes
   uint32_t fsyncs_in_flight_max = 1;    // write+fdatasync pairs in flight at once
+  // The largest fsyncs_in_flight_max this directory may have been written with, for recovery
+  // (recovery.h: up to N - 1 unacknowledged batches may follow a torn one). 0: the same as
+  // fsyncs_in_flight_max. Lowering fsyncs_in_flight_max on an existing WAL needs the old value
+  // here, or a tail torn under the old setting reads as corruption.
+  uint32_t recovery_fsyncs_in_flight_max = 0;
+  // What recovery is told the writer had in flight (RecoveryOptions::fsyncs_in_flight_max).
+  uint32_t fsyncs_in_flight_to_recover() const {
+    return std::max(fsyncs_in_flight_max, recovery_fsyncs_in_flight_max);
+  }
   uint64_t cache_bytes_max = uint64_t{64} << 20;  // EntryCache ring; 0 disables the cache
   static constexpr uint32_t kFsyncsInFlightLimit = 16;
   DirectIo direct_io = DirectIo::kOff;

@@ -48,7 +48,7 @@ Task<Result<ShardEngine::RecoveredWal>> ShardEngine::recover_wal(Io& io,
   wal::RecoveryOptions recovery;
   recovery.directory = options.wal.directory;
   recovery.segment_bytes = options.wal.segment_bytes;
-  recovery.fsyncs_in_flight_max = options.wal.fsyncs_in_flight_max;
+  recovery.fsyncs_in_flight_max = options.wal.fsyncs_in_flight_to_recover();
   InitialStateBuilder builder;
   RecoveredWal recovered;
   const wal::LocatedRecordVisitor visitor = [&builder, &recovered](

@@ -301,6 +301,10 @@ TEST(ServerProcess, BadFlagsExitWithUsageErrors) {
   EXPECT_EQ(run_server_with("--id 1" + peers), 2);                                // no data dir
   EXPECT_EQ(run_server_with("--id 1 --peers 1=nohost:1 --data-dir " + dir.path()), 2);
   EXPECT_EQ(run_server_with("--id 1" + peers + " --fsync maybe --data-dir " + dir.path()), 2);
+  EXPECT_EQ(run_server_with("--id 1" + peers + " --fsyncs-in-flight 0 --data-dir " + dir.path()),
+            2);
+  EXPECT_EQ(run_server_with("--id 1" + peers + " --fsyncs-in-flight 17 --data-dir " + dir.path()),
+            2);
   EXPECT_EQ(run_server_with("--no-such-flag"), 2);
 }
 

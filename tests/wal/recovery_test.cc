@@ -167,6 +167,29 @@ TEST(Recovery, UnacknowledgedBatchAfterATornOneIsDiscardedOnlyWithinTheInFlightW
   EXPECT_EQ(report.value().position.write_offset_bytes, ends[0]);
 }
 
+// A WAL written with 2 in flight and reopened by a writer with 1: the window recovery allows is
+// the one the directory was written with (WalOptions::recovery_fsyncs_in_flight_max), or the
+// torn tail left under the old setting reads as corruption and the WAL does not open.
+TEST(Recovery, AWriterWithFewerFsyncsInFlightOpensATailTornUnderMore) {
+  TempDir dir;
+  const WalOptions options = small_options(dir);
+  std::vector<uint64_t> ends;
+  run_on_reactor(
+      [&](Shard& shard) -> Task<void> { ends = co_await write_batches(shard, options, 3, 150); });
+  flip_bit(first_segment(dir), ends[0] + 100);  // batch 2 torn, batch 3 intact after it
+  run_on_reactor([&](Shard& shard) -> Task<void> {
+    WalOptions lowered = options;
+    lowered.fsyncs_in_flight_max = 1;
+    EXPECT_FALSE((co_await Wal::recover_and_open(shard, shard.io(), lowered)).ok());
+    lowered.recovery_fsyncs_in_flight_max = 2;
+    auto opened = co_await Wal::recover_and_open(shard, shard.io(), lowered);
+    EXPECT_TRUE(opened.ok()) << opened.error().message();
+    if (!opened.ok()) co_return;
+    EXPECT_EQ(opened.value()->filling_seq(), Seq(2));  // batch 1 kept, the torn tail gone
+    co_await opened.value()->close();
+  });
+}
+
 TEST(Recovery, BadLastBatchOfAnOlderSegmentIsCorruption) {
   TempDir dir;
   const WalOptions options = small_options(dir);

@@ -17,7 +17,7 @@
 namespace ringraft::server {
 namespace {
 
-constexpr uint32_t kFsyncsInFlight = 4;
+constexpr uint32_t kFsyncsInFlightOfOlderServers = 4;
 
 net::TransportOptions transport_options(const ServerOptions& options) {
   return net::transport_options_for(cluster_id_number(options.cluster_id), options.id,
@@ -39,7 +39,9 @@ replica::EngineOptions engine_options(const ServerOptions& options) {
   engine.wal.segment_bytes = options.wal_segment_mib << 20;
   // Overlapping write+fdatasync pairs: a batch formed while the previous flush is in flight
   // leaves at once instead of waiting a whole flush (recovery knows the bound: wal/recovery.h).
-  engine.wal.fsyncs_in_flight_max = kFsyncsInFlight;
+  engine.wal.fsyncs_in_flight_max = options.fsyncs_in_flight;
+  // Servers wrote their WALs with 4 in flight before --fsyncs-in-flight (default 1) existed.
+  engine.wal.recovery_fsyncs_in_flight_max = kFsyncsInFlightOfOlderServers;
   // Different nodes draw different election timeouts; the core mixes in the group.
   engine.raft.seed = options.id.value() * 0x9E3779B97F4A7C15ULL;
   // Followers wait 500-1000 ms before campaigning (10 ms ticks): a loaded machine (a shared

@@ -93,6 +93,7 @@ Result<void> ServerOptions::validate() const {
   if (data_dir.empty()) return bad("--data-dir is required");
   if (wal_segment_mib < 1 || wal_segment_mib > 1024)
     return bad("--wal-segment-mib must be 1..1024");
+  if (fsyncs_in_flight < 1 || fsyncs_in_flight > 16) return bad("--fsyncs-in-flight must be 1..16");
   if (cluster_id.empty()) return bad("--cluster-id must not be empty");
   if (port == 0) return bad("--port must be 1..65535");
   if (!ipv4_address(bind, port).ok())
@@ -175,6 +176,10 @@ Result<void> apply_key(const std::string& key, const toml::node& value, ServerOp
     Result<uint64_t> mib = number(1024);
     if (!mib.ok()) return mib.error();
     options.wal_segment_mib = mib.value();
+  } else if (key == "fsyncs-in-flight") {
+    Result<uint64_t> depth = number(16);
+    if (!depth.ok()) return depth.error();
+    options.fsyncs_in_flight = static_cast<uint32_t>(depth.value());
   } else if (key == "snapshot-entries") {
     Result<uint64_t> entries = number(UINT64_MAX >> 1);
     if (!entries.ok()) return entries.error();
