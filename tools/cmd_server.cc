@@ -35,6 +35,7 @@ struct ServerFlags {
   bool join = false;
   uint64_t wal_segment_mib = 64;
   uint32_t fsyncs_in_flight = 1;
+  std::string wal_io = "direct-dsync";
   uint64_t snapshot_entries = 1000000;
 };
 
@@ -84,6 +85,11 @@ Result<server::ServerOptions> build_options(const CLI::App& command, const Serve
   }
   if (given.count("wal-segment-mib") != 0) options.wal_segment_mib = flags.wal_segment_mib;
   if (given.count("fsyncs-in-flight") != 0) options.fsyncs_in_flight = flags.fsyncs_in_flight;
+  if (given.count("wal-io") != 0) {
+    Result<server::WalIo> io = server::parse_wal_io(flags.wal_io);
+    if (!io.ok()) return io.error();
+    options.wal_io = io.value();
+  }
   if (given.count("snapshot-entries") != 0) {
     if (flags.snapshot_entries == 0)
       return Error(ErrorCode::kInvalidInput, "--snapshot-entries must be >= 1");
@@ -216,6 +222,9 @@ void add_server_command(CLI::App& app, int* exit_code) {
                       "linearizable (ReadIndex, default) or local (may be stale)");
   command->add_option("--wal-segment-mib", flags->wal_segment_mib,
                       "WAL segment size in MiB, preallocated (default 64; small disks, tests)");
+  command->add_option("--wal-io", flags->wal_io,
+                      "direct-dsync (default: O_DIRECT|O_DSYNC writes), direct (O_DIRECT + "
+                      "fdatasync) or buffered (page cache + fdatasync); all equally durable");
   command->add_option("--fsyncs-in-flight", flags->fsyncs_in_flight,
                       "WAL write+fdatasync pairs in flight, 1..16 (default 1: larger batches, "
                       "less CPU per write)");

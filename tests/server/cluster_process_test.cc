@@ -305,6 +305,7 @@ TEST(ServerProcess, BadFlagsExitWithUsageErrors) {
             2);
   EXPECT_EQ(run_server_with("--id 1" + peers + " --fsyncs-in-flight 17 --data-dir " + dir.path()),
             2);
+  EXPECT_EQ(run_server_with("--id 1" + peers + " --wal-io async --data-dir " + dir.path()), 2);
   EXPECT_EQ(run_server_with("--no-such-flag"), 2);
 }
 
@@ -335,6 +336,35 @@ TEST(ServerProcess, FsyncOffWarnsAndNeverFlushes) {
   EXPECT_NE(status.find("\r\nwal_batches_durable:"), std::string::npos) << status;
   EXPECT_NE(cluster.log(1).find("WARNING --fsync off"), std::string::npos);
   EXPECT_EQ(cluster.terminate(1), 0);
+}
+
+// One data directory through every --wal-io mode in turn (an operator changing it between
+// restarts): each mode serves, reports whether O_DIRECT is on (a filesystem that refuses it,
+// like tmpfs, falls back to the page cache with a warning), and keeps every acknowledged write.
+TEST(ServerProcess, EveryWalIoModeKeepsTheDataOfTheOthers) {
+  TempDir dir;
+  std::vector<std::string> written;
+  for (const std::string mode : {"buffered", "direct-dsync", "direct", "buffered"}) {
+    SCOPED_TRACE("--wal-io " + mode);
+    ProcessCluster cluster(kBinary, 1, dir.path(), {"--wal-io", mode});
+    ASSERT_TRUE(cluster.start(1));
+    ASSERT_TRUE(cluster.wait_leader().has_value());
+    for (const std::string& key : written) {
+      EXPECT_EQ(bulk_value(cluster.command(1, {"GET", key}).value_or("")), "v-" + key);
+    }
+    const std::string key = "k" + std::to_string(written.size());
+    EXPECT_EQ(cluster.command(1, {"SET", key, "v-" + key}), "+OK\r\n");
+    written.push_back(key);
+    const std::string status = cluster.command(1, {"RINGRAFT.STATUS"}).value_or("");
+    const bool direct = status.find("\r\nwal_direct_io:1\r\n") != std::string::npos;
+    if (mode == "buffered") {
+      EXPECT_FALSE(direct) << status;
+    } else {
+      EXPECT_TRUE(direct || cluster.log(1).find("O_DIRECT") != std::string::npos)
+          << "neither O_DIRECT nor a warning: " << status << cluster.log(1);
+    }
+    EXPECT_EQ(cluster.terminate(1), 0);
+  }
 }
 
 TEST(ServerProcess, ConfigFileSetsOptionsAndFlagsWin) {

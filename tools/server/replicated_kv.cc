@@ -187,6 +187,8 @@ bool ReplicatedKv::answer_admin(std::span<const std::string_view> arguments,
   line("wal_fsyncs", wal.fsyncs_completed);
   line("wal_bytes_written", wal.bytes_written);
   line("wal_records_appended", wal.records_appended);
+  // Whether the WAL writes with O_DIRECT (--wal-io; a filesystem may refuse it).
+  line("wal_direct_io", engine_.wal().direct_io() ? 1 : 0);
   line("engine_readies", engine.readies);
   line("engine_proposals_refused_full", engine.proposals_refused_full);
   line("engine_inbound_messages", engine.inbound_messages);

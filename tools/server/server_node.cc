@@ -35,6 +35,10 @@ replica::EngineOptions engine_options(const ServerOptions& options) {
   if (options.join) engine.learners.push_back(options.id);
   engine.groups = {kServerGroup};
   engine.wal.directory = (std::filesystem::path(options.data_dir) / "wal").string();
+  // O_DIRECT where the filesystem takes it (the page cache elsewhere, e.g. tmpfs, with a
+  // warning); with O_DSYNC each write is durable when it completes: no fdatasync to link.
+  if (options.wal_io != WalIo::kBuffered) engine.wal.direct_io = wal::DirectIo::kPreferred;
+  if (options.wal_io == WalIo::kDirectDsync) engine.wal.sync_mode = wal::SyncMode::kDsyncWrites;
   if (!options.fsync) engine.wal.sync_mode = wal::SyncMode::kNone;
   engine.wal.segment_bytes = options.wal_segment_mib << 20;
   // Overlapping write+fdatasync pairs: a batch formed while the previous flush is in flight

@@ -79,6 +79,13 @@ Result<ReadMode> parse_read_mode(std::string_view text) {
   return bad("--reads: '" + std::string(text) + "' is neither linearizable nor local");
 }
 
+Result<WalIo> parse_wal_io(std::string_view text) {
+  if (text == "direct-dsync") return WalIo::kDirectDsync;
+  if (text == "direct") return WalIo::kDirect;
+  if (text == "buffered") return WalIo::kBuffered;
+  return bad("--wal-io: '" + std::string(text) + "' is none of direct-dsync, direct, buffered");
+}
+
 Result<void> ServerOptions::validate() const {
   if (id.value() == 0) return bad("--id is required (1..)");
   if (peers.empty()) return bad("--peers is required (every member, this node included)");
@@ -189,7 +196,7 @@ Result<void> apply_key(const std::string& key, const toml::node& value, ServerOp
     if (!members.ok()) return members.error();
     (key == "peers" ? options.peers : options.clients) = std::move(members.value());
   } else if (key == "bind" || key == "data-dir" || key == "cluster-id" || key == "fsync" ||
-             key == "reads" || key == "redirect") {
+             key == "reads" || key == "redirect" || key == "wal-io") {
     Result<std::string> s = text();
     if (!s.ok()) return s.error();
     if (key == "bind") options.bind = s.value();
@@ -199,6 +206,11 @@ Result<void> apply_key(const std::string& key, const toml::node& value, ServerOp
       Result<bool> on = parse_on_off(s.value(), key);
       if (!on.ok()) return on.error();
       (key == "fsync" ? options.fsync : options.redirect) = on.value();
+    }
+    if (key == "wal-io") {
+      Result<WalIo> io = parse_wal_io(s.value());
+      if (!io.ok()) return io.error();
+      options.wal_io = io.value();
     }
     if (key == "reads") {
       Result<ReadMode> mode = parse_read_mode(s.value());
