@@ -12,13 +12,14 @@
 #include <vector>
 
 #include "common/bytes.h"
+#include "common/small_bytes.h"
 #include "common/types.h"
 
 namespace ringraft::replica {
 
 struct Committed {
   LogIndex index;
-  std::vector<std::byte> result;  // what StateMachine::apply returned for the entry
+  SmallBytes result;  // what StateMachine::apply returned for the entry (data(), size(), span())
 };
 struct NotLeader {
   NodeId leader_hint;  // NodeId{0} when no leader is known

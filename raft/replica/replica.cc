@@ -127,7 +127,7 @@ void Replica::settle(LogIndex index, Term term, size_t result_slot,
     if (front->index == index && front->term == term) {
       RR_ASSERT(result_slot != SIZE_MAX);
       const ConstByteSpan result = results_.at(result_slot);
-      front->result = Committed{index, std::vector<std::byte>(result.begin(), result.end())};
+      front->result = Committed{index, SmallBytes(result)};
     } else if (front->index <= index || front->term < term) {
       front->result = Failed{FailReason::kOverwritten};
     } else {

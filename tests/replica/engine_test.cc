@@ -21,7 +21,7 @@ std::string command(GroupId group, int i) {
   return "g" + std::to_string(group.value()) + "-c" + std::to_string(i);
 }
 
-std::string text(const std::vector<std::byte>& bytes) {
+std::string text(ConstByteSpan bytes) {
   return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
 }
 
@@ -40,7 +40,8 @@ const Committed* expect_committed(const ProposeResult& result) {
   const auto* committed = std::get_if<Committed>(&result);
   EXPECT_NE(committed, nullptr) << describe(result);
   if (committed != nullptr) {
-    EXPECT_EQ(text(committed->result), "applied:" + std::to_string(committed->index.value()));
+    EXPECT_EQ(text(committed->result.span()),
+              "applied:" + std::to_string(committed->index.value()));
   }
   return committed;
 }
