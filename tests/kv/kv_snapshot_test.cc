@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <random>
 #include <string>
 
@@ -180,6 +181,96 @@ TEST(KvSnapshot, RandomBytesNeverCrash) {
     }
     EXPECT_NE(restore_error(bytes), "") << "seed " << seed << " round " << i;
   }
+}
+
+std::map<std::string, std::string> contents(const KvStore& store) {
+  std::map<std::string, std::string> out;
+  store.for_each([&](const std::string& key, const std::string& value) { out[key] = value; });
+  return out;
+}
+
+TEST(KvStoreCopy, ACopyKeepsItsContentWhileTheOriginalChangesAndBackAgain) {
+  KvStore store = sample_store();
+  const std::map<std::string, std::string> before = contents(store);
+  {
+    const KvStore copy = store;  // O(partitions): nothing cloned yet
+    EXPECT_EQ(store.partitions_cloned(), 0u);
+    store.set("key:1", "changed");
+    store.set("new key", "added");
+    EXPECT_TRUE(store.erase("key:2"));
+    EXPECT_FALSE(store.erase("no such key"));  // a miss clones nothing
+    EXPECT_EQ(contents(copy), before);
+    EXPECT_EQ(copy.key_count(), before.size());
+    copy.check_invariants();
+    store.check_invariants();
+    EXPECT_EQ(*store.find("key:1"), "changed");
+    EXPECT_EQ(store.find("key:2"), nullptr);
+    // One clone per partition written, at most: three keys, three partitions or fewer.
+    EXPECT_GE(store.partitions_cloned(), 1u);
+    EXPECT_LE(store.partitions_cloned(), 3u);
+  }
+  // The copy is gone: changes are in place again.
+  const uint64_t cloned = store.partitions_cloned();
+  for (int i = 0; i < 100; ++i) store.set("key:" + std::to_string(i), "again");
+  EXPECT_EQ(store.partitions_cloned(), cloned);
+  store.check_invariants();
+}
+
+// A stepped snapshot started, then the store changed between its steps (seeded random sets,
+// overwrites and erases): the stream restores to the store as of the start, and the store ends
+// with every change.
+TEST(KvSnapshot, SteppedWriterWritesTheStoreAsOfItsStartWhileTheStoreChanges) {
+  const uint32_t seed = std::random_device{}();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937 random(seed);
+  KvStore store = sample_store();
+  const std::map<std::string, std::string> at_start = contents(store);
+  std::map<std::string, std::string> expected_now = at_start;
+
+  VectorSnapshotSink sink;
+  SteppedSnapshotWriter writer(store, sink);
+  int steps = 0;
+  while (true) {
+    const Result<bool> step = writer.write_some(1 + random() % 2000);
+    ASSERT_TRUE(step.ok()) << step.error().message();
+    ++steps;
+    if (step.value()) break;
+    for (int change = 0; change < 5; ++change) {
+      const std::string key = "key:" + std::to_string(random() % 1200);
+      if (random() % 4 == 0) {
+        EXPECT_EQ(store.erase(key), expected_now.erase(key) == 1);
+      } else {
+        const std::string value(random() % 40, static_cast<char>('a' + random() % 26));
+        store.set(key, value);
+        expected_now[key] = value;
+      }
+    }
+  }
+  EXPECT_GT(steps, 10);  // really in steps
+  EXPECT_GT(store.partitions_cloned(), 0u);
+  KvStore restored;
+  SpanSnapshotSource source(sink.bytes());
+  ASSERT_TRUE(read_snapshot(source, restored).ok());
+  EXPECT_EQ(contents(restored), at_start);
+  EXPECT_EQ(contents(store), expected_now);
+  store.check_invariants();
+}
+
+TEST(KvSnapshot, ASteppedWriterDroppedHalfWayLeavesTheStoreWhole) {
+  KvStore store = sample_store();
+  const std::map<std::string, std::string> at_start = contents(store);
+  {
+    VectorSnapshotSink sink;
+    SteppedSnapshotWriter writer(store, sink);
+    ASSERT_TRUE(writer.write_some(100).ok());
+    store.set("key:5", "during");
+  }
+  store.set("key:6", "after");
+  std::map<std::string, std::string> expected = at_start;
+  expected["key:5"] = "during";
+  expected["key:6"] = "after";
+  EXPECT_EQ(contents(store), expected);
+  store.check_invariants();
 }
 
 }  // namespace

@@ -167,34 +167,69 @@ Result<void> read_record(ExactReader& reader, KvStore& store, std::string& key,
 
 }  // namespace
 
-Result<void> write_snapshot(const KvStore& store, SnapshotSink& sink) {
-  ChunkWriter writer(sink);
-  std::byte header[kHeaderBytes];
-  std::memcpy(header, kMagic, sizeof(kMagic));
-  put_u32(kSnapshotVersion, header + 8);
-  put_u32(0, header + 12);
-  put_u64(store.key_count(), header + 16);
-  Result<void> result = writer.append(header);
+struct SteppedSnapshotWriter::State {
+  State(const KvStore& store, SnapshotSink& sink) : copy(store), writer(sink) {}
+  KvStore copy;  // the store as of the start: the original's changes clone partitions away
+  ChunkWriter writer;
+  KvStore::Cursor cursor;
+  bool header_written = false;
+  bool done = false;
   uint64_t written_keys = 0;
-  store.for_each([&](const std::string& key, const std::string& value) {
-    if (!result.ok()) return;
-    std::byte record[kRecordHeaderBytes];
-    // Keys and values are bounded by value_bytes_max, far below 4 GiB.
-    RR_ASSERT(key.size() <= UINT32_MAX && value.size() <= UINT32_MAX);
-    put_u32(static_cast<uint32_t>(key.size()), record);
-    put_u32(static_cast<uint32_t>(value.size()), record + 4);
-    result = writer.append(record);
-    if (result.ok()) result = writer.append(bytes_of(key));
-    if (result.ok()) result = writer.append(bytes_of(value));
-    ++written_keys;
-  });
-  if (!result.ok()) return result;
-  RR_ASSERT(written_keys == store.key_count());
+};
+
+SteppedSnapshotWriter::SteppedSnapshotWriter(const KvStore& store, SnapshotSink& sink)
+    : state_(std::make_unique<State>(store, sink)) {}
+
+SteppedSnapshotWriter::~SteppedSnapshotWriter() = default;
+
+Result<bool> SteppedSnapshotWriter::write_some(size_t bytes_max) {
+  State& state = *state_;
+  if (state.done) return true;
+  Result<void> result{};
+  if (!state.header_written) {
+    std::byte header[kHeaderBytes];
+    std::memcpy(header, kMagic, sizeof(kMagic));
+    put_u32(kSnapshotVersion, header + 8);
+    put_u32(0, header + 12);
+    put_u64(state.copy.key_count(), header + 16);
+    result = state.writer.append(header);
+    if (!result.ok()) return result.error();
+    state.header_written = true;
+  }
+  size_t step_bytes = 0;
+  const bool all_visited =
+      state.copy.for_each_from(state.cursor, [&](const std::string& key, const std::string& value) {
+        std::byte record[kRecordHeaderBytes];
+        // Keys and values are bounded by value_bytes_max, far below 4 GiB.
+        RR_ASSERT(key.size() <= UINT32_MAX && value.size() <= UINT32_MAX);
+        put_u32(static_cast<uint32_t>(key.size()), record);
+        put_u32(static_cast<uint32_t>(value.size()), record + 4);
+        result = state.writer.append(record);
+        if (result.ok()) result = state.writer.append(bytes_of(key));
+        if (result.ok()) result = state.writer.append(bytes_of(value));
+        ++state.written_keys;
+        step_bytes += kRecordHeaderBytes + key.size() + value.size();
+        return result.ok() && step_bytes < bytes_max;
+      });
+  if (!result.ok()) return result.error();
+  if (!all_visited) return false;
+  RR_ASSERT(state.written_keys == state.copy.key_count());
   std::byte trailer[4];
-  put_u32(writer.crc(), trailer);
-  result = writer.append(trailer);
-  if (!result.ok()) return result;
-  return writer.flush();
+  put_u32(state.writer.crc(), trailer);
+  result = state.writer.append(trailer);
+  if (result.ok()) result = state.writer.flush();
+  if (!result.ok()) return result.error();
+  state.done = true;
+  return true;
+}
+
+Result<void> write_snapshot(const KvStore& store, SnapshotSink& sink) {
+  SteppedSnapshotWriter writer(store, sink);
+  while (true) {
+    Result<bool> step = writer.write_some(SIZE_MAX);
+    if (!step.ok()) return step.error();
+    if (step.value()) return {};
+  }
 }
 
 Result<void> read_snapshot(SnapshotSource& source, KvStore& store) {

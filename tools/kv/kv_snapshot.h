@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "common/bytes.h"
@@ -39,6 +40,26 @@ class SnapshotSource {
 // Writes `store` to `sink` in chunks of at most kSnapshotChunkBytes (larger values go whole).
 inline constexpr size_t kSnapshotChunkBytes = size_t{64} * 1024;
 Result<void> write_snapshot(const KvStore& store, SnapshotSink& sink);
+
+// The same stream in steps, for a snapshot that must not stop the store's owner: constructed,
+// it takes a copy of the store (copy-on-write, O(partitions): kv_store.h), so the store may
+// change between steps and the stream is still the store as of construction. Same thread as
+// the store.
+class SteppedSnapshotWriter {
+ public:
+  SteppedSnapshotWriter(const KvStore& store, SnapshotSink& sink);
+  ~SteppedSnapshotWriter();
+  SteppedSnapshotWriter(const SteppedSnapshotWriter&) = delete;
+  SteppedSnapshotWriter& operator=(const SteppedSnapshotWriter&) = delete;
+
+  // Writes the next whole records, about `bytes_max` bytes of them or more (at least one); true
+  // once the whole stream, trailer included, is in the sink.
+  Result<bool> write_some(size_t bytes_max);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 // Replaces `store`'s contents with the snapshot in `source`, keeping its limits. On error the
 // store is unchanged.

@@ -7,16 +7,29 @@ namespace ringraft::kv {
 
 KvStore::KvStore(const KvLimits& limits) : limits_(limits) {
   RR_ASSERT(limits_.keys_max > 0 && limits_.data_bytes_max > 0);
+  partitions_.reserve(kPartitions);
+  for (size_t i = 0; i < kPartitions; ++i) partitions_.push_back(std::make_shared<Map>());
+}
+
+KvStore::Map& KvStore::writable_map_of(std::string_view key) {
+  std::shared_ptr<Map>& partition = partitions_[partition_of(key)];
+  if (partition.use_count() > 1) {  // a copy (a snapshot being written) holds it: keep its view
+    partition = std::make_shared<Map>(*partition);
+    ++partitions_cloned_;
+  }
+  return *partition;
 }
 
 const std::string* KvStore::find(std::string_view key) const {
-  const auto found = map_.find(key);
-  return found == map_.end() ? nullptr : &found->second;
+  const Map& map = map_of(key);
+  const auto found = map.find(key);
+  return found == map.end() ? nullptr : &found->second;
 }
 
 std::string* KvStore::find_for_update(std::string_view key) {
-  const auto found = map_.find(key);
-  return found == map_.end() ? nullptr : &found->second;
+  Map& map = writable_map_of(key);
+  const auto found = map.find(key);
+  return found == map.end() ? nullptr : &found->second;
 }
 
 SetCost KvStore::cost_of_set(std::string_view key, std::string_view value) const {
@@ -46,7 +59,8 @@ void KvStore::set(std::string_view key, std::string_view value) {
 
 void KvStore::set_found(std::string* old, std::string_view key, std::string_view value) {
   if (old == nullptr) {
-    map_.emplace(std::string(key), std::string(value));
+    writable_map_of(key).emplace(std::string(key), std::string(value));
+    ++key_count_;
     data_bytes_ += entry_bytes(key, value);
   } else {
 #ifndef NDEBUG
@@ -60,28 +74,58 @@ void KvStore::set_found(std::string* old, std::string_view key, std::string_view
 }
 
 bool KvStore::erase(std::string_view key) {
-  const auto found = map_.find(key);
-  if (found == map_.end()) return false;
+  if (map_of(key).find(key) == map_of(key).end()) return false;  // no clone for a miss
+  Map& map = writable_map_of(key);
+  const auto found = map.find(key);
   RR_ASSERT(data_bytes_ >= entry_bytes(found->first, found->second));
   data_bytes_ -= entry_bytes(found->first, found->second);
-  map_.erase(found);
+  map.erase(found);
+  --key_count_;
   return true;
 }
 
 void KvStore::clear() {
-  map_.clear();
+  for (std::shared_ptr<Map>& partition : partitions_) partition = std::make_shared<Map>();
+  key_count_ = 0;
   data_bytes_ = 0;
 }
 
 void KvStore::for_each(
     const std::function<void(const std::string&, const std::string&)>& visit) const {
-  for (const auto& [key, value] : map_) visit(key, value);
+  for (const std::shared_ptr<Map>& partition : partitions_) {
+    for (const auto& [key, value] : *partition) visit(key, value);
+  }
+}
+
+bool KvStore::for_each_from(
+    Cursor& cursor,
+    const std::function<bool(const std::string&, const std::string&)>& visit) const {
+  while (cursor.partition_ < partitions_.size()) {
+    const Map& map = *partitions_[cursor.partition_];
+    if (!cursor.started_) {
+      cursor.it_ = map.begin();
+      cursor.started_ = true;
+    }
+    while (cursor.it_ != map.end()) {
+      const auto& [key, value] = *cursor.it_;
+      ++cursor.it_;
+      if (!visit(key, value)) return false;
+    }
+    ++cursor.partition_;
+    cursor.started_ = false;
+  }
+  return true;
 }
 
 void KvStore::check_invariants() const {
   uint64_t counted_bytes = 0;
-  for (const auto& [key, value] : map_) counted_bytes += entry_bytes(key, value);
+  uint64_t counted_keys = 0;
+  for_each([&](const std::string& key, const std::string& value) {
+    counted_bytes += entry_bytes(key, value);
+    ++counted_keys;
+  });
   RR_ASSERT(counted_bytes == data_bytes_);
+  RR_ASSERT(counted_keys == key_count_);
   RR_ASSERT(key_count() <= limits_.keys_max);
   RR_ASSERT(data_bytes_ <= limits_.data_bytes_max);
 }

@@ -6,13 +6,24 @@
 // one that every replica computes the same way, so every replica refuses the same write. The
 // limits must therefore be equal on all replicas of a group. Callers check room first
 // (cost_of_set, has_room) and mutate only when it is there.
+//
+// Copies are copy-on-write, for snapshots: the map is split by key hash into kPartitions
+// partitions, each held by a shared_ptr. Copying a store copies the pointers (O(partitions));
+// afterwards either side clones a partition before its first change to it while the other still
+// holds it (use_count > 1), so each sees the store as of the copy. A snapshot copies the store
+// on the shard, between two applies, and serialises the copy in steps over later turns while
+// the original keeps changing; the cost of a change during that time is at most one partition's
+// clone (1/256 of the store), instead of a stall to serialise the whole store at once. A store
+// and its copies belong to one thread: use_count is the only coordination.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace ringraft::kv {
 
@@ -32,6 +43,8 @@ struct SetCost {
 class KvStore {
  public:
   static constexpr uint64_t kKeyOverheadBytes = 80;
+
+  static constexpr size_t kPartitions = 256;
 
   explicit KvStore(const KvLimits& limits = KvLimits{});
 
@@ -53,12 +66,24 @@ class KvStore {
   bool erase(std::string_view key);
   void clear();
 
-  uint64_t key_count() const { return map_.size(); }
+  uint64_t key_count() const { return key_count_; }
   uint64_t data_bytes() const { return data_bytes_; }
   const KvLimits& limits() const { return limits_; }
 
-  // Visits every key and value, in the map's order.
+  // Visits every key and value, partition by partition.
   void for_each(const std::function<void(const std::string&, const std::string&)>& visit) const;
+
+  // Where a walk over the store in steps stands (for_each_from). Valid while the store it walks
+  // does not change: walk a copy.
+  class Cursor;
+  // Visits entries from `cursor` on, in for_each's order, until `visit` returns false (that entry
+  // counts as visited) or the store ends; true once every entry has been visited.
+  bool for_each_from(
+      Cursor& cursor,
+      const std::function<bool(const std::string&, const std::string&)>& visit) const;
+
+  // Partitions cloned because a copy held them (copy-on-write at work; see the header comment).
+  uint64_t partitions_cloned() const { return partitions_cloned_; }
 
   // Recounts data_bytes and checks the bounds: O(keys), for tests and debug builds.
   void check_invariants() const;
@@ -72,9 +97,38 @@ class KvStore {
     return key.size() + value.size() + kKeyOverheadBytes;
   }
 
+  using Map = std::unordered_map<std::string, std::string, KeyHash, std::equal_to<>>;
+
+  // The partition of a key: the hash's top bits (the map's buckets use its low bits).
+  static size_t partition_of(std::string_view key) {
+    return KeyHash{}(key) >> (64 - kPartitionBits);
+  }
+  const Map& map_of(std::string_view key) const { return *partitions_[partition_of(key)]; }
+  // The partition of `key`, cloned first if a copy of the store still holds it.
+  Map& writable_map_of(std::string_view key);
+
+  static constexpr int kPartitionBits = 8;
+  static_assert(size_t{1} << kPartitionBits == kPartitions);
+  static_assert(sizeof(size_t) == 8, "partition_of takes the top bits of a 64-bit hash");
+
   KvLimits limits_;
-  std::unordered_map<std::string, std::string, KeyHash, std::equal_to<>> map_;
+  std::vector<std::shared_ptr<Map>> partitions_;
+  uint64_t key_count_ = 0;
   uint64_t data_bytes_ = 0;
+  uint64_t partitions_cloned_ = 0;
+
+  friend class Cursor;
+};
+
+class KvStore::Cursor {
+ public:
+  Cursor() = default;
+
+ private:
+  friend class KvStore;
+  size_t partition_ = 0;
+  bool started_ = false;  // it_ is valid for partition_
+  Map::const_iterator it_;
 };
 
 }  // namespace ringraft::kv
