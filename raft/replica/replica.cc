@@ -31,6 +31,10 @@ Result<void> StateMachine::snapshot(GroupId group, SnapshotWriter& /*writer*/) {
                                             ": this state machine takes no snapshots");
 }
 
+std::unique_ptr<SnapshotView> StateMachine::snapshot_view(GroupId /*group*/) {
+  return nullptr;
+}
+
 Result<void> StateMachine::restore(GroupId group, SnapshotReader& /*reader*/) {
   return Error(ErrorCode::kUnsupported, "group " + std::to_string(group.value()) +
                                             ": this state machine takes no snapshots");

@@ -57,6 +57,12 @@
 
 namespace ringraft::replica {
 
+class ImageWriter;
+
+// Bytes of a snapshot image a state machine's view writes per turn (StateMachine::snapshot_view):
+// about a millisecond of serialising, then the shard serves a turn.
+inline constexpr size_t kSnapshotStepBytes = size_t{1} << 20;
+
 struct EngineStats {
   uint64_t turns_with_work = 0;
   uint64_t readies = 0;
@@ -66,6 +72,9 @@ struct EngineStats {
   uint64_t inbound_unknown_group = 0;
   // Snapshots (shard_engine_snapshot.cc).
   uint64_t snapshots_taken = 0;
+  // Turns a snapshot of a state machine with views (StateMachine::snapshot_view) went on after
+  // writing a step: the image was written over that many more turns instead of at once.
+  uint64_t snapshot_steps_deferred = 0;
   uint64_t snapshots_installed = 0;      // a leader's, received in chunks
   uint64_t snapshots_restored = 0;       // at open, from the newest valid file
   uint64_t snapshot_chunks_sent = 0;     // filled from the file and handed to the Outbox
@@ -206,6 +215,7 @@ class ShardEngine {
   Result<void> restore_at_open(const std::map<GroupId, wal::SnapshotInfo>& files,
                                const std::map<GroupId, std::vector<std::byte>>& images);
   Task<Result<LogIndex>> take_snapshot(Replica& replica, LogIndex index, Term term);
+  Task<Result<void>> write_image(GroupId group, ImageWriter& image);
   void maybe_snapshot(Replica& replica);
   Task<void> auto_snapshot(GroupId group);
   void fill_snapshot_chunk(Replica& replica, raft::Message message);

@@ -2,8 +2,9 @@
 // EngineOptions::snapshot_entries / snapshot_log_bytes), restoring the newest at open, sending
 // one in chunks to a follower behind the compaction point, and installing one received.
 //
-// Serving goes on meanwhile. The state machine serialises its image in memory at once (a
-// consistent image as of the last applied entry; snapshot_image.h); the file is then written,
+// Serving goes on meanwhile. The state machine serialises its image in memory, as of the last
+// applied entry: at once, or in steps over later turns from a view it captures at once
+// (StateMachine::snapshot_view; snapshot_image.h); the file is then written,
 // fsynced and renamed through io_uring operations by a task of its own, so no reactor turn
 // waits for the file. Only then does the core drop the entries the snapshot covers and the WAL
 // get its snapshot mark (after the file is durable: a mark never names a snapshot a crash
@@ -111,7 +112,7 @@ Task<Result<LogIndex>> ShardEngine::take_snapshot(Replica& replica, LogIndex ind
   const raft::Membership& as_of_index = replica.core().membership_at(index);
   std::optional<wal::SnapshotMembership> membership =
       file_membership(as_of_index.voters, as_of_index.learners);
-  Result<void> written = state_machine_.snapshot(group, image);
+  Result<void> written = co_await write_image(group, image);
   if (!written) {
     if (written.error().code() == ErrorCode::kUnsupported) state.unsupported = true;
     co_return written.error();
@@ -133,6 +134,26 @@ Task<Result<LogIndex>> ShardEngine::take_snapshot(Replica& replica, LogIndex ind
   if (!durable) co_return durable.error();
   stats_.snapshots_taken++;
   co_return index;
+}
+
+// The state machine's image of `group` as of now, into `image`: in steps of kSnapshotStepBytes,
+// one per turn, from a view it takes now (the turns between apply entries and serve as usual),
+// or at once if it has no views. The view is taken before the first suspension, so that the
+// image is that of the index the caller read.
+Task<Result<void>> ShardEngine::write_image(GroupId group, ImageWriter& image) {
+  std::unique_ptr<SnapshotView> view = state_machine_.snapshot_view(group);
+  if (view == nullptr) co_return state_machine_.snapshot(group, image);
+  while (true) {
+    Result<bool> step = view->write_some(image, kSnapshotStepBytes);
+    if (!step) co_return step.error();
+    if (step.value()) break;
+    stats_.snapshot_steps_deferred++;
+    co_await shard_.yield();
+    if (closing_ || failure_) {
+      co_return Error(ErrorCode::kCancelled, "snapshot_now: engine stopped");
+    }
+  }
+  co_return Result<void>{};
 }
 
 void ShardEngine::maybe_snapshot(Replica& replica) {

@@ -1,12 +1,14 @@
 // Snapshot images: the bytes a StateMachine writes for one group, between it and the snapshot
 // files of wal/snapshot_file.h.
 //
-// StateMachine::snapshot() and restore() are synchronous (an embedder's state machine knows
-// nothing of the reactor), so the engine takes the image in memory: snapshot() serialises a
-// consistent image at once, on the shard, between two turns; the file is then written, fsynced
-// and renamed by io_uring operations while the engine keeps serving (no turn waits for the
-// file). Restoring reads the file through the reactor into memory, then hands it to restore().
-// The image is therefore bounded by the state machine's size, held once during a snapshot.
+// A state machine's snapshot calls are synchronous (an embedder's state machine knows nothing of
+// the reactor), so the engine takes the image in memory: either snapshot() serialises it at
+// once, on the shard, between two turns, or (StateMachine::snapshot_view) a view captured at once
+// writes it in steps of kSnapshotStepBytes, one per turn, while the shard serves; the file is then
+// written, fsynced and renamed by io_uring operations while the engine keeps serving (no turn
+// waits for the file). Restoring reads the file through the reactor into memory, then hands it
+// to restore(). The image is therefore bounded by the state machine's size, held once during a
+// snapshot (streaming it to the file as it is written would lift that: not done yet).
 #pragma once
 
 #include <cstdint>

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -65,6 +66,18 @@ class SnapshotReader {
   virtual Result<size_t> read(ByteSpan into) = 0;
 };
 
+// A snapshot written in steps (StateMachine::snapshot_view): the state as of the moment the view
+// was taken, written over several turns while the state machine goes on applying. The engine
+// calls write_some() on the shard, once per turn, until it returns true, then destroys the view
+// there. Dropping a view early (the engine closing) must be harmless.
+class SnapshotView {
+ public:
+  virtual ~SnapshotView() = default;
+  // Writes the next part of the image, about `bytes_max` bytes or more; true once all of it is
+  // written.
+  virtual Result<bool> write_some(SnapshotWriter& writer, size_t bytes_max) = 0;
+};
+
 class StateMachine {
  public:
   virtual ~StateMachine() = default;
@@ -77,6 +90,11 @@ class StateMachine {
   // (EngineOptions::snapshot_entries / snapshot_log_bytes). The default refuses with
   // kUnsupported, which turns the automatic trigger off for the group.
   virtual Result<void> snapshot(GroupId group, SnapshotWriter& writer);
+  // Preferred over snapshot() when it returns a view: the state of `group` as of the last
+  // applied entry, captured now (cheaply: copy-on-write, a version, a frozen copy) and written in
+  // steps between the engine's turns, so that a large state does not stall the shard. Called
+  // where snapshot() would be. The default returns null: snapshot() writes the image at once.
+  virtual std::unique_ptr<SnapshotView> snapshot_view(GroupId group);
   // Replaces the state of `group` with a snapshot: at open (the newest valid snapshot file),
   // and on a follower that receives its leader's snapshot. An error at open fails the open; on
   // a follower it stops the shard (as a WAL failure does). The default refuses.

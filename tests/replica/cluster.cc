@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -83,13 +84,52 @@ void RecordingStateMachine::apply(GroupId group, std::span<const CommittedEntry>
 // Image: u64 last applied index, u64 count, then count x (u32 length, command bytes).
 Result<void> RecordingStateMachine::snapshot(GroupId group, SnapshotWriter& writer) {
   if (refuse_snapshots) return Error(ErrorCode::kUnsupported, "this test takes no snapshots");
+  snapshots_taken++;
+  return writer.write(image_of(group));
+}
+
+namespace {
+
+class RecordingView final : public SnapshotView {
+ public:
+  RecordingView(RecordingStateMachine& machine, std::vector<std::byte> image)
+      : machine_(machine), image_(std::move(image)) {}
+  Result<bool> write_some(SnapshotWriter& writer, size_t /*bytes_max*/) override {
+    machine_.view_steps++;
+    if (machine_.hold_views) return false;
+    const size_t piece = std::min(machine_.view_step_bytes, image_.size() - offset_);
+    Result<void> written = writer.write(ConstByteSpan(image_).subspan(offset_, piece));
+    if (!written) return written.error();
+    offset_ += piece;
+    if (offset_ < image_.size()) return false;
+    machine_.snapshots_taken++;
+    return true;
+  }
+
+ private:
+  RecordingStateMachine& machine_;
+  std::vector<std::byte> image_;  // as of the view: later applies do not change it
+  size_t offset_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<SnapshotView> RecordingStateMachine::snapshot_view(GroupId group) {
+  if (!stepped_snapshots || refuse_snapshots) return nullptr;
+  return std::make_unique<RecordingView>(*this, image_of(group));
+}
+
+std::vector<std::byte> RecordingStateMachine::image_of(GroupId group) const {
   std::vector<std::byte> image;
   const auto put = [&image](const void* data, size_t size) {
     const auto* bytes = static_cast<const std::byte*>(data);
     image.insert(image.end(), bytes, bytes + size);
   };
-  const uint64_t last = last_index[group].value();
-  const std::vector<std::string>& log = applied[group];
+  const auto last_found = last_index.find(group);
+  const uint64_t last = last_found == last_index.end() ? 0 : last_found->second.value();
+  const auto log_found = applied.find(group);
+  static const std::vector<std::string> kNone;
+  const std::vector<std::string>& log = log_found == applied.end() ? kNone : log_found->second;
   const uint64_t count = log.size();
   put(&last, sizeof last);
   put(&count, sizeof count);
@@ -98,8 +138,7 @@ Result<void> RecordingStateMachine::snapshot(GroupId group, SnapshotWriter& writ
     put(&length, sizeof length);
     put(command.data(), command.size());
   }
-  snapshots_taken++;
-  return writer.write(image);
+  return image;
 }
 
 Result<void> RecordingStateMachine::restore(GroupId group, SnapshotReader& reader) {

@@ -45,6 +45,15 @@ class RecordingStateMachine final : public StateMachine {
              ApplyResults& results) override;
   Result<void> snapshot(GroupId group, SnapshotWriter& writer) override;
   Result<void> restore(GroupId group, SnapshotReader& reader) override;
+  // With stepped_snapshots: a view of the image as of now, written view_step_bytes per step;
+  // while hold_views is set a step writes nothing, so the snapshot stays under way.
+  std::unique_ptr<SnapshotView> snapshot_view(GroupId group) override;
+  std::vector<std::byte> image_of(GroupId group) const;
+
+  bool stepped_snapshots = false;
+  bool hold_views = false;
+  size_t view_step_bytes = 64;
+  uint64_t view_steps = 0;  // write_some calls, held ones included
 
   std::map<GroupId, std::vector<std::string>> applied;  // commands in apply order
   std::map<GroupId, LogIndex> last_index;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "reactor/latch.h"
 #include "reactor/timer.h"
 #include "tests/reactor/test_reactor.h"
 #include "tests/replica/cluster.h"
@@ -196,6 +197,75 @@ TEST(Snapshot, SnapshotsAreTakenAutomaticallyAfterSnapshotLogBytes) {
         });
         co_await cluster.wait_applied(here, NodeId(1), kGroup, last);
         EXPECT_EQ(co_await applied(cluster, here, NodeId(1)), acknowledged);
+        co_await cluster.stop_all(here);
+      },
+      cluster.reactor_config());
+}
+
+// snapshot_now on `node`, started in the background: `taken` is set and `done` counted down when
+// it ends.
+Task<void> snapshot_in_background(Cluster& cluster, Shard& here, NodeId node,
+                                  Result<LogIndex>& taken, Latch& done) {
+  taken = co_await cluster.snapshot_now(here, node, kGroup);
+  done.count_down();
+}
+
+// A state machine with views (StateMachine::snapshot_view) is snapshotted over many turns: while
+// its view is held, the group commits and applies; the snapshot is of the index it started at,
+// and a restart restores it and replays the rest.
+TEST(Snapshot, AViewIsWrittenInStepsWhileTheGroupCommitsAndApplies) {
+  Cluster cluster(3, 1);
+  run_on_reactor(
+      [&](Shard& here) -> Task<void> {
+        co_await cluster.start_all(here);
+        std::vector<std::string> acknowledged;
+        LogIndex last{0};
+        co_await replicate(cluster, here, 0, 5, acknowledged, last);
+        const NodeId leader = co_await cluster.wait_leader(here, NodeId(1), kGroup);
+        co_await cluster.wait_applied(here, leader, kGroup, last);
+        const LogIndex before = last;
+        co_await cluster.on_machine(here, leader, [](RecordingStateMachine* machine) {
+          machine->stepped_snapshots = true;
+          machine->hold_views = true;
+        });
+        Result<LogIndex> taken = Error(ErrorCode::kCancelled, "not ended");
+        Latch snapshot_done(1);
+        here.spawn(snapshot_in_background(cluster, here, leader, taken, snapshot_done));
+
+        // The view is held: the group goes on committing, and the leader applying.
+        co_await replicate(cluster, here, 5, 20, acknowledged, last);
+        co_await cluster.wait_applied(here, leader, kGroup, last);
+        EXPECT_EQ(snapshot_done.count(), 1u) << "the snapshot ended while its view was held";
+        uint64_t held_steps = 0;
+        co_await cluster.on_machine(here, leader, [&](RecordingStateMachine* machine) {
+          held_steps = machine->view_steps;
+          machine->hold_views = false;
+        });
+        EXPECT_GT(held_steps, 1u);
+        co_await snapshot_done.wait();
+        EXPECT_TRUE(taken.ok()) << taken.error().message();
+        if (!taken.ok()) {
+          co_await cluster.stop_all(here);
+          co_return;
+        }
+        EXPECT_GE(taken.value(), before);
+        EXPECT_LT(taken.value(), last);  // the index it started at, not the one it ended at
+        co_await cluster.on_node(here, leader, [&](ShardEngine* engine) {
+          EXPECT_GT(engine->stats().snapshot_steps_deferred, held_steps / 2);
+          EXPECT_EQ(engine->stats().snapshots_taken, 1u);
+        });
+
+        // Restarted, the node restores that image and replays the log after it.
+        co_await cluster.stop(here, static_cast<uint32_t>(leader.value() - 1));
+        const Result<void> restarted =
+            co_await cluster.start(here, static_cast<uint32_t>(leader.value() - 1));
+        EXPECT_TRUE(restarted.ok()) << restarted.error().message();
+        co_await replicate(cluster, here, 25, 2, acknowledged, last);
+        co_await cluster.wait_applied(here, leader, kGroup, last);
+        co_await cluster.on_machine(here, leader, [&](RecordingStateMachine* machine) {
+          EXPECT_EQ(machine->restored_at[kGroup], taken.value());
+        });
+        EXPECT_EQ(co_await applied(cluster, here, leader), acknowledged);
         co_await cluster.stop_all(here);
       },
       cluster.reactor_config());

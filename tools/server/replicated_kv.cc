@@ -22,6 +22,24 @@ class ToEngineSink final : public kv::SnapshotSink {
   replica::SnapshotWriter& writer_;
 };
 
+// The store as of its creation, written in steps into whichever engine writer each step gets.
+class StoreView final : public replica::SnapshotView {
+ public:
+  explicit StoreView(const kv::KvStore& store) : writer_(store, sink_) {}
+  Result<bool> write_some(replica::SnapshotWriter& writer, size_t bytes_max) override {
+    sink_.to = &writer;
+    return writer_.write_some(bytes_max);
+  }
+
+ private:
+  struct Sink final : kv::SnapshotSink {
+    Result<void> write(ConstByteSpan bytes) override { return to->write(bytes); }
+    replica::SnapshotWriter* to = nullptr;
+  };
+  Sink sink_;  // before writer_, which holds it
+  kv::SteppedSnapshotWriter writer_;
+};
+
 class FromEngineSource final : public kv::SnapshotSource {
  public:
   explicit FromEngineSource(replica::SnapshotReader& reader) : reader_(reader) {}
@@ -36,6 +54,10 @@ class FromEngineSource final : public kv::SnapshotSource {
 Result<void> KvGroupMachine::snapshot(GroupId /*group*/, replica::SnapshotWriter& writer) {
   ToEngineSink sink(writer);
   return state_machine_.snapshot(sink);
+}
+
+std::unique_ptr<replica::SnapshotView> KvGroupMachine::snapshot_view(GroupId /*group*/) {
+  return std::make_unique<StoreView>(state_machine_.store());
 }
 
 Result<void> KvGroupMachine::restore(GroupId /*group*/, replica::SnapshotReader& reader) {

@@ -36,6 +36,9 @@ class KvGroupMachine final : public replica::StateMachine {
              replica::ApplyResults& results) override;
   // The group's store as a kv_snapshot.h stream, and back (on error the store is unchanged).
   Result<void> snapshot(GroupId group, replica::SnapshotWriter& writer) override;
+  // The same stream in steps, from a copy-on-write copy of the store (kv_store.h): the shard
+  // keeps applying between the steps.
+  std::unique_ptr<replica::SnapshotView> snapshot_view(GroupId group) override;
   Result<void> restore(GroupId group, replica::SnapshotReader& reader) override;
 
   kv::KvStateMachine& state_machine() { return state_machine_; }

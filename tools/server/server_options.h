@@ -33,10 +33,11 @@
 //                      served 6-12 % more SETs than at 4 (bench/cpu_per_set.sh A/B).
 //   --snapshot-entries N  a snapshot after N applied entries (default 1000000; the engine's
 //                      EngineOptions::snapshot_entries). The engine's other trigger, 64 MiB of
-//                      applied payload, comes first for writes above ~64 bytes: a snapshot
-//                      serialises the whole store on the shard at once (about 80 ms for 100 000
-//                      keys, and every node takes it at the same index), so it is paid per
-//                      64 MiB of log, like Redis's AOF rewrite, not per 100 000 writes.
+//                      applied payload, comes first for writes above ~64 bytes. A snapshot
+//                      copies the store copy-on-write and serialises the copy 1 MiB per turn
+//                      (kv_store.h), so it no longer stops the shard; its cost is CPU (the
+//                      whole store serialised, partitions cloned as they change meanwhile),
+//                      paid per 64 MiB of log, like Redis's AOF rewrite.
 #pragma once
 
 #include <cstdint>
