@@ -443,14 +443,13 @@ Ready Core::ready() {
   ready.read_states = std::move(read_states_);
   read_states_.clear();
   // Copies of entries share their payload blocks (entry_block.h): no byte is copied here.
-  const std::span<const Entry> unwritten = log_.unwritten();
+  const LogView unwritten = log_.unwritten();
   ready.entries.assign(unwritten.begin(), unwritten.end());
   ready.messages = std::move(messages_);
   messages_.clear();
   ready.messages_after_persist = std::move(messages_after_persist_);
   messages_after_persist_.clear();
-  const std::span<const Entry> to_apply =
-      log_.view(LogIndex{log_.applied().value() + 1}, log_.applicable_index());
+  const LogView to_apply = log_.view(LogIndex{log_.applied().value() + 1}, log_.applicable_index());
   ready.committed_entries.assign(to_apply.begin(), to_apply.end());
   proposals_.resolve(log_, log_.applicable_index());
   ready.proposals = proposals_.take_resolved();

@@ -1,6 +1,7 @@
 #include "raft/core/log.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "common/assert.h"
 
@@ -11,7 +12,9 @@ RaftLog::RaftLog(std::vector<Entry> entries, LogIndex committed)
 
 RaftLog::RaftLog(std::vector<Entry> entries, LogIndex committed, LogIndex snapshot_index,
                  Term snapshot_term)
-    : entries_(std::move(entries)), snapshot_index_(snapshot_index), snapshot_term_(snapshot_term) {
+    : entries_(std::make_move_iterator(entries.begin()), std::make_move_iterator(entries.end())),
+      snapshot_index_(snapshot_index),
+      snapshot_term_(snapshot_term) {
   committed_ = std::max(committed, snapshot_index);
   written_index_ = last_index();
   durable_index_ = last_index();
@@ -100,11 +103,12 @@ std::vector<Entry> RaftLog::slice(LogIndex from, uint32_t count_max, uint64_t by
   return out;
 }
 
-std::span<const Entry> RaftLog::view(LogIndex from, LogIndex to) const {
-  if (to < from) return {};
+LogView RaftLog::view(LogIndex from, LogIndex to) const {
+  if (to < from) return LogView(entries_.end(), entries_.end());
   RR_ASSERT(from >= first_index() && to <= last_index());
-  return std::span<const Entry>(entries_).subspan(from.value() - first_index().value(),
-                                                  to.value() - from.value() + 1);
+  const auto begin =
+      entries_.begin() + static_cast<std::ptrdiff_t>(from.value() - first_index().value());
+  return LogView(begin, begin + static_cast<std::ptrdiff_t>(to.value() - from.value() + 1));
 }
 
 void RaftLog::commit_to(LogIndex index) {
@@ -113,7 +117,7 @@ void RaftLog::commit_to(LogIndex index) {
   committed_ = index;
 }
 
-std::span<const Entry> RaftLog::unwritten() const {
+LogView RaftLog::unwritten() const {
   return view(LogIndex{written_index_.value() + 1}, last_index());
 }
 

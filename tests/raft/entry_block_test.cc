@@ -124,7 +124,7 @@ TEST(EntryBlock, ProposedBatchIsSharedByLogReadyAndAppends) {
   Core& leader = net.node(1);
   ASSERT_EQ(leader.role(), Role::kLeader);
   ASSERT_TRUE(std::holds_alternative<Proposed>(leader.propose(testing::batch_of(3, 16))));
-  const std::span<const Entry> logged =
+  const LogView logged =
       leader.log().view(LogIndex{leader.log().last_index().value() - 2}, leader.log().last_index());
   const EntryBlock* block = logged[0].payload.block();
   ASSERT_NE(block, nullptr);
