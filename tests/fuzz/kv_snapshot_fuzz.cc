@@ -52,7 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   SpanSnapshotSource written(sink.bytes());
   RR_ASSERT(read_snapshot(written, again).ok());
   RR_ASSERT(again.key_count() == store.key_count() && again.data_bytes() == store.data_bytes());
-  store.for_each([&](const std::string& key, const std::string& value) {
+  store.for_each([&](std::string_view key, const std::string& value) {
     const std::string* copy = again.find(key);
     RR_ASSERT(copy != nullptr && *copy == value);
   });

@@ -32,7 +32,7 @@ std::vector<std::byte> snapshot_of(const KvStore& store) {
 void expect_same(const KvStore& a, const KvStore& b) {
   EXPECT_EQ(a.key_count(), b.key_count());
   EXPECT_EQ(a.data_bytes(), b.data_bytes());
-  a.for_each([&](const std::string& key, const std::string& value) {
+  a.for_each([&](std::string_view key, const std::string& value) {
     const std::string* other = b.find(key);
     ASSERT_NE(other, nullptr) << key;
     EXPECT_EQ(*other, value) << key;
@@ -185,7 +185,8 @@ TEST(KvSnapshot, RandomBytesNeverCrash) {
 
 std::map<std::string, std::string> contents(const KvStore& store) {
   std::map<std::string, std::string> out;
-  store.for_each([&](const std::string& key, const std::string& value) { out[key] = value; });
+  store.for_each(
+      [&](std::string_view key, const std::string& value) { out[std::string(key)] = value; });
   return out;
 }
 

@@ -222,7 +222,7 @@ TEST(KvStateMachine, SameEntriesGiveSameRepliesAndState) {
     ASSERT_TRUE(follower.apply(leader.last_entry(), follower_reply).ok());
     ASSERT_EQ(leader_reply.bytes(), follower_reply.bytes()) << "seed " << seed << " step " << i;
   }
-  leader.state_machine().store().for_each([&](const std::string& key, const std::string& value) {
+  leader.state_machine().store().for_each([&](std::string_view key, const std::string& value) {
     const std::string* replica = follower.store().find(key);
     ASSERT_NE(replica, nullptr) << key;
     EXPECT_EQ(*replica, value);

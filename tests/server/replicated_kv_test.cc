@@ -115,7 +115,7 @@ TEST(KvGroupMachine, SnapshotThenRestoreRoundTripsTheStore) {
   EXPECT_EQ(copy.key_count(), 500u);
   EXPECT_EQ(copy.data_bytes(), store.data_bytes());
   EXPECT_EQ(copy.find("stale"), nullptr);
-  store.for_each([&copy](const std::string& key, const std::string& value) {
+  store.for_each([&copy](std::string_view key, const std::string& value) {
     const std::string* found = copy.find(key);
     ASSERT_NE(found, nullptr) << key;
     EXPECT_EQ(*found, value) << key;

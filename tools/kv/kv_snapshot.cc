@@ -198,7 +198,7 @@ Result<bool> SteppedSnapshotWriter::write_some(size_t bytes_max) {
   }
   size_t step_bytes = 0;
   const bool all_visited =
-      state.copy.for_each_from(state.cursor, [&](const std::string& key, const std::string& value) {
+      state.copy.for_each_from(state.cursor, [&](std::string_view key, const std::string& value) {
         std::byte record[kRecordHeaderBytes];
         // Keys and values are bounded by value_bytes_max, far below 4 GiB.
         RR_ASSERT(key.size() <= UINT32_MAX && value.size() <= UINT32_MAX);

@@ -11,8 +11,8 @@ KvStore::KvStore(const KvLimits& limits) : limits_(limits) {
   for (size_t i = 0; i < kPartitions; ++i) partitions_.push_back(std::make_shared<Map>());
 }
 
-KvStore::Map& KvStore::writable_map_of(std::string_view key) {
-  std::shared_ptr<Map>& partition = partitions_[partition_of(key)];
+KvStore::Map& KvStore::writable_map_of(uint64_t hash) {
+  std::shared_ptr<Map>& partition = partitions_[partition_of(hash)];
   if (partition.use_count() > 1) {  // a copy (a snapshot being written) holds it: keep its view
     partition = std::make_shared<Map>(*partition);
     ++partitions_cloned_;
@@ -21,15 +21,13 @@ KvStore::Map& KvStore::writable_map_of(std::string_view key) {
 }
 
 const std::string* KvStore::find(std::string_view key) const {
-  const Map& map = map_of(key);
-  const auto found = map.find(key);
-  return found == map.end() ? nullptr : &found->second;
+  const uint64_t hash = hash_of(key);
+  return map_of(hash).find(key, hash);
 }
 
 std::string* KvStore::find_for_update(std::string_view key) {
-  Map& map = writable_map_of(key);
-  const auto found = map.find(key);
-  return found == map.end() ? nullptr : &found->second;
+  const uint64_t hash = hash_of(key);
+  return writable_map_of(hash).find(key, hash);
 }
 
 SetCost KvStore::cost_of_set(std::string_view key, std::string_view value) const {
@@ -59,7 +57,8 @@ void KvStore::set(std::string_view key, std::string_view value) {
 
 void KvStore::set_found(std::string* old, std::string_view key, std::string_view value) {
   if (old == nullptr) {
-    writable_map_of(key).emplace(std::string(key), std::string(value));
+    const uint64_t hash = hash_of(key);
+    writable_map_of(hash).insert(key, hash, value);
     ++key_count_;
     data_bytes_ += entry_bytes(key, value);
   } else {
@@ -74,12 +73,13 @@ void KvStore::set_found(std::string* old, std::string_view key, std::string_view
 }
 
 bool KvStore::erase(std::string_view key) {
-  if (map_of(key).find(key) == map_of(key).end()) return false;  // no clone for a miss
-  Map& map = writable_map_of(key);
-  const auto found = map.find(key);
-  RR_ASSERT(data_bytes_ >= entry_bytes(found->first, found->second));
-  data_bytes_ -= entry_bytes(found->first, found->second);
-  map.erase(found);
+  const uint64_t hash = hash_of(key);
+  const std::string* value = map_of(hash).find(key, hash);
+  if (value == nullptr) return false;  // no clone for a miss
+  RR_ASSERT(data_bytes_ >= entry_bytes(key, *value));
+  data_bytes_ -= entry_bytes(key, *value);
+  const bool erased = writable_map_of(hash).erase(key, hash);
+  RR_ASSERT(erased);
   --key_count_;
   return true;
 }
@@ -91,28 +91,22 @@ void KvStore::clear() {
 }
 
 void KvStore::for_each(
-    const std::function<void(const std::string&, const std::string&)>& visit) const {
+    const std::function<void(std::string_view, const std::string&)>& visit) const {
   for (const std::shared_ptr<Map>& partition : partitions_) {
-    for (const auto& [key, value] : *partition) visit(key, value);
+    size_t slot = 0;
+    partition->for_each_from(&slot, [&](std::string_view key, const std::string& value) {
+      visit(key, value);
+      return true;
+    });
   }
 }
 
 bool KvStore::for_each_from(
-    Cursor& cursor,
-    const std::function<bool(const std::string&, const std::string&)>& visit) const {
+    Cursor& cursor, const std::function<bool(std::string_view, const std::string&)>& visit) const {
   while (cursor.partition_ < partitions_.size()) {
-    const Map& map = *partitions_[cursor.partition_];
-    if (!cursor.started_) {
-      cursor.it_ = map.begin();
-      cursor.started_ = true;
-    }
-    while (cursor.it_ != map.end()) {
-      const auto& [key, value] = *cursor.it_;
-      ++cursor.it_;
-      if (!visit(key, value)) return false;
-    }
+    if (!partitions_[cursor.partition_]->for_each_from(&cursor.slot_, visit)) return false;
     ++cursor.partition_;
-    cursor.started_ = false;
+    cursor.slot_ = 0;
   }
   return true;
 }
@@ -120,7 +114,7 @@ bool KvStore::for_each_from(
 void KvStore::check_invariants() const {
   uint64_t counted_bytes = 0;
   uint64_t counted_keys = 0;
-  for_each([&](const std::string& key, const std::string& value) {
+  for_each([&](std::string_view key, const std::string& value) {
     counted_bytes += entry_bytes(key, value);
     ++counted_keys;
   });

@@ -1,6 +1,6 @@
 // KvStore: the key-value map a replica holds, with its memory bound.
 //
-// A std::unordered_map of owned strings, looked up by string_view (no key copy on reads). Its
+// Partitions of a flat open-addressing table (flat_map.h), looked up by string_view. Its
 // memory is bounded by keys_max and data_bytes_max, where data_bytes counts each key and value
 // plus kKeyOverheadBytes for the node, the hash slot and two string headers: an estimate, but
 // one that every replica computes the same way, so every replica refuses the same write. The
@@ -22,8 +22,9 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
+
+#include "tools/kv/flat_map.h"
 
 namespace ringraft::kv {
 
@@ -71,16 +72,15 @@ class KvStore {
   const KvLimits& limits() const { return limits_; }
 
   // Visits every key and value, partition by partition.
-  void for_each(const std::function<void(const std::string&, const std::string&)>& visit) const;
+  void for_each(const std::function<void(std::string_view, const std::string&)>& visit) const;
 
   // Where a walk over the store in steps stands (for_each_from). Valid while the store it walks
   // does not change: walk a copy.
   class Cursor;
   // Visits entries from `cursor` on, in for_each's order, until `visit` returns false (that entry
   // counts as visited) or the store ends; true once every entry has been visited.
-  bool for_each_from(
-      Cursor& cursor,
-      const std::function<bool(const std::string&, const std::string&)>& visit) const;
+  bool for_each_from(Cursor& cursor,
+                     const std::function<bool(std::string_view, const std::string&)>& visit) const;
 
   // Partitions cloned because a copy held them (copy-on-write at work; see the header comment).
   uint64_t partitions_cloned() const { return partitions_cloned_; }
@@ -89,23 +89,18 @@ class KvStore {
   void check_invariants() const;
 
  private:
-  struct KeyHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
-  };
   static uint64_t entry_bytes(std::string_view key, std::string_view value) {
     return key.size() + value.size() + kKeyOverheadBytes;
   }
 
-  using Map = std::unordered_map<std::string, std::string, KeyHash, std::equal_to<>>;
+  using Map = FlatStringMap;
 
-  // The partition of a key: the hash's top bits (the map's buckets use its low bits).
-  static size_t partition_of(std::string_view key) {
-    return KeyHash{}(key) >> (64 - kPartitionBits);
-  }
-  const Map& map_of(std::string_view key) const { return *partitions_[partition_of(key)]; }
-  // The partition of `key`, cloned first if a copy of the store still holds it.
-  Map& writable_map_of(std::string_view key);
+  static uint64_t hash_of(std::string_view key) { return std::hash<std::string_view>{}(key); }
+  // The partition of a key: the hash's top bits (the partition's slots use its low bits).
+  static size_t partition_of(uint64_t hash) { return hash >> (64 - kPartitionBits); }
+  const Map& map_of(uint64_t hash) const { return *partitions_[partition_of(hash)]; }
+  // The partition of `hash`, cloned first if a copy of the store still holds it.
+  Map& writable_map_of(uint64_t hash);
 
   static constexpr int kPartitionBits = 8;
   static_assert(size_t{1} << kPartitionBits == kPartitions);
@@ -127,8 +122,7 @@ class KvStore::Cursor {
  private:
   friend class KvStore;
   size_t partition_ = 0;
-  bool started_ = false;  // it_ is valid for partition_
-  Map::const_iterator it_;
+  size_t slot_ = 0;  // in partition_
 };
 
 }  // namespace ringraft::kv

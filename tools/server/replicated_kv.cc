@@ -66,7 +66,7 @@ Result<void> KvGroupMachine::restore(GroupId /*group*/, replica::SnapshotReader&
   if (!restored.ok() || !member_listener_) return restored;
   // Members added at run time are known by their keys: a snapshot that covers the entries
   // that set them must announce them as those entries did when applied.
-  state_machine_.store().for_each([this](const std::string& key, const std::string& value) {
+  state_machine_.store().for_each([this](std::string_view key, const std::string& value) {
     if (key.compare(0, kMemberKeyPrefix.size(), kMemberKeyPrefix) == 0) {
       member_listener_(std::string_view(key).substr(kMemberKeyPrefix.size()), value);
     }
